@@ -1,0 +1,67 @@
+using Specialist;
+using Specialist.Cli.Commands;
+
+namespace Specialist.Cli;
+
+/// <summary>Dispatches <c>specialist COMMAND ...</c> to the command that owns it; maps errors to exit codes.</summary>
+internal static class CliApp
+{
+    /// <summary>A top-level command: its name, one line of help, what runs it, and whether it runs libtorch (and so wants jemalloc).</summary>
+    private sealed record Command(string Name, string Summary, Func<string[], Task<int>> Run, bool UsesTorch = false);
+
+    private static readonly Command[] Commands =
+    [
+        new("data", "data sets: 'data stats <set>' counts problems and answers", a => Task.FromResult(DataCommand.Run(a))),
+        new("score", "score a predictions file against a set's gold answers", a => Task.FromResult(ScoreCommand.Run(a))),
+        new("tokenize", "encode texts with a SentencePiece or tiktoken tokenizer", a => Task.FromResult(TokenizeCommand.Run(a))),
+        new("model", "models in Hugging Face layout: 'model init' writes a random-init T5", a => Task.FromResult(ModelCommand.Run(a)), UsesTorch: true),
+        new("generate", "generate text with a model folder (greedy or sampling, batched, KV cache)", a => Task.FromResult(GenerateCommand.Run(a)), UsesTorch: true),
+        new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] == "--version")
+        {
+            Allocator.PreferJemalloc();
+            Console.WriteLine($"specialist {DoctorCommand.Version} (allocator: {Allocator.Current()})");
+            return 0;
+        }
+
+        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (command is null)
+        {
+            Console.Error.WriteLine($"error: unknown command '{args[0]}' (see 'specialist --help')");
+            return 2;
+        }
+        if (command.UsesTorch) Allocator.PreferJemalloc();
+        try
+        {
+            return await command.Run(args[1..]);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message} (see 'specialist {command.Name} --help')");
+            return 2;
+        }
+        catch (SpecialistException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void PrintHelp()
+    {
+        Console.WriteLine("specialist: specialize small language models towards multi-step reasoning (Fu et al., ICML 2023)");
+        Console.WriteLine();
+        Console.WriteLine("usage: specialist COMMAND [options]     (specialist --version: version and runtime)");
+        Console.WriteLine();
+        foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+    }
+}

@@ -1,0 +1,3 @@
+using Specialist.Cli;
+
+return await CliApp.RunAsync(args);
