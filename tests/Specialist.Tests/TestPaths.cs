@@ -19,13 +19,13 @@ internal static class TestPaths
         return dir;
     }
 
+    /// <summary>The checkout the tests were built from (recorded by the test project at build time).</summary>
     private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Specialist.slnx"))) return dir.FullName;
-        // Built with --artifacts-path outside the checkout: fall back to the working directory.
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Specialist.slnx"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find the repository root (Specialist.slnx) above " + AppContext.BaseDirectory);
+        var recorded = typeof(TestPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+        if (!File.Exists(Path.Combine(recorded, "Specialist.slnx")))
+            throw new InvalidOperationException($"the checkout recorded at build time ({recorded}) has no Specialist.slnx: rebuild the tests");
+        return recorded;
     }
 }

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Spectre.Console;
+using Specialist.Data;
+using Specialist.Tokenization;
+
+namespace Specialist.Cli.Commands;
+
+/// <summary>
+/// <c>specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl) [--json]</c>: the tokens of each
+/// text (input lines <c>{"text": ...}</c>); with <c>--json</c> one line <c>{"ids": [...], "pieces": [...]}</c> per text.
+/// </summary>
+internal static class TokenizeCommand
+{
+    private const string Usage =
+        "usage: specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl) [--json]\n" +
+        "  --tokenizer  a SentencePiece model (spiece.model), a model folder holding one, or gpt2, cl100k_base, o200k_base\n" +
+        "  --input      JSONL, one {\"text\": ...} per line; --json prints one {\"ids\", \"pieces\"} line per text";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(string[] args)
+    {
+        var parsed = CommandArgs.Parse(args, "json", "help");
+        if (parsed.Flag("help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        var tokenizerName = parsed.Require("tokenizer");
+        var text = parsed.Get("text");
+        var input = parsed.Get("input");
+        var json = parsed.Flag("json");
+        parsed.EnsureAllUsed();
+        if ((text is null) == (input is null)) throw new UsageException("give exactly one of --text and --input");
+
+        var tokenizer = Tokenizers.Load(tokenizerName);
+        List<string> texts = text is not null ? [text] : ReadTexts(input!);
+        if (json)
+        {
+            using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+            foreach (var t in texts)
+            {
+                var tokens = tokenizer.Encode(t).Tokens;
+                stdout.WriteLine(JsonSerializer.Serialize(
+                    new { ids = tokens.Select(x => x.Id), pieces = tokens.Select(x => x.Piece) }, JsonOptions));
+            }
+            return 0;
+        }
+        foreach (var t in texts) PrintTable(tokenizer.Encode(t));
+        return 0;
+    }
+
+    private static List<string> ReadTexts(string path) =>
+        DataFiles.ReadJsonl(path, DataFiles.ReadUserFile(path), record =>
+        {
+            var value = record.Field("text");
+            return value.ValueKind == JsonValueKind.String
+                ? value.GetString()!
+                : throw record.Error("text", $"is {FieldPath.Describe(value.ValueKind)}, not a string");
+        });
+
+    private static void PrintTable(TokenizedText encoded)
+    {
+        var table = new Table().AddColumns("#", "id", "piece", "text");
+        table.Columns[0].RightAligned();
+        table.Columns[1].RightAligned();
+        for (var i = 0; i < encoded.Tokens.Count; i++)
+        {
+            var token = encoded.Tokens[i];
+            table.AddRow(
+                i.ToString(CultureInfo.InvariantCulture),
+                token.Id.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(Visible(token.Piece)),
+                Markup.Escape(Visible(encoded.Text.Substring(token.Start, token.Length))));
+        }
+        AnsiConsole.WriteLine($"{encoded.Tokens.Count} tokens: {Visible(encoded.Text)}");
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>The text in quotes with control characters escaped, so a table cell shows its whitespace.</summary>
+    private static string Visible(string s)
+    {
+        var quoted = new StringBuilder("\"", s.Length + 2);
+        foreach (var c in s)
+        {
+            quoted.Append(c switch
+            {
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+        return quoted.Append('"').ToString();
+    }
+}

@@ -1,0 +1,44 @@
+using Specialist.Data;
+
+namespace Specialist.Answers;
+
+/// <summary>How a predictions file scored on a set.</summary>
+/// <param name="Set">The set's name.</param>
+/// <param name="Total">Problems in the set; a problem without a prediction counts as wrong.</param>
+/// <param name="Scored">Problems that had a prediction.</param>
+/// <param name="Correct">Problems answered correctly.</param>
+public sealed record SetScore(string Set, int Total, int Scored, int Correct)
+{
+    /// <summary>Correct / Total (0 for an empty set).</summary>
+    public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
+
+    /// <summary>The 95 % Wilson interval of <see cref="Accuracy"/>.</summary>
+    public (double Lo, double Hi) Ci95 => WilsonInterval.Compute(Correct, Total);
+
+    /// <summary>Whether a set name is BIG-Bench Hard (<c>bbh</c> or <c>bbh/&lt;task&gt;</c>), scored with <see cref="BbhAnswerScorer"/>.</summary>
+    public static bool IsBbhSet(string setName) => setName == "bbh" || setName.StartsWith("bbh/", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Scores <paramref name="predictions"/> on <paramref name="problems"/>: math problems with
+    /// <see cref="AnswerScorer"/>, or, when <paramref name="bbhMode"/> is given, BBH targets with
+    /// <see cref="BbhAnswerScorer"/>. Throws <see cref="SpecialistException"/> when a prediction's id is not in the set.
+    /// </summary>
+    public static SetScore Compute(string setName, IReadOnlyList<Problem> problems, PredictionsFile predictions, BbhMode? bbhMode = null)
+    {
+        var byId = new Dictionary<string, Problem>(problems.Count, StringComparer.Ordinal);
+        foreach (var p in problems) byId[p.Id] = p;
+        var unknown = predictions.Predictions.Where(p => !byId.ContainsKey(p.Id)).ToList();
+        if (unknown.Count > 0)
+        {
+            var shown = string.Join(", ", unknown.Take(5).Select(p => $"'{p.Id}' (line {p.Line})"));
+            throw new SpecialistException(
+                $"{predictions.Path}: {unknown.Count} prediction id{(unknown.Count == 1 ? " is" : "s are")} not in set '{setName}': {shown}{(unknown.Count > 5 ? ", ..." : "")}");
+        }
+        var correct = predictions.Predictions.Count(p =>
+        {
+            var gold = byId[p.Id].Answer;
+            return bbhMode is { } mode ? BbhAnswerScorer.IsCorrect(p.Output, gold.Text, mode) : AnswerScorer.IsCorrect(p.Output, gold);
+        });
+        return new SetScore(setName, problems.Count, predictions.Predictions.Count, correct);
+    }
+}

@@ -1,0 +1,64 @@
+namespace Specialist.Data;
+
+/// <summary>How to load a set: the data root and, for <c>custom</c>, the file and its fields.</summary>
+/// <param name="Root">The data root (see <see cref="DataRoot.Resolve"/>).</param>
+/// <param name="Custom">Required for the <c>custom</c> set.</param>
+public sealed record DataOptions(string Root, CustomSetOptions? Custom = null);
+
+/// <summary>A user's own JSON array or JSONL file. Fields may be dotted paths with array indices (<c>meta.answer</c>, <c>lSolutions[0]</c>).</summary>
+public sealed record CustomSetOptions(string Path, string QuestionField, string AnswerField, string? IdField = null);
+
+/// <summary>Every named problem set, loaded by name (<c>gsm8k-train</c>, <c>bbh/navigate</c>, <c>custom</c>, ...).</summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>gsm8k-train, gsm8k-test</term><description>gsm8k/{train,test}.jsonl; id <c>gsm8k-train/&lt;i&gt;</c>; gold = the number after
+/// <c>####</c> (thousands commas dropped); rationale = the text before it, calculator marks kept
+/// (<see cref="GsmRationale.StripCalculatorMarks"/> removes them).</description></item>
+/// <item><term>gsm8k-dev</term><description>the 200 train problems of gsm8k/dev_indices.json, with their train ids.</description></item>
+/// <item><term>multiarith-dev, multiarith-test</term><description>multiarith/MultiArith.json split 200/400 by a fixed keyed hash
+/// (seed 230112726, see <c>MultiArithSet</c>); id <c>multiarith/&lt;iIndex&gt;</c>.</description></item>
+/// <item><term>asdiv</term><description>asdiv/ASDiv.xml, all 2,305 problems; id <c>asdiv/&lt;ID&gt;</c>; units dropped from answers.</description></item>
+/// <item><term>svamp</term><description>svamp/SVAMP.json; id <c>svamp/&lt;ID&gt;</c>; question = Body + ". " + Question.</description></item>
+/// <item><term>bbh, bbh/&lt;task&gt;</term><description>bbh/bbh/*.json; id <c>bbh/&lt;task&gt;/&lt;i&gt;</c>; gold = target as text.</description></item>
+/// <item><term>custom</term><description>any JSON array or JSONL file (<see cref="CustomSetOptions"/>).</description></item>
+/// </list>
+/// </remarks>
+public static class ProblemSets
+{
+    /// <summary>The set names <see cref="Load"/> accepts (bbh tasks as <c>bbh/&lt;task&gt;</c> are accepted too).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["gsm8k-train", "gsm8k-dev", "gsm8k-test", "multiarith-dev", "multiarith-test", "asdiv", "svamp", "bbh", "custom"];
+
+    private const string BbhTaskPrefix = "bbh/";
+
+    /// <summary>Loads a set; throws <see cref="SpecialistException"/> (or <see cref="DataFormatException"/>) on bad input.</summary>
+    public static IReadOnlyList<Problem> Load(string setName, DataOptions options) => setName switch
+    {
+        "gsm8k-train" => Gsm8kSet.Load(options.Root, "train"),
+        "gsm8k-test" => Gsm8kSet.Load(options.Root, "test"),
+        "gsm8k-dev" => Gsm8kSet.LoadDev(options.Root),
+        "multiarith-dev" => MultiArithSet.Load(options.Root, dev: true),
+        "multiarith-test" => MultiArithSet.Load(options.Root, dev: false),
+        "asdiv" => AsdivSet.Load(options.Root),
+        "svamp" => SvampSet.Load(options.Root),
+        "bbh" => BbhData.TaskNames(options.Root).SelectMany(task => BbhData.ReadTask(options.Root, task)).ToList(),
+        "custom" => CustomSet.Load(options.Custom ?? throw new SpecialistException("the custom set needs a file and its question and answer fields")),
+        _ when setName.StartsWith(BbhTaskPrefix, StringComparison.Ordinal) => BbhData.LoadTask(options.Root, setName[BbhTaskPrefix.Length..]),
+        _ => throw new SpecialistException($"unknown set '{setName}'; the sets are: {string.Join(", ", Names)}, and bbh/<task> for one BBH task"),
+    };
+
+    /// <summary>
+    /// Loads a set keyed by problem id, for looking up gold answers (e.g. when scoring predictions).
+    /// Ids are unique within every set (loaders reject duplicates).
+    /// </summary>
+    public static IReadOnlyDictionary<string, Problem> LoadById(string setName, DataOptions options) =>
+        Load(setName, options).ToDictionary(p => p.Id, StringComparer.Ordinal);
+}
+
+/// <summary>Finds the data root: <c>--data-root DIR</c>, else <c>$SPECIALIST_DATA</c>, else <c>./data</c>.</summary>
+public static class DataRoot
+{
+    public static string Resolve(string? explicitRoot) =>
+        Path.GetFullPath(explicitRoot is { Length: > 0 } ? explicitRoot
+            : Environment.GetEnvironmentVariable("SPECIALIST_DATA") is { Length: > 0 } env ? env
+            : "data");
+}

@@ -1,0 +1,279 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Specialist.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Specialist.Models;
+
+/// <summary>What a model folder holds, read from its headers without loading any weights.</summary>
+/// <param name="Directory">The model folder.</param>
+/// <param name="Config">Its <c>config.json</c>.</param>
+/// <param name="ParameterCount">The number of weights.</param>
+/// <param name="StoredDType">The stored dtype(s), e.g. <c>F32</c> or <c>BF16</c> (comma-separated if mixed).</param>
+/// <param name="Files">The weight files, relative to the folder.</param>
+/// <param name="TensorBytes">The bytes of tensor data.</param>
+public sealed record CheckpointSummary(string Directory, T5Config Config, long ParameterCount, string StoredDType, IReadOnlyList<string> Files, long TensorBytes);
+
+/// <summary>
+/// T5 models in the Hugging Face folder layout: <c>config.json</c> plus <c>model.safetensors</c>, or shards listed by
+/// <c>model.safetensors.index.json</c>, plus the tokenizer's <c>spiece.model</c>. Pickled <c>pytorch_model.bin</c>
+/// files are refused (loading a pickle can run code). Everything about a checkpoint is checked against its config
+/// before any weight is allocated.
+/// </summary>
+public static class T5Checkpoint
+{
+    public const string ConfigFileName = "config.json";
+    public const string WeightsFileName = "model.safetensors";
+    public const string IndexFileName = "model.safetensors.index.json";
+
+    /// <summary>Hugging Face's default largest shard (5 GB).</summary>
+    public const long DefaultMaxShardBytes = 5_000_000_000;
+
+    // Hugging Face ties these to shared.weight; checkpoints may or may not carry copies, which are not needed.
+    private static readonly string[] TiedCopies = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"];
+
+    /// <summary>Parses a dtype name: fp32/float32, bf16/bfloat16, fp16/float16.</summary>
+    public static ScalarType ParseDType(string name) => name.ToLowerInvariant() switch
+    {
+        "fp32" or "float32" or "f32" => ScalarType.Float32,
+        "bf16" or "bfloat16" => ScalarType.BFloat16,
+        "fp16" or "float16" or "f16" or "half" => ScalarType.Float16,
+        _ => throw new SpecialistException($"unknown dtype '{name}' (use fp32, bf16 or fp16)"),
+    };
+
+    /// <summary>The Hugging Face name of a dtype, as config.json's <c>torch_dtype</c> holds it.</summary>
+    public static string TorchDTypeName(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float16 => "float16",
+        _ => throw new ArgumentException($"T5 weights are float32, bfloat16 or float16, not {type}"),
+    };
+
+    /// <summary>Checks a model folder and summarises it, reading only config.json and the safetensors headers.</summary>
+    public static CheckpointSummary Inspect(string directory)
+    {
+        var (config, entries) = Open(directory);
+        var used = entries.Values.Where(e => e.Used).ToList();
+        return new CheckpointSummary(
+            directory, config,
+            used.Sum(e => e.Entry.Shape.Aggregate(1L, (a, b) => a * b)),
+            string.Join(", ", used.Select(e => e.Entry.DType).Distinct().Order(StringComparer.Ordinal)),
+            [.. entries.Values.Select(e => Path.GetFileName(e.File)).Distinct().Order(StringComparer.Ordinal)],
+            entries.Values.Sum(e => e.Entry.Length));
+    }
+
+    /// <summary>
+    /// Loads a model folder as <paramref name="dtype"/> (stored weights are converted after reading), in eval mode.
+    /// Throws <see cref="SpecialistException"/> naming every missing, unexpected and mis-shaped tensor at once.
+    /// </summary>
+    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32)
+    {
+        var (config, entries) = Open(directory);
+        TorchRuntime.EnsureLoaded();
+        var model = new T5Model(config, dtype, initialize: false);
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+            foreach (var file in entries.Values.Where(e => e.Used).GroupBy(e => e.File))
+            {
+                using var stream = SafeTensors.OpenRead(file.Key);
+                foreach (var (entry, _, _) in file.OrderBy(e => e.Entry.Offset))
+                {
+                    var parameter = parameters[entry.Name];
+                    if (parameter.dtype == entry.Type)
+                    {
+                        SafeTensors.ReadInto(stream, entry, parameter);
+                        continue;
+                    }
+                    using var stored = empty(entry.Shape, entry.Type);
+                    SafeTensors.ReadInto(stream, entry, stored);
+                    parameter.copy_(stored);
+                }
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> into <paramref name="directory"/> (created if needed): config.json, then
+    /// model.safetensors, or shards of at most <paramref name="maxShardBytes"/> with their index when it is larger;
+    /// files of the other layout left from an earlier save are removed. Each file is written atomically.
+    /// <paramref name="tokenizerPath"/> (a SentencePiece model) is copied in as spiece.model.
+    /// </summary>
+    public static void Save(T5Model model, string directory, string? tokenizerPath = null, long maxShardBytes = DefaultMaxShardBytes)
+    {
+        if (maxShardBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes));
+        Directory.CreateDirectory(directory);
+        using var scope = NewDisposeScope();
+        var tensors = model.named_parameters().Select(p => (p.name, p.parameter.detach().contiguous())).ToList();
+
+        var shards = new List<List<(string Name, Tensor Tensor)>>();
+        long shardBytes = 0;
+        foreach (var t in tensors)
+        {
+            var bytes = t.Item2.numel() * t.Item2.ElementSize;
+            if (shards.Count == 0 || (shardBytes + bytes > maxShardBytes && shardBytes > 0)) { shards.Add([]); shardBytes = 0; }
+            shards[^1].Add(t);
+            shardBytes += bytes;
+        }
+
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        if (shards.Count == 1)
+        {
+            SafeTensors.Write(Path.Combine(directory, WeightsFileName), shards[0], metadata);
+            written.Add(WeightsFileName);
+        }
+        else
+        {
+            var weightMap = new JsonObject();
+            long total = 0;
+            for (var i = 0; i < shards.Count; i++)
+            {
+                var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
+                total += SafeTensors.Write(Path.Combine(directory, name), shards[i], metadata);
+                written.Add(name);
+                foreach (var (key, _) in shards[i]) weightMap[key] = name;
+            }
+            var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = weightMap };
+            AtomicFile.WriteText(Path.Combine(directory, IndexFileName), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            written.Add(IndexFileName);
+        }
+        foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*").Select(Path.GetFileName))
+            if (!written.Contains(stale!) && (stale is WeightsFileName or IndexFileName || IsShardName(stale!)))
+                File.Delete(Path.Combine(directory, stale!));
+
+        AtomicFile.WriteText(Path.Combine(directory, ConfigFileName), model.Config.ToJson(TorchDTypeName(model.DType)));
+        if (tokenizerPath is not null)
+        {
+            var target = Path.Combine(directory, Tokenizers.SentencePieceFileName);
+            if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer file {tokenizerPath} does not exist");
+            if (Path.GetFullPath(tokenizerPath) != Path.GetFullPath(target)) AtomicFile.Copy(tokenizerPath, target);
+        }
+    }
+
+    /// <summary>
+    /// Writes a randomly initialised model (Hugging Face's initialisation, seeded) with its tokenizer: the same layout a
+    /// downloaded FlanT5 has, for tests, benchmarks and experiments. Fails if the tokenizer has more ids than the config's vocabulary.
+    /// </summary>
+    public static CheckpointSummary WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
+    {
+        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give the SentencePiece model, e.g. spiece.model)");
+        var tokenizer = Tokenizers.Load(tokenizerPath);
+        if (tokenizer.VocabularySize > config.VocabSize)
+            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
+        TorchRuntime.EnsureLoaded();
+        torch.manual_seed(seed);
+        using (var model = new T5Model(config)) Save(model, directory, tokenizerPath);
+        return Inspect(directory);
+    }
+
+    private static bool IsShardName(string name) =>
+        name.StartsWith("model-", StringComparison.Ordinal) && name.Contains("-of-", StringComparison.Ordinal) && name.EndsWith(".safetensors", StringComparison.Ordinal);
+
+    /// <summary>A tensor found in the folder: the file holding it, and whether the model uses it (tied copies are skipped).</summary>
+    private readonly record struct Found(SafeTensors.Entry Entry, string File, bool Used);
+
+    /// <summary>Reads config.json and every safetensors header, and checks them against each other.</summary>
+    private static (T5Config Config, Dictionary<string, Found> Entries) Open(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new SpecialistException($"model folder {directory} does not exist");
+        var headers = ReadHeaders(directory);
+        var configPath = Path.Combine(directory, ConfigFileName);
+        if (!File.Exists(configPath)) throw new SpecialistException($"model folder {directory} has no {ConfigFileName}");
+        var config = T5Config.Read(configPath);
+
+        var expected = T5Model.ParameterShapes(config).ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
+        var optional = TiedCopies.Concat(config.TieWordEmbeddings ? ["lm_head.weight"] : []).ToHashSet(StringComparer.Ordinal);
+        var entries = new Dictionary<string, Found>(StringComparer.Ordinal);
+        var unexpected = new List<string>();
+        var wrongShape = new List<string>();
+        foreach (var header in headers)
+        {
+            foreach (var entry in header.Tensors.Values)
+            {
+                var required = expected.TryGetValue(entry.Name, out var shape);
+                if (!required && !optional.Contains(entry.Name)) { unexpected.Add(entry.Name); continue; }
+                shape ??= [config.VocabSize, config.DModel];
+                if (!shape.SequenceEqual(entry.Shape)) wrongShape.Add($"{entry.Name} [{string.Join(", ", entry.Shape)}] expected [{string.Join(", ", shape)}]");
+                entries[entry.Name] = new Found(entry, header.Path, Used: required);
+            }
+        }
+        var missing = expected.Keys.Where(k => !entries.ContainsKey(k)).ToList();
+        if (missing.Count + unexpected.Count + wrongShape.Count > 0)
+        {
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"missing: [{Abbreviate(missing)}]");
+            if (unexpected.Count > 0) parts.Add($"unexpected: [{Abbreviate(unexpected)}]");
+            if (wrongShape.Count > 0) parts.Add($"wrong shape: {Abbreviate(wrongShape)}");
+            throw new SpecialistException($"checkpoint {directory} does not match its {ConfigFileName} ({config}): {string.Join("; ", parts)}");
+        }
+        return (config, entries);
+    }
+
+    private static string Abbreviate(List<string> items, int max = 20) =>
+        string.Join(", ", items.Take(max)) + (items.Count > max ? $", … ({items.Count - max} more)" : "");
+
+    private static List<SafeTensors.Header> ReadHeaders(string directory)
+    {
+        var indexPath = Path.Combine(directory, IndexFileName);
+        if (File.Exists(indexPath)) return ReadShards(directory, indexPath);
+        var single = Path.Combine(directory, WeightsFileName);
+        if (File.Exists(single)) return [SafeTensors.ReadHeader(single)];
+        if (Directory.EnumerateFiles(directory, "pytorch_model*.bin*").Any())
+            throw new SpecialistException(
+                $"model folder {directory} holds only pytorch_model.bin, a pickle, which is never loaded here (unpickling can run arbitrary code). " +
+                "Convert it once to safetensors with Python's transformers: python -c \"from transformers import T5ForConditionalGeneration as M; " +
+                $"M.from_pretrained('{directory}').save_pretrained('OUT', safe_serialization=True)\" and use OUT (copy spiece.model too).");
+        throw new SpecialistException($"model folder {directory} has no {WeightsFileName} (nor a sharded {IndexFileName})");
+    }
+
+    private static List<SafeTensors.Header> ReadShards(string directory, string indexPath)
+    {
+        JsonObject weightMap;
+        try
+        {
+            weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+                ?? throw new DataFormatException(indexPath, "top level", "weight_map", "is missing or not an object");
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(indexPath, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
+        }
+        var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (key, value) in weightMap)
+        {
+            var file = value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            // Shards live beside the index; a path elsewhere is refused rather than followed.
+            if (file is null || file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")
+                throw new DataFormatException(indexPath, "weight_map", key, $"is {value?.ToJsonString() ?? "null"}, expected a file name in the same folder");
+            if (!files.TryGetValue(file, out var keys)) files[file] = keys = [];
+            keys.Add(key);
+        }
+        var headers = new List<SafeTensors.Header>();
+        var problems = new List<string>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (file, keys) in files)
+        {
+            var path = Path.Combine(directory, file);
+            if (!File.Exists(path)) { problems.Add($"shard {file} (listed for {keys.Count} tensors) does not exist"); continue; }
+            var header = SafeTensors.ReadHeader(path);
+            headers.Add(header);
+            foreach (var key in keys.Where(k => !header.Tensors.ContainsKey(k))) problems.Add($"{key} is mapped to {file}, which does not hold it");
+            foreach (var name in header.Tensors.Keys)
+                if (!seen.TryAdd(name, file)) problems.Add($"{name} is in both {seen[name]} and {file}");
+        }
+        if (problems.Count > 0) throw new SpecialistException($"{indexPath}: {Abbreviate(problems)}");
+        return headers;
+    }
+}

@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Specialist.Tokenization;
+
+/// <summary>
+/// The parts of a SentencePiece <c>.model</c> file (a serialised <c>sentencepiece.ModelProto</c>) that the tokenizer needs,
+/// read straight from the protobuf wire format. Field numbers are those of sentencepiece_model.proto.
+/// </summary>
+internal sealed class SentencePieceModelFile
+{
+    /// <summary>sentencepiece_model.proto's <c>SentencePiece.Type</c>.</summary>
+    internal enum PieceType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 }
+
+    private const int UnigramModelType = 1;
+
+    public required string Path { get; init; }
+    public required byte[] Bytes { get; init; }
+    public required string[] Pieces { get; init; }
+    public required PieceType[] Types { get; init; }
+    public int ModelType { get; private set; } = UnigramModelType;
+    public int UnkId { get; private set; }
+    public int BosId { get; private set; } = 1;
+    public int EosId { get; private set; } = 2;
+    public int PadId { get; private set; } = -1;
+    public bool TreatWhitespaceAsSuffix { get; private set; }
+    public bool ByteFallback { get; private set; }
+    public byte[] PrecompiledCharsmap { get; private set; } = [];
+    public bool AddDummyPrefix { get; private set; } = true;
+    public bool RemoveExtraWhitespaces { get; private set; } = true;
+    public bool EscapeWhitespaces { get; private set; } = true;
+
+    /// <summary>Reads a model file; a file that is not a SentencePiece model, or one this tokenizer cannot reproduce exactly, is an error.</summary>
+    public static SentencePieceModelFile Read(string path)
+    {
+        if (!File.Exists(path)) throw new SpecialistException($"tokenizer model not found: {System.IO.Path.GetFullPath(path)}");
+        var bytes = File.ReadAllBytes(path);
+        SentencePieceModelFile model;
+        try
+        {
+            model = Parse(path, bytes);
+        }
+        catch (FormatException e)
+        {
+            throw new SpecialistException($"{path}: not a SentencePiece model file ({e.Message})");
+        }
+        model.EnsureSupported();
+        return model;
+    }
+
+    private static SentencePieceModelFile Parse(string path, byte[] bytes)
+    {
+        var pieces = new List<string>();
+        var types = new List<PieceType>();
+        var trainerSpecs = new List<ReadOnlyMemory<byte>>();
+        var normalizerSpecs = new List<ReadOnlyMemory<byte>>();
+        foreach (var field in ProtoWire.Fields(bytes))
+        {
+            switch (field.Number)
+            {
+                case 1:
+                    var (piece, type) = ParsePiece(field.Bytes);
+                    pieces.Add(piece);
+                    types.Add(type);
+                    break;
+                case 2: trainerSpecs.Add(field.Bytes); break;
+                case 3: normalizerSpecs.Add(field.Bytes); break;
+            }
+        }
+        if (pieces.Count == 0) throw new FormatException("it holds no pieces");
+        var model = new SentencePieceModelFile { Path = path, Bytes = bytes, Pieces = [.. pieces], Types = [.. types] };
+        // Protobuf merges repeated occurrences of a message field, later values winning.
+        foreach (var spec in trainerSpecs) model.ReadTrainerSpec(spec);
+        foreach (var spec in normalizerSpecs) model.ReadNormalizerSpec(spec);
+        return model;
+    }
+
+    private static (string Piece, PieceType Type) ParsePiece(ReadOnlyMemory<byte> message)
+    {
+        var piece = "";
+        var type = PieceType.Normal;
+        foreach (var field in ProtoWire.Fields(message))
+        {
+            if (field.Number == 1) piece = field.String;
+            else if (field.Number == 3) type = (PieceType)field.Int32;
+        }
+        return (piece, type);
+    }
+
+    private void ReadTrainerSpec(ReadOnlyMemory<byte> message)
+    {
+        foreach (var field in ProtoWire.Fields(message))
+        {
+            switch (field.Number)
+            {
+                case 3: ModelType = field.Int32; break;
+                case 24: TreatWhitespaceAsSuffix = field.Varint != 0; break;
+                case 35: ByteFallback = field.Varint != 0; break;
+                case 40: UnkId = field.Int32; break;
+                case 41: BosId = field.Int32; break;
+                case 42: EosId = field.Int32; break;
+                case 43: PadId = field.Int32; break;
+            }
+        }
+    }
+
+    private void ReadNormalizerSpec(ReadOnlyMemory<byte> message)
+    {
+        foreach (var field in ProtoWire.Fields(message))
+        {
+            switch (field.Number)
+            {
+                case 2: PrecompiledCharsmap = field.Bytes.ToArray(); break;
+                case 3: AddDummyPrefix = field.Varint != 0; break;
+                case 4: RemoveExtraWhitespaces = field.Varint != 0; break;
+                case 5: EscapeWhitespaces = field.Varint != 0; break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The features whose behaviour we reproduce and test against <c>spm_encode</c> (T5, FlanT5, mT5 models);
+    /// anything else is refused rather than encoded differently from SentencePiece.
+    /// </summary>
+    private void EnsureSupported()
+    {
+        string? problem =
+            ModelType != UnigramModelType ? $"model type {ModelType} is not unigram" :
+            TreatWhitespaceAsSuffix ? "treat_whitespace_as_suffix is set" :
+            ByteFallback ? "byte_fallback is set" :
+            Array.IndexOf(Types, PieceType.UserDefined) >= 0 ? "it has user-defined pieces" :
+            Array.IndexOf(Types, PieceType.Byte) >= 0 ? "it has byte pieces" :
+            UnkId < 0 || UnkId >= Pieces.Length ? $"unk_id {UnkId} is not a piece" :
+            EosId >= Pieces.Length || PadId >= Pieces.Length || BosId >= Pieces.Length ? "a special id is past the last piece" :
+            null;
+        if (problem is not null)
+            throw new SpecialistException($"{Path}: unsupported SentencePiece model: {problem} (supported: unigram models like T5's spiece.model)");
+    }
+
+    /// <summary>
+    /// The model bytes to hand to Microsoft.ML.Tokenizers. Its unigram model (2.0.1) indexes its vocabulary with the
+    /// BOS id even when the model has none (T5: bos_id = -1) and fails; we append a trainer_spec that names the
+    /// pad (or else eos, or unk) piece as BOS. Protobuf merges it into the original trainer_spec, so only bos_id and
+    /// bos_piece change. We never ask the library to add BOS, and the piece it points at is a control or unknown
+    /// piece the library already treats as special, so no encoded id changes.
+    /// </summary>
+    public byte[] BytesForLibrary()
+    {
+        if (BosId >= 0) return Bytes;
+        var standIn = PadId >= 0 ? PadId : EosId >= 0 ? EosId : UnkId;
+        var spec = new MemoryStream();
+        ProtoWire.WriteVarintField(spec, 41, (ulong)standIn);
+        ProtoWire.WriteBytesField(spec, 46, Encoding.UTF8.GetBytes(Pieces[standIn]));
+        var patched = new MemoryStream(Bytes.Length + 32);
+        patched.Write(Bytes);
+        ProtoWire.WriteBytesField(patched, 2, spec.ToArray());
+        return patched.ToArray();
+    }
+}
+
+/// <summary>The protobuf wire format, as much of it as reading a SentencePiece model takes.</summary>
+internal static class ProtoWire
+{
+    internal readonly record struct Field(int Number, ulong Varint, ReadOnlyMemory<byte> Bytes)
+    {
+        /// <summary>An int32 field: negative values travel as 64-bit two's complement.</summary>
+        public int Int32 => unchecked((int)(long)Varint);
+        public string String => Encoding.UTF8.GetString(Bytes.Span);
+    }
+
+    public static IEnumerable<Field> Fields(ReadOnlyMemory<byte> message)
+    {
+        var position = 0;
+        while (position < message.Length)
+        {
+            var key = ReadVarint(message.Span, ref position);
+            var number = (int)(key >> 3);
+            switch (key & 7)
+            {
+                case 0:
+                    yield return new Field(number, ReadVarint(message.Span, ref position), default);
+                    break;
+                case 1:
+                    yield return new Field(number, BinaryPrimitives.ReadUInt64LittleEndian(Take(message, ref position, 8).Span), default);
+                    break;
+                case 2:
+                    var length = ReadVarint(message.Span, ref position);
+                    if (length > (ulong)(message.Length - position)) throw new FormatException($"field {number} runs past the end");
+                    yield return new Field(number, 0, Take(message, ref position, (int)length));
+                    break;
+                case 5:
+                    yield return new Field(number, BinaryPrimitives.ReadUInt32LittleEndian(Take(message, ref position, 4).Span), default);
+                    break;
+                default:
+                    throw new FormatException($"unknown wire type {key & 7} at byte {position}");
+            }
+        }
+    }
+
+    public static void WriteVarintField(Stream stream, int number, ulong value)
+    {
+        WriteVarint(stream, (ulong)number << 3);
+        WriteVarint(stream, value);
+    }
+
+    public static void WriteBytesField(Stream stream, int number, ReadOnlySpan<byte> value)
+    {
+        WriteVarint(stream, ((ulong)number << 3) | 2);
+        WriteVarint(stream, (ulong)value.Length);
+        stream.Write(value);
+    }
+
+    private static void WriteVarint(Stream stream, ulong value)
+    {
+        for (; value >= 0x80; value >>= 7) stream.WriteByte((byte)(value | 0x80));
+        stream.WriteByte((byte)value);
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int position)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (position >= bytes.Length) throw new FormatException("truncated varint");
+            var b = bytes[position++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return value;
+        }
+        throw new FormatException("varint longer than 10 bytes");
+    }
+
+    private static ReadOnlyMemory<byte> Take(ReadOnlyMemory<byte> message, ref int position, int length)
+    {
+        if (length > message.Length - position) throw new FormatException("truncated field");
+        var slice = message.Slice(position, length);
+        position += length;
+        return slice;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Specialist.Tokenization;
+
+/// <summary>Loads tokenizers by file, model folder or encoding name.</summary>
+public static class Tokenizers
+{
+    /// <summary>The file a Hugging Face T5 model folder keeps its SentencePiece model in.</summary>
+    public const string SentencePieceFileName = "spiece.model";
+
+    /// <summary>The tiktoken encodings <see cref="Load"/> knows by name.</summary>
+    public static IReadOnlyList<string> EncodingNames { get; } = [.. TiktokenEncodingTokenizer.OrdinaryTokenCounts.Keys];
+
+    /// <summary>
+    /// Loads a tokenizer: an encoding name (<c>gpt2</c>, <c>cl100k_base</c>, <c>o200k_base</c>) gives that tiktoken
+    /// encoding; anything else is a path, either a SentencePiece model file (T5's <c>spiece.model</c>) or a model folder
+    /// holding <c>spiece.model</c>. Names win over paths: write <c>./gpt2</c> for a folder called gpt2.
+    /// Throws <see cref="SpecialistException"/> naming the path when there is nothing to load there.
+    /// </summary>
+    public static ITokenizer Load(string pathOrName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pathOrName);
+        if (TiktokenEncodingTokenizer.OrdinaryTokenCounts.ContainsKey(pathOrName)) return TiktokenEncodingTokenizer.Load(pathOrName);
+        if (Directory.Exists(pathOrName)) return LoadFromModelFolder(pathOrName);
+        if (File.Exists(pathOrName)) return SentencePieceUnigramTokenizer.Load(pathOrName);
+        throw new SpecialistException(
+            $"tokenizer not found: {Path.GetFullPath(pathOrName)} is neither a SentencePiece model file nor a model folder, " +
+            $"and '{pathOrName}' is not an encoding name ({string.Join(", ", EncodingNames)})");
+    }
+
+    /// <summary>Loads the T5 tokenizer of a Hugging Face model folder (its <c>spiece.model</c>).</summary>
+    public static ITokenizer LoadFromModelFolder(string folder)
+    {
+        var model = Path.Combine(folder, SentencePieceFileName);
+        if (!File.Exists(model))
+            throw new SpecialistException($"tokenizer not found: {Path.GetFullPath(model)} does not exist (a T5 model folder keeps its SentencePiece model there)");
+        return SentencePieceUnigramTokenizer.Load(model);
+    }
+}
