@@ -16,6 +16,11 @@ internal static class CliApp
         new("tokenize", "encode texts with a SentencePiece or tiktoken tokenizer", a => Task.FromResult(TokenizeCommand.Run(a))),
         new("model", "models in Hugging Face layout: 'model init' writes a random-init T5", a => Task.FromResult(ModelCommand.Run(a)), UsesTorch: true),
         new("generate", "generate text with a model folder (greedy or sampling, batched, KV cache)", a => Task.FromResult(GenerateCommand.Run(a)), UsesTorch: true),
+        new("bench", "benchmarks: 'bench model' (training and decoding speed, MFU)", a => Task.FromResult(BenchCommand.Run(a)), UsesTorch: true),
+        new("serve", "serve a model folder over an OpenAI-compatible HTTP API (completions, chat, logprobs)", ServeCommand.RunAsync, UsesTorch: true),
+        new("annotate", "sample teacher CoT with log-probs into a resumable SQLite store (live or Batch API)", AnnotateCommand.RunAsync),
+        new("store", "annotation stores: 'store stats', 'store export' (jsonl, parquet)", a => Task.FromResult(StoreCommand.Run(a))),
+        new("align", "align teacher tokens with student tokens: sparse top-k targets (paper's rule or fast)", a => Task.FromResult(AlignCommand.Run(a))),
         new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
     ];
 

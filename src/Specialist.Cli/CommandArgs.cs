@@ -61,6 +61,14 @@ internal sealed class CommandArgs
         return _options.TryGetValue(name, out var list) ? list : Array.Empty<string>();
     }
 
+    /// <summary>Reads an option through the library's parser of its values; a value it rejects is a usage error.</summary>
+    public T Get<T>(string name, string fallback, Func<string, T> parse)
+    {
+        var text = Get(name) ?? fallback;
+        try { return parse(text); }
+        catch (SpecialistException e) when (e is not UsageException) { throw new UsageException(e.Message); }
+    }
+
     public string Require(string name) => Get(name) ?? throw new UsageException($"missing required option --{name}");
 
     public int GetInt(string name, int fallback) => Get(name) is { } s ? ParseInt(name, s) : fallback;

@@ -4,13 +4,19 @@ using System.Text.Json.Nodes;
 using Spectre.Console;
 using Specialist.Answers;
 using Specialist.Data;
+using Specialist.Prompts;
 
 namespace Specialist.Cli.Commands;
 
-/// <summary><c>specialist data stats &lt;set&gt;</c>: loads a set and counts its problems, answer kinds and rationales.</summary>
+/// <summary>
+/// <c>specialist data stats &lt;set&gt;</c>: loads a set and counts its problems, answer kinds and rationales.
+/// <c>specialist data prompts &lt;set&gt;</c>: writes each problem's evaluation query as <c>{"id", "prompt"}</c> lines,
+/// the input of <c>specialist generate</c>.
+/// </summary>
 internal static class DataCommand
 {
-    private const string Usage = "usage: specialist data stats " + DataArgs.Usage + " [--json]";
+    private const string Usage = "usage: specialist data stats " + DataArgs.Usage + " [--json]\n"
+        + "       specialist data prompts " + DataArgs.Usage + " [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--out FILE.jsonl]";
 
     public static int Run(string[] args)
     {
@@ -25,6 +31,7 @@ internal static class DataCommand
         return args[0] switch
         {
             "stats" => Stats(args[1..]),
+            "prompts" => Prompts(args[1..]),
             _ => throw new UsageException($"unknown subcommand '{args[0]}'; {Usage}"),
         };
     }
@@ -40,6 +47,30 @@ internal static class DataCommand
         var stats = SetStats.Compute(set, ProblemSets.Load(set, options));
         if (json) Console.WriteLine(ToJson(stats).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         else PrintTable(stats);
+        return 0;
+    }
+
+    private static int Prompts(string[] words)
+    {
+        var args = CommandArgs.Parse(words);
+        var set = args.Positional(0, "set");
+        var options = DataArgs.Read(args, set);
+        var style = args.Get("prompt", "4shot", EvaluationQueries.ParseStyle);
+        var bbhMode = args.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
+        var limit = args.GetInt("limit");
+        var outPath = args.Get("out");
+        args.EnsureAllUsed(maxPositionals: 1);
+
+        var queries = new EvaluationQueries(options.Root, style, bbhMode);
+        var problems = ProblemSets.Load(set, options);
+        var lines = problems.Take(limit ?? problems.Count)
+            .Select(p => JsonSerializer.Serialize(new { id = p.Id, prompt = queries.Render(p) }));
+        if (outPath is null)
+        {
+            foreach (var line in lines) Console.WriteLine(line);
+            return 0;
+        }
+        Specialist.Models.AtomicFile.WriteText(outPath, string.Concat(lines.Select(l => l + "\n")));
         return 0;
     }
 

@@ -24,20 +24,16 @@ internal static class ScoreCommand
         }
         var setName = parsed.Positional(0, "set");
         var predictionsPath = parsed.Require("predictions");
-        var bbhModeText = parsed.Get("bbh-mode");
+        var bbhModeGiven = parsed.Get("bbh-mode") is not null;
+        var mode = parsed.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
         var json = parsed.Flag("json");
         var options = DataArgs.Read(parsed, setName);
         parsed.EnsureAllUsed(maxPositionals: 1);
 
         BbhMode? bbhMode = null;
         if (SetScore.IsBbhSet(setName))
-            bbhMode = bbhModeText switch
-            {
-                null or "cot" => BbhMode.Cot,
-                "ao" => BbhMode.AnswerOnly,
-                _ => throw new UsageException($"--bbh-mode must be 'cot' or 'ao', not '{bbhModeText}'"),
-            };
-        else if (bbhModeText is not null)
+            bbhMode = mode;
+        else if (bbhModeGiven)
             throw new UsageException("--bbh-mode applies only to bbh sets");
 
         var predictions = PredictionsFile.Read(predictionsPath);
@@ -55,7 +51,9 @@ internal static class ScoreCommand
                 correct = score.Correct,
                 accuracy = score.Accuracy,
                 ci95 = new[] { lo, hi },
-            }));
+                bbh_mean = score.TaskMean,
+                tasks = score.Tasks?.ToDictionary(t => t.Set["bbh/".Length..], t => new { accuracy = t.Accuracy, correct = t.Correct, total = t.Total }),
+            }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
             return 0;
         }
         var table = new Table().AddColumns("set", "total", "scored", "correct", "accuracy", "95% CI");
@@ -67,9 +65,15 @@ internal static class ScoreCommand
             score.Correct.ToString(CultureInfo.InvariantCulture),
             Percent(score.Accuracy),
             $"{Percent(lo)} .. {Percent(hi)}");
+        foreach (var task in score.Tasks ?? [])
+            table.AddRow(Markup.Escape(task.Set), Count(task.Total), Count(task.Scored), Count(task.Correct), Percent(task.Accuracy),
+                $"{Percent(task.Ci95.Lo)} .. {Percent(task.Ci95.Hi)}");
+        if (score.TaskMean is { } mean) table.AddRow("bbh mean over tasks", "", "", "", Percent(mean), "");
         AnsiConsole.Write(table);
         return 0;
     }
+
+    private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
 
     private static string Percent(double fraction) => (100 * fraction).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

@@ -27,6 +27,14 @@ public enum BbhMode
 /// </remarks>
 public static class BbhAnswerScorer
 {
+    /// <summary>The mode names the command line accepts: <c>cot</c> and <c>ao</c>.</summary>
+    public static BbhMode ParseMode(string name) => name switch
+    {
+        "cot" => BbhMode.Cot,
+        "ao" => BbhMode.AnswerOnly,
+        _ => throw new SpecialistException($"--bbh-mode must be 'cot' or 'ao', not '{name}'"),
+    };
+
     /// <summary>Whether <paramref name="output"/> states <paramref name="target"/>.</summary>
     public static bool IsCorrect(string output, string target, BbhMode mode) =>
         StatedAnswer(output, mode) is { } stated && Matches(stated, target);

@@ -7,8 +7,12 @@ namespace Specialist.Answers;
 /// <param name="Total">Problems in the set; a problem without a prediction counts as wrong.</param>
 /// <param name="Scored">Problems that had a prediction.</param>
 /// <param name="Correct">Problems answered correctly.</param>
-public sealed record SetScore(string Set, int Total, int Scored, int Correct)
+/// <param name="Tasks">For the whole of <c>bbh</c>: each task's own score (sets <c>bbh/&lt;task&gt;</c>).</param>
+public sealed record SetScore(string Set, int Total, int Scored, int Correct, IReadOnlyList<SetScore>? Tasks = null)
 {
+    /// <summary>The unweighted mean of the task accuracies (BIG-Bench Hard's headline number, METHOD.md §6), when there are tasks.</summary>
+    public double? TaskMean => Tasks is { Count: > 0 } tasks ? tasks.Average(t => t.Accuracy) : null;
+
     /// <summary>Correct / Total (0 for an empty set).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 
@@ -34,11 +38,19 @@ public sealed record SetScore(string Set, int Total, int Scored, int Correct)
             throw new SpecialistException(
                 $"{predictions.Path}: {unknown.Count} prediction id{(unknown.Count == 1 ? " is" : "s are")} not in set '{setName}': {shown}{(unknown.Count > 5 ? ", ..." : "")}");
         }
-        var correct = predictions.Predictions.Count(p =>
+        var correctIds = predictions.Predictions.Where(p =>
         {
             var gold = byId[p.Id].Answer;
             return bbhMode is { } mode ? BbhAnswerScorer.IsCorrect(p.Output, gold.Text, mode) : AnswerScorer.IsCorrect(p.Output, gold);
-        });
-        return new SetScore(setName, problems.Count, predictions.Predictions.Count, correct);
+        }).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var scoredIds = predictions.Predictions.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+
+        List<SetScore>? tasks = null;
+        if (setName == "bbh")
+            tasks = problems.GroupBy(p => p.Id.Split('/')[1], StringComparer.Ordinal)
+                .Select(g => new SetScore("bbh/" + g.Key, g.Count(), g.Count(p => scoredIds.Contains(p.Id)), g.Count(p => correctIds.Contains(p.Id))))
+                .OrderBy(t => t.Set, StringComparer.Ordinal)
+                .ToList();
+        return new SetScore(setName, problems.Count, scoredIds.Count, correctIds.Count, tasks);
     }
 }

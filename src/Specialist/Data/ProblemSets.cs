@@ -19,6 +19,8 @@ public sealed record CustomSetOptions(string Path, string QuestionField, string 
 /// (seed 230112726, see <c>MultiArithSet</c>); id <c>multiarith/&lt;iIndex&gt;</c>.</description></item>
 /// <item><term>asdiv</term><description>asdiv/ASDiv.xml, all 2,305 problems; id <c>asdiv/&lt;ID&gt;</c>; units dropped from answers.</description></item>
 /// <item><term>svamp</term><description>svamp/SVAMP.json; id <c>svamp/&lt;ID&gt;</c>; question = Body + ". " + Question.</description></item>
+/// <item><term>asdiv-dev, asdiv-test, svamp-dev, svamp-test</term><description>fixed 200 / rest splits of asdiv and svamp by a keyed hash
+/// of the id (seed 230112726, see <c>DevTestSplits</c>): dev for checkpoint selection, test for reporting.</description></item>
 /// <item><term>bbh, bbh/&lt;task&gt;</term><description>bbh/bbh/*.json; id <c>bbh/&lt;task&gt;/&lt;i&gt;</c>; gold = target as text.</description></item>
 /// <item><term>custom</term><description>any JSON array or JSONL file (<see cref="CustomSetOptions"/>).</description></item>
 /// </list>
@@ -26,7 +28,7 @@ public sealed record CustomSetOptions(string Path, string QuestionField, string 
 public static class ProblemSets
 {
     /// <summary>The set names <see cref="Load"/> accepts (bbh tasks as <c>bbh/&lt;task&gt;</c> are accepted too).</summary>
-    public static IReadOnlyList<string> Names { get; } = ["gsm8k-train", "gsm8k-dev", "gsm8k-test", "multiarith-dev", "multiarith-test", "asdiv", "svamp", "bbh", "custom"];
+    public static IReadOnlyList<string> Names { get; } = ["gsm8k-train", "gsm8k-dev", "gsm8k-test", "multiarith-dev", "multiarith-test", "asdiv", "asdiv-dev", "asdiv-test", "svamp", "svamp-dev", "svamp-test", "bbh", "custom"];
 
     private const string BbhTaskPrefix = "bbh/";
 
@@ -39,7 +41,9 @@ public static class ProblemSets
         "multiarith-dev" => MultiArithSet.Load(options.Root, dev: true),
         "multiarith-test" => MultiArithSet.Load(options.Root, dev: false),
         "asdiv" => AsdivSet.Load(options.Root),
+        "asdiv-dev" or "asdiv-test" => DevTestSplits.Split(AsdivSet.Load(options.Root), dev: setName == "asdiv-dev"),
         "svamp" => SvampSet.Load(options.Root),
+        "svamp-dev" or "svamp-test" => DevTestSplits.Split(SvampSet.Load(options.Root), dev: setName == "svamp-dev"),
         "bbh" => BbhData.TaskNames(options.Root).SelectMany(task => BbhData.ReadTask(options.Root, task)).ToList(),
         "custom" => CustomSet.Load(options.Custom ?? throw new SpecialistException("the custom set needs a file and its question and answer fields")),
         _ when setName.StartsWith(BbhTaskPrefix, StringComparison.Ordinal) => BbhData.LoadTask(options.Root, setName[BbhTaskPrefix.Length..]),

@@ -30,8 +30,22 @@ public static class T5Checkpoint
     /// <summary>Hugging Face's default largest shard (5 GB).</summary>
     public const long DefaultMaxShardBytes = 5_000_000_000;
 
-    // Hugging Face ties these to shared.weight; checkpoints may or may not carry copies, which are not needed.
-    private static readonly string[] TiedCopies = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"];
+    /// <summary>
+    /// Tensors a Hugging Face checkpoint may carry that the model does not use, with their shapes: copies of
+    /// shared.weight (and of lm_head when tied), and the cross-attention position bias that transformers before 3.x
+    /// saved for decoder block 0 (transformers lists it in _keys_to_ignore_on_load_unexpected).
+    /// </summary>
+    private static Dictionary<string, long[]> Ignorable(T5Config c)
+    {
+        var ignorable = new Dictionary<string, long[]>(StringComparer.Ordinal)
+        {
+            ["encoder.embed_tokens.weight"] = [c.VocabSize, c.DModel],
+            ["decoder.embed_tokens.weight"] = [c.VocabSize, c.DModel],
+            ["decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"] = [c.RelativeAttentionNumBuckets, c.NumHeads],
+        };
+        if (c.TieWordEmbeddings) ignorable["lm_head.weight"] = [c.VocabSize, c.DModel];
+        return ignorable;
+    }
 
     /// <summary>Parses a dtype name: fp32/float32, bf16/bfloat16, fp16/float16.</summary>
     public static ScalarType ParseDType(string name) => name.ToLowerInvariant() switch
@@ -194,7 +208,7 @@ public static class T5Checkpoint
         var config = T5Config.Read(configPath);
 
         var expected = T5Model.ParameterShapes(config).ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
-        var optional = TiedCopies.Concat(config.TieWordEmbeddings ? ["lm_head.weight"] : []).ToHashSet(StringComparer.Ordinal);
+        var ignorable = Ignorable(config);
         var entries = new Dictionary<string, Found>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         var wrongShape = new List<string>();
@@ -202,9 +216,9 @@ public static class T5Checkpoint
         {
             foreach (var entry in header.Tensors.Values)
             {
-                var required = expected.TryGetValue(entry.Name, out var shape);
-                if (!required && !optional.Contains(entry.Name)) { unexpected.Add(entry.Name); continue; }
-                shape ??= [config.VocabSize, config.DModel];
+                var required = expected.TryGetValue(entry.Name, out var wanted);
+                if (!required && !ignorable.TryGetValue(entry.Name, out wanted)) { unexpected.Add(entry.Name); continue; }
+                var shape = wanted!;
                 if (!shape.SequenceEqual(entry.Shape)) wrongShape.Add($"{entry.Name} [{string.Join(", ", entry.Shape)}] expected [{string.Join(", ", shape)}]");
                 entries[entry.Name] = new Found(entry, header.Path, Used: required);
             }

@@ -9,6 +9,9 @@ public sealed record GenerationOptions
     /// <summary>The most tokens generated per prompt (the end-of-sequence token included).</summary>
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>End-of-sequence is suppressed until this many tokens are generated (Hugging Face's min_new_tokens).</summary>
+    public int MinNewTokens { get; init; }
+
     /// <summary>Prompts run together; prompts are grouped by length so a batch carries little padding.</summary>
     public int BatchSize { get; init; } = 16;
 
@@ -40,6 +43,7 @@ public sealed record GenerationOptions
     {
         var problems = new List<string>();
         if (MaxNewTokens < 1) problems.Add($"max new tokens is {MaxNewTokens}, must be at least 1");
+        if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens) problems.Add($"min new tokens is {MinNewTokens}, must be in [0, max new tokens {MaxNewTokens}]");
         if (BatchSize < 1) problems.Add($"batch size is {BatchSize}, must be at least 1");
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) problems.Add($"temperature is {Temperature}, must be positive");
         if (!(TopP > 0 && TopP <= 1)) problems.Add($"top-p is {TopP}, must be in (0, 1]");
@@ -129,6 +133,7 @@ public sealed class T5Generator(T5Model model)
                 ? model.DecodeStep(decoderInput, steps, cache)
                 : model.Logits(model.DecoderHidden(decoderInput, null, encoded, mask).select(1, -1));
             var scores = logits.to(ScalarType.Float32);
+            if (steps < options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
             if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
 
             var next = options.Sample ? SampleFrom(scores, options, generator!) : scores.argmax(-1);

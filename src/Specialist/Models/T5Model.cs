@@ -173,7 +173,7 @@ public sealed class T5Model : nn.Module
     {
         if (lm_head is not null) return lm_head.call(decoderHidden);
         // Tied embeddings (v1.0): Mesh TensorFlow rescales the decoder output before reusing the embedding matrix.
-        return F.linear(decoderHidden * Math.Pow(Config.DModel, -0.5), shared.weight);
+        return F.linear(decoderHidden * Math.Pow(Config.DModel, -0.5), shared.weight!);
     }
 
     // --- Incremental decoding: one new token per step against cached keys and values. ---
@@ -304,9 +304,9 @@ internal sealed class T5Block : nn.Module
     {
         // A scope per block frees what backward does not need as soon as the block is done.
         using var scope = NewDisposeScope();
-        hidden = SelfAttentionLayer.forward(hidden, selfBias);
-        if (encoderHidden is not null) hidden = CrossAttentionLayer.forward(hidden, encoderHidden, crossBias!);
-        return FeedForward.forward(hidden).MoveToOuterDisposeScope();
+        hidden = ClampInFloat16(SelfAttentionLayer.forward(hidden, selfBias));
+        if (encoderHidden is not null) hidden = ClampInFloat16(CrossAttentionLayer.forward(hidden, encoderHidden, crossBias!));
+        return ClampInFloat16(FeedForward.forward(hidden)).MoveToOuterDisposeScope();
     }
 
     public LayerCache StartDecoding(Tensor encoderHidden, int maxLength) =>
@@ -315,9 +315,19 @@ internal sealed class T5Block : nn.Module
     public Tensor Step(Tensor hidden, Tensor selfBias, int position, LayerCache cache, Tensor crossBias)
     {
         using var scope = NewDisposeScope();
-        hidden = SelfAttentionLayer.Step(hidden, selfBias, position, cache.Self);
-        hidden = CrossAttentionLayer.Step(hidden, cache.Cross, crossBias);
-        return FeedForward.forward(hidden).MoveToOuterDisposeScope();
+        hidden = ClampInFloat16(SelfAttentionLayer.Step(hidden, selfBias, position, cache.Self));
+        hidden = ClampInFloat16(CrossAttentionLayer.Step(hidden, cache.Cross, crossBias));
+        return ClampInFloat16(FeedForward.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    // As Hugging Face does for fp16 (whose range T5 activations can exceed): clamp to the finite range, with a
+    // margin once something has overflowed to infinity.
+    private static Tensor ClampInFloat16(Tensor hidden)
+    {
+        if (hidden.dtype != ScalarType.Float16) return hidden;
+        var max = finfo(ScalarType.Float16).max;
+        var limit = hidden.isinf().any().item<bool>() ? max - 1000 : max;
+        return hidden.clamp(-limit, limit);
     }
 }
 

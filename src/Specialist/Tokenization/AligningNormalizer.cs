@@ -12,8 +12,8 @@ namespace Specialist.Tokenization;
 /// </summary>
 internal sealed class AligningNormalizer
 {
-    private const string SpaceSymbol = "\u2581";
-    private static readonly byte[] SpaceSymbolUtf8 = Encoding.UTF8.GetBytes(SpaceSymbol);
+    /// <summary>U+2581 LOWER ONE EIGHTH BLOCK, which stands for a space in pieces.</summary>
+    private static readonly byte[] SpaceSymbolUtf8 = "\u2581"u8.ToArray();
 
     private readonly uint[] _trie;
     private readonly byte[] _replacements;
@@ -62,7 +62,7 @@ internal sealed class AligningNormalizer
             {
                 foreach (var b in replacement)
                 {
-                    if (b == (byte)' ' && _escapeWhitespaces) AppendSpace(output, toOriginalByte, consumed);
+                    if (b == (byte)' ') AppendSpace(output, toOriginalByte, consumed);
                     else { output.Add(b); toOriginalByte.Add(consumed); }
                 }
                 previousIsSpace = replacement[^1] == (byte)' ';

@@ -28,8 +28,9 @@ public interface ITokenizer
     bool AppendsEos { get; }
 
     /// <summary>
-    /// Encodes <paramref name="text"/> literally: text that looks like a special token (<c>&lt;/s&gt;</c>,
-    /// <c>&lt;|endoftext|&gt;</c>) is encoded as ordinary text, never as the special id.
+    /// Encodes <paramref name="text"/>. SentencePiece encodes it literally, as <c>spm_encode</c> does (the text
+    /// <c>&lt;/s&gt;</c> is not the id of <c>&lt;/s&gt;</c>); tiktoken encodings turn the text of their special tokens
+    /// (<c>&lt;|endoftext|&gt;</c>) into the special id.
     /// </summary>
     TokenizedText Encode(string text);
 

@@ -127,4 +127,26 @@ public class ScoreCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--predictions", r.Stderr);
     }
+
+    [Fact]
+    public void Whole_bbh_reports_each_task_and_their_unweighted_mean()
+    {
+        // navigate (250 examples): 2 right; boolean_expressions (250): 1 right of 1 predicted; other 25 tasks: nothing.
+        var navigate = File.ReadAllText(Path.Combine(TestPaths.DataRoot, "bbh", "bbh", "navigate.json"));
+        var targets = JsonDocument.Parse(navigate).RootElement.GetProperty("examples").EnumerateArray().Take(2).Select(e => e.GetProperty("target").GetString()).ToList();
+        var boolean = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.DataRoot, "bbh", "bbh", "boolean_expressions.json")))
+            .RootElement.GetProperty("examples")[0].GetProperty("target").GetString();
+        var predictions = WritePredictions(
+            ("bbh/navigate/0", $"Step by step. So the answer is {targets[0]}."),
+            ("bbh/navigate/1", $"So the answer is {targets[1]}."),
+            ("bbh/boolean_expressions/0", $"So the answer is {boolean}."));
+        var result = Json(Score("bbh", predictions, "--json"));
+        Assert.Equal(6511, result.GetProperty("total").GetInt32());
+        Assert.Equal(3, result.GetProperty("correct").GetInt32());
+        var tasks = result.GetProperty("tasks");
+        Assert.Equal(27, tasks.EnumerateObject().Count());
+        Assert.Equal(2, tasks.GetProperty("navigate").GetProperty("correct").GetInt32());
+        Assert.Equal(250, tasks.GetProperty("navigate").GetProperty("total").GetInt32());
+        Assert.Equal((2.0 / 250 + 1.0 / 250) / 27, result.GetProperty("bbh_mean").GetDouble(), 12);
+    }
 }

@@ -76,6 +76,19 @@ public sealed class TiktokenEncodingTokenizerTests
     }
 
     [Fact]
+    public void EncodesTheSameFromManyThreads()
+    {
+        var cl100k = Tokenizers.Load("cl100k_base");
+        var texts = SentencePieceReference.GsmAndSvampTexts(gsmQuestions: 100, gsmAnswers: 50, svampQuestions: 50)
+            .Concat(SentencePieceUnigramTokenizerTests.EdgeCases).ToList();
+        var sequential = texts.Select(t => cl100k.Encode(t).Tokens.ToArray()).ToList();
+        var parallel = new Token[texts.Count][];
+        Parallel.For(0, texts.Count * 4, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => parallel[i % texts.Count] = cl100k.Encode(texts[i % texts.Count]).Tokens.ToArray());
+        for (var i = 0; i < texts.Count; i++) Assert.Equal(sequential[i], parallel[i]);
+    }
+
+    [Fact]
     public void SpecialTokenTextEncodesAsTheSpecialId()
     {
         var gpt2 = Tokenizers.Load("gpt2");

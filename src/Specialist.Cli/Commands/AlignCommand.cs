@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using Specialist.Alignment;
+using Specialist.Tokenization;
+
+namespace Specialist.Cli.Commands;
+
+/// <summary>
+/// <c>specialist align (--input FILE.jsonl | --store FILE.db) --student-tokenizer spiece.model|DIR [--mode paper|fast]
+/// [--renormalize] [--merge] [--teacher-form auto|text|byte-level] [--out FILE.jsonl] [--json]</c>: the student tokens of
+/// each teacher text and their sparse targets (METHOD.md §3).
+/// </summary>
+internal static class AlignCommand
+{
+    private const string Usage =
+        "usage: specialist align (--input FILE.jsonl | --store FILE.db) --student-tokenizer spiece.model|DIR\n" +
+        "                        [--mode paper|fast] [--renormalize] [--merge] [--teacher-form auto|text|byte-level]\n" +
+        "                        [--out FILE.jsonl] [--json]\n" +
+        "  --input   lines {\"text\", \"teacher_tokens\": [..], \"teacher_topk\": [[[token, p], ..], ..]} (sampled token first)\n" +
+        "  --store   an annotation store: every kept sample (its trimmed chain of thought)\n" +
+        "  --mode    paper: the authors' rule exactly; fast (default): the same from character offsets\n" +
+        "  output    one line per text {\"student_tokens\": [..], \"targets\": [[[piece, p], ..], ..]} (store lines also\n" +
+        "            carry question_id and sample_index): on stdout with --json, into --out FILE (then a summary is printed);\n" +
+        "            without either, a table per text";
+
+    public static int Run(string[] args)
+    {
+        var parsed = CommandArgs.Parse(args, "json", "help", "renormalize", "merge");
+        if (parsed.Flag("help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        var input = parsed.Get("input");
+        var storePath = parsed.Get("store");
+        var tokenizerPath = parsed.Require("student-tokenizer");
+        var mode = parsed.Get("mode", "fast", AlignmentOptions.ParseMode);
+        var form = parsed.Get("teacher-form", "auto", TeacherTokens.ParseForm);
+        var options = new AlignmentOptions(mode, parsed.Flag("renormalize"), parsed.Flag("merge"));
+        var outPath = parsed.Get("out");
+        var json = parsed.Flag("json");
+        parsed.EnsureAllUsed();
+        if ((input is null) == (storePath is null)) throw new UsageException("give exactly one of --input and --store");
+
+        var aligner = new TokenAligner(Tokenizers.Load(tokenizerPath), options);
+        var vocabulary = new TeacherVocabulary();
+        var items = input is not null ? AlignmentFiles.ReadInput(input, vocabulary, form) : AlignmentFiles.ReadStore(storePath!, vocabulary, form);
+
+        if (outPath is null && !json)
+        {
+            var summary = AlignmentFiles.Run(items, aligner, (item, aligned) => PrintTable(item, aligned, aligner));
+            AnsiConsole.WriteLine($"{summary.Samples} texts, {summary.StudentTokens} student tokens, {summary.SoftShare:P1} with a soft target");
+            return 0;
+        }
+        var stream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
+        AlignmentSummary result;
+        using (var writer = new Utf8JsonWriter(stream, AlignmentFiles.WriterOptions))
+        {
+            result = AlignmentFiles.Run(items, aligner, (item, aligned) =>
+            {
+                AlignmentFiles.Write(writer, item, aligned, aligner);
+                writer.Flush();
+                stream.WriteByte((byte)'\n');
+                writer.Reset();
+            });
+        }
+        stream.Dispose();
+        if (outPath is null) return 0;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                mode = result.Mode,
+                samples = result.Samples,
+                student_tokens = result.StudentTokens,
+                soft_targets = result.SoftTargets,
+                soft_share = result.SoftShare,
+                by_offsets = result.ByOffsets,
+                seconds = result.Seconds,
+            }));
+            return 0;
+        }
+        var table = new Table().AddColumns("figure", "value");
+        table.AddRow("mode", result.Mode);
+        table.AddRow("texts", result.Samples.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("student tokens", result.StudentTokens.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("soft targets", $"{result.SoftTargets} ({result.SoftShare:P1})");
+        table.AddRow("aligned by offsets", result.ByOffsets.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("seconds", result.Seconds.ToString("F2", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        AnsiConsole.WriteLine($"wrote {Path.GetFullPath(outPath)}");
+        return 0;
+    }
+
+    private static void PrintTable(AlignmentItem item, AlignedText aligned, TokenAligner aligner)
+    {
+        var title = item.QuestionId is null ? "" : $"{item.QuestionId} sample {item.SampleIndex}: ";
+        AnsiConsole.WriteLine($"{title}{Visible(item.Teacher.Text)}");
+        var table = new Table().AddColumns("#", "student piece", "target");
+        table.Columns[0].RightAligned();
+        for (var j = 0; j < aligned.StudentPieces.Length; j++)
+        {
+            var ids = aligned.Targets.Ids(j).ToArray();
+            var probabilities = aligned.Targets.Probabilities(j).ToArray();
+            var target = string.Join("  ", ids.Zip(probabilities, (id, p) =>
+                $"{Visible(aligner.Student.GetPiece(id))} {p.ToString("0.####", CultureInfo.InvariantCulture)}"));
+            table.AddRow(j.ToString(CultureInfo.InvariantCulture), Markup.Escape(Visible(aligned.StudentPieces[j])), Markup.Escape(target));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static string Visible(string s) => s.Replace("\n", "\\n", StringComparison.Ordinal);
+}

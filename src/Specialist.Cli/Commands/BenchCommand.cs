@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using Specialist.Models;
+
+namespace Specialist.Cli.Commands;
+
+/// <summary><c>specialist bench model|...</c>: the speed and memory benchmarks whose figures BENCHMARKS.md records.</summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h")
+        {
+            Console.WriteLine("usage: specialist bench model [--config NAME] [--steps N] [--json]");
+            return args.Length == 0 ? 2 : 0;
+        }
+        return args[0] switch
+        {
+            "model" => Model(args[1..]),
+            _ => throw new UsageException($"unknown benchmark '{args[0]}'"),
+        };
+    }
+
+    private static int Model(string[] args)
+    {
+        var a = CommandArgs.Parse(args, "json");
+        var config = a.Get("config") ?? "t5-small";
+        var steps = a.GetInt("steps", 5);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var result = ModelBenchmark.Run(config, trainSteps: steps, progress: m => Console.Error.WriteLine($"bench model: {m}"));
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, Json));
+            return 0;
+        }
+        var table = new Table().AddColumns("figure", "value");
+        void Row(string name, string value) => table.AddRow(name, value);
+        Row("config", $"{result.Config} ({result.Parameters / 1e6:F1}M parameters, {result.Threads} threads)");
+        Row("fp32 GEMM peak", $"{result.GemmPeakGflops:F1} GFLOP/s");
+        Row("training", $"{result.TrainTokensPerSecond:F0} tokens/s, {result.TrainGflops:F1} GFLOP/s, MFU {100 * result.Mfu:F1} %");
+        foreach (var d in result.Decode)
+            Row($"decode batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
+        Row("peak RSS", $"{result.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture)} MB");
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}

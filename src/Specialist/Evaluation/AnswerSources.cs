@@ -1,0 +1,52 @@
+using Specialist.Models;
+using Specialist.Tokenization;
+
+namespace Specialist.Evaluation;
+
+/// <summary>Something that answers prompts: a local model, or an OpenAI-compatible endpoint (temperature 0).</summary>
+public interface IAnswerSource
+{
+    /// <summary>What answers, for messages and reports.</summary>
+    string Name { get; }
+
+    /// <summary>One output per prompt, in prompt order.</summary>
+    IReadOnlyList<string> Answer(IReadOnlyList<string> prompts);
+
+    /// <summary>
+    /// How many prompts <see cref="SetEvaluator"/> hands over per <see cref="Answer"/> call. Finished problems are
+    /// reported after each call, so this is also the most work an interrupted evaluation loses.
+    /// </summary>
+    int PromptsPerCall => 16;
+}
+
+/// <summary>A T5 model answering greedily, in batches, with the KV cache (<see cref="T5Generator"/>).</summary>
+public sealed class ModelAnswerSource : IAnswerSource
+{
+    private readonly ITokenizer _tokenizer;
+    private readonly T5Generator _generator;
+    private readonly GenerationOptions _options;
+
+    /// <param name="model">The model; it is not disposed here.</param>
+    /// <param name="tokenizer">Its tokenizer (T5 SentencePiece).</param>
+    /// <param name="batchSize">Prompts decoded together.</param>
+    /// <param name="maxNewTokens">The most tokens generated per prompt (end-of-sequence included).</param>
+    public ModelAnswerSource(T5Model model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
+    {
+        if (batchSize < 1) throw new SpecialistException($"batch size is {batchSize}, must be at least 1");
+        if (maxNewTokens < 1) throw new SpecialistException($"max new tokens is {maxNewTokens}, must be at least 1");
+        _tokenizer = tokenizer;
+        _generator = new T5Generator(model);
+        _options = new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens };
+        Name = $"t5 ({model.ParameterCount:N0} parameters)";
+    }
+
+    public string Name { get; }
+
+    public int PromptsPerCall => _options.BatchSize;
+
+    public IReadOnlyList<string> Answer(IReadOnlyList<string> prompts)
+    {
+        var generated = _generator.Generate([.. prompts.Select(p => _tokenizer.Encode(p).Ids)], _options);
+        return [.. generated.Select(g => _tokenizer.Decode(g.Tokens))];
+    }
+}

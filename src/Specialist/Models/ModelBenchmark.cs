@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Specialist.Models;
+
+/// <summary>What <see cref="ModelBenchmark.Run"/> measured.</summary>
+/// <param name="Config">The model config name.</param>
+/// <param name="Parameters">Parameter count.</param>
+/// <param name="Threads">libtorch intra-op threads.</param>
+/// <param name="GemmPeakGflops">fp32 GEMM throughput of this machine, measured in the same run (best of square matmuls).</param>
+/// <param name="TrainTokensPerSecond">Source + target tokens per second of forward + backward + AdamW.</param>
+/// <param name="TrainGflops">Achieved model FLOP/s of training (matmul FLOPs counted analytically, see <see cref="ModelBenchmark.TrainingFlopsPerStep"/>).</param>
+/// <param name="Mfu">TrainGflops / GemmPeakGflops.</param>
+/// <param name="Decode">Generated tokens per second per (batch, cache) case.</param>
+/// <param name="PeakRssMb">Peak resident memory of the process (VmHWM).</param>
+public sealed record ModelBenchmarkResult(
+    string Config, long Parameters, int Threads, double GemmPeakGflops,
+    double TrainTokensPerSecond, double TrainGflops, double Mfu,
+    IReadOnlyList<DecodeFigure> Decode, double PeakRssMb);
+
+/// <summary>Decoding speed at one batch size, with or without the KV cache.</summary>
+public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double TokensPerSecond);
+
+/// <summary>
+/// <c>specialist bench model</c>: training and decoding speed of a T5 shape on this machine, and the model FLOP
+/// utilisation (MFU) of training against this machine's own fp32 GEMM peak, measured in the same run.
+/// </summary>
+public static class ModelBenchmark
+{
+    /// <summary>Runs the benchmark: training batch 8 × (128 source + 128 target) tokens; decoding 128 new tokens at batch 1 and 8.</summary>
+    public static ModelBenchmarkResult Run(string configName, int trainSteps = 5, int batch = 8, int sourceLength = 128, int targetLength = 128, int newTokens = 128, Action<string>? progress = null)
+    {
+        TorchRuntime.EnsureLoaded();
+        var config = T5Config.Resolve(configName);
+        torch.manual_seed(0);
+        using var model = new T5Model(config);
+
+        progress?.Invoke("measuring the fp32 GEMM peak");
+        var peak = GemmPeakGflops();
+
+        progress?.Invoke($"training {trainSteps} steps");
+        var stepSeconds = TrainStepSeconds(model, trainSteps, batch, sourceLength, targetLength);
+        var trainTokensPerSecond = batch * (sourceLength + targetLength) / stepSeconds;
+        var trainGflops = TrainingFlopsPerStep(config, batch, sourceLength, targetLength) / stepSeconds / 1e9;
+
+        var decode = new List<DecodeFigure>();
+        foreach (var decodeBatch in new[] { 1, 8 })
+            foreach (var cache in new[] { true, false })
+            {
+                progress?.Invoke($"decoding batch {decodeBatch}, {(cache ? "with" : "without")} cache");
+                decode.Add(new DecodeFigure(decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
+            }
+        return new ModelBenchmarkResult(configName, model.ParameterCount, torch.get_num_threads(), peak,
+            trainTokensPerSecond, trainGflops, trainGflops / peak, decode, PeakRssMegabytes());
+    }
+
+    /// <summary>
+    /// Matmul FLOPs of one training step (forward + backward = 3 × forward; 2 FLOPs per multiply-add): attention
+    /// projections, attention scores and values, feed-forward and the LM head, encoder over the source and decoder
+    /// over the target tokens. Norms, softmax and the optimiser are not counted, as usual for MFU.
+    /// </summary>
+    public static double TrainingFlopsPerStep(T5Config c, int batch, int sourceLength, int targetLength)
+    {
+        double inner = c.NumHeads * c.DKv;
+        double ffn = (c.FeedForwardProj == T5Config.GatedGelu ? 3.0 : 2.0) * c.DModel * c.DFf;
+        double encoderPerToken = c.NumLayers * (4 * c.DModel * inner + 2 * sourceLength * inner + ffn);
+        double decoderPerToken = c.NumDecoderLayers * (4 * c.DModel * inner + 2 * targetLength * inner
+                                                       + 2 * c.DModel * inner + 2 * sourceLength * inner + ffn)
+                                 + (double)c.DModel * c.VocabSize;
+        double crossKeysValuesPerSourceToken = c.NumDecoderLayers * 2 * c.DModel * inner;
+        double forwardMacs = batch * (sourceLength * (encoderPerToken + crossKeysValuesPerSourceToken) + targetLength * decoderPerToken);
+        return 3 * 2 * forwardMacs;
+    }
+
+    private static double TrainStepSeconds(T5Model model, int steps, int batch, int sourceLength, int targetLength)
+    {
+        var config = model.Config;
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4);
+        double Step()
+        {
+            using var scope = NewDisposeScope();
+            var inputs = randint(3, config.VocabSize, [batch, sourceLength], dtype: ScalarType.Int64);
+            var labels = randint(3, config.VocabSize, [batch, targetLength], dtype: ScalarType.Int64);
+            var mask = ones_like(inputs);
+            var started = Stopwatch.GetTimestamp();
+            optimizer.zero_grad();
+            var logits = model.forward(inputs, mask, model.ShiftRight(labels));
+            var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), labels.view(-1));
+            loss.backward();
+            optimizer.step();
+            return Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+        Step(); // warm-up: allocator and kernel selection
+        var times = Enumerable.Range(0, steps).Select(_ => Step()).Order().ToList();
+        model.eval();
+        return times[times.Count / 2];
+    }
+
+    private static double DecodeTokensPerSecond(T5Model model, int batch, bool cache, int promptLength, int newTokens)
+    {
+        var generator = new T5Generator(model);
+        var rng = new Random(1);
+        var prompts = Enumerable.Range(0, batch)
+            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => rng.Next(3, model.Config.VocabSize)).Append(model.Config.EosTokenId).ToList())
+            .ToList();
+        var options = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, BatchSize = batch, UseCache = cache };
+        generator.Generate(prompts, options with { MaxNewTokens = 4, MinNewTokens = 4 }); // warm-up
+        var started = Stopwatch.GetTimestamp();
+        var outputs = generator.Generate(prompts, options);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return outputs.Sum(o => o.Tokens.Count) / seconds;
+    }
+
+    /// <summary>fp32 GEMM FLOP/s: the best of several square matmul sizes, each timed for about half a second.</summary>
+    internal static double GemmPeakGflops()
+    {
+        var best = 0.0;
+        foreach (var n in new[] { 1024, 2048 })
+        {
+            using var scope = NewDisposeScope();
+            var a = randn(n, n);
+            var b = randn(n, n);
+            a.matmul(b).Dispose();
+            var reps = 0;
+            var started = Stopwatch.GetTimestamp();
+            while (Stopwatch.GetElapsedTime(started).TotalSeconds < 0.5)
+            {
+                a.matmul(b).Dispose();
+                reps++;
+            }
+            best = Math.Max(best, 2.0 * n * n * n * reps / Stopwatch.GetElapsedTime(started).TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    /// <summary>Peak resident set (VmHWM) in MB; 0 where /proc is absent.</summary>
+    internal static double PeakRssMegabytes()
+    {
+        if (!File.Exists("/proc/self/status")) return 0;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
+}
