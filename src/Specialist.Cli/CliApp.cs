@@ -21,6 +21,10 @@ internal static class CliApp
         new("annotate", "sample teacher CoT with log-probs into a resumable SQLite store (live or Batch API)", AnnotateCommand.RunAsync),
         new("store", "annotation stores: 'store stats', 'store export' (jsonl, parquet)", a => Task.FromResult(StoreCommand.Run(a))),
         new("align", "align teacher tokens with student tokens: sparse top-k targets (paper's rule or fast)", a => Task.FromResult(AlignCommand.Run(a))),
+        new("eval", "CoT accuracy of a model folder or endpoint on math sets and BBH, with 95 % intervals; resumable", a => Task.FromResult(EvalCommand.Run(a)), UsesTorch: true),
+        new("distill-set", "distillation sets: 'distill-set build' (four formats, aligned top-k targets), 'distill-set info'", a => Task.FromResult(DistillSetCommand.Run(a))),
+        new("train", "specialize a student on a distillation set: sample or distribution matching, checkpoints, exact resume, OOD selection", a => Task.FromResult(TrainCommand.Run(a)), UsesTorch: true),
+        new("report", "report.md with figures (PNG, SVG) from training runs and evaluations: dynamics, scaling, trade-off, loss", a => Task.FromResult(ReportCommand.Run(a))),
         new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
     ];
 

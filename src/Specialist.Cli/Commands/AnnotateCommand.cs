@@ -170,11 +170,17 @@ internal static class AnnotateCommand
             }));
             return 0;
         }
-        var table = new Table().AddColumns("requested", "completed", "failed", "new samples", "samples", "kept", "kept rate", "tokens in/out", "cost", "time");
-        foreach (var column in table.Columns) column.RightAligned();
-        table.AddRow(Int(s.Requested), Int(s.Completed), Int(s.Failed), Int(s.NewSamples), Int(s.Samples), Int(s.Kept), Percent(s.KeptRate),
-            $"{Int(s.PromptTokens)}/{Int(s.CompletionTokens)}", s.Cost is { } c ? "$" + c.ToString("F6", CultureInfo.InvariantCulture) : "-",
-            s.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s");
+        var table = new Table().AddColumns("annotation", "").HideHeaders();
+        table.Columns[1].RightAligned();
+        table.AddRow("requests sent", Int(s.Requested));
+        table.AddRow("completed", Int(s.Completed));
+        table.AddRow("failed", Int(s.Failed));
+        table.AddRow("new samples", Int(s.NewSamples));
+        table.AddRow("samples (selected questions)", Int(s.Samples));
+        table.AddRow("kept (answer = gold)", $"{Int(s.Kept)} ({Percent(s.KeptRate)})");
+        table.AddRow("tokens in / out", $"{Int(s.PromptTokens)} / {Int(s.CompletionTokens)}");
+        table.AddRow("cost", s.Cost is { } c ? "$" + c.ToString("F6", CultureInfo.InvariantCulture) : "-");
+        table.AddRow("time", s.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s");
         AnsiConsole.Write(table);
         if (s.Failed > 0) Console.Error.WriteLine($"{s.Failed} requests failed (reasons in the store's requests.error); run the same command again to retry them");
         return 0;

@@ -15,11 +15,15 @@ internal static class BenchCommand
         if (args.Length == 0 || args[0] is "--help" or "-h")
         {
             Console.WriteLine("usage: specialist bench model [--config NAME] [--steps N] [--json]");
+            Console.WriteLine("       specialist bench eval [--configs tiny,t5-small] [--batches 1,16] [--new-tokens 128] [--data-root DIR] [--json]");
+            Console.WriteLine("       specialist bench train [--configs tiny,flan-t5-small] [--steps 5] [--memory-steps 500] [--data-root DIR] [--json]");
             return args.Length == 0 ? 2 : 0;
         }
         return args[0] switch
         {
             "model" => Model(args[1..]),
+            "eval" => EvalCommand.Benchmark(args[1..]),
+            "train" => TrainCommand.Benchmark(args[1..]),
             _ => throw new UsageException($"unknown benchmark '{args[0]}'"),
         };
     }

@@ -70,7 +70,7 @@ internal static class DataCommand
             foreach (var line in lines) Console.WriteLine(line);
             return 0;
         }
-        Specialist.Models.AtomicFile.WriteText(outPath, string.Concat(lines.Select(l => l + "\n")));
+        AtomicFile.WriteText(outPath, string.Concat(lines.Select(l => l + "\n")));
         return 0;
     }
 

@@ -21,7 +21,11 @@ internal static class GenerateCommand
         "  --input   JSONL, one {\"prompt\": ...} per line; --json prints one {\"output\", \"tokens\"} line per prompt\n" +
         "  defaults: greedy, --max-new-tokens 128, --batch-size 16, KV cache on, fp32";
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     public static int Run(string[] args)
     {
@@ -53,17 +57,17 @@ internal static class GenerateCommand
         if (!sample && (parsed.Get("temperature") ?? parsed.Get("top-p") ?? parsed.Get("top-k") ?? parsed.Get("seed")) is not null)
             throw new UsageException("--temperature, --top-p, --top-k and --seed apply to --sample only");
 
-        List<string> prompts = prompt is not null ? [prompt] : ReadPrompts(input!);
+        List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
         using var model = T5Checkpoint.Load(modelDir, dtype);
-        var generator = new T5Generator(model);
-        var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p).Ids)], options);
+        var generator = new T5Generator(model, tokenizer.VocabularySize);
+        var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p.Text).Ids)], options);
 
         if (json)
         {
             using var stdout = new StreamWriter(Console.OpenStandardOutput());
-            foreach (var r in results)
-                stdout.WriteLine(JsonSerializer.Serialize(new { output = tokenizer.Decode(r.Tokens), tokens = r.Tokens.Count }, JsonOptions));
+            for (var i = 0; i < results.Count; i++)
+                stdout.WriteLine(JsonSerializer.Serialize(new { id = prompts[i].Id, output = tokenizer.Decode(results[i].Tokens), tokens = results[i].Tokens.Count }, JsonOptions));
             return 0;
         }
         var table = new Table().AddColumns("#", "tokens", "output");
@@ -78,12 +82,17 @@ internal static class GenerateCommand
         return 0;
     }
 
-    private static List<string> ReadPrompts(string path) =>
+    /// <summary>Lines <c>{"prompt": ...}</c>, optionally with an <c>"id"</c> that the output line carries on (as <c>data prompts</c> writes them, for <c>score</c>).</summary>
+    private static List<(string? Id, string Text)> ReadPrompts(string path) =>
         DataFiles.ReadJsonl(path, DataFiles.ReadUserFile(path), record =>
         {
             var value = record.Field("prompt");
-            return value.ValueKind == JsonValueKind.String
+            var text = value.ValueKind == JsonValueKind.String
                 ? value.GetString()!
                 : throw record.Error("prompt", $"is {FieldPath.Describe(value.ValueKind)}, not a string");
+            string? id = null;
+            if (record.Element.TryGetProperty("id", out var idValue))
+                id = idValue.ValueKind == JsonValueKind.String ? idValue.GetString() : throw record.Error("id", $"is {FieldPath.Describe(idValue.ValueKind)}, not a string");
+            return (id, text);
         });
 }

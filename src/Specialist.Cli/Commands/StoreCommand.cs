@@ -72,11 +72,16 @@ internal static class StoreCommand
             }));
             return 0;
         }
-        var table = new Table().AddColumns("teacher", "questions", "samples", "kept", "kept rate", "requests done", "failed", "pending", "tokens in/out", "cost");
-        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
-        table.AddRow(Markup.Escape(s.Teacher ?? "-"), Int(s.Questions), Int(s.Samples), Int(s.Kept),
-            (100 * s.KeptRate).ToString("F1", CultureInfo.InvariantCulture) + "%", Int(s.Completed), Int(s.Failed), Int(s.Pending),
-            $"{Int(s.PromptTokens)}/{Int(s.CompletionTokens)}", s.Cost is { } c ? "$" + c.ToString("F6", CultureInfo.InvariantCulture) : "-");
+        var table = new Table().AddColumns("store", "").HideHeaders();
+        table.Columns[1].RightAligned();
+        table.AddRow("teacher", Markup.Escape(s.Teacher ?? "-"));
+        table.AddRow("runs", Int(s.Runs));
+        table.AddRow("questions", Int(s.Questions));
+        table.AddRow("samples", Int(s.Samples));
+        table.AddRow("kept (answer = gold)", $"{Int(s.Kept)} ({(100 * s.KeptRate).ToString("F1", CultureInfo.InvariantCulture)}%)");
+        table.AddRow("requests completed / failed / pending", $"{Int(s.Completed)} / {Int(s.Failed)} / {Int(s.Pending)}");
+        table.AddRow("tokens in / out", $"{Int(s.PromptTokens)} / {Int(s.CompletionTokens)}");
+        table.AddRow("cost", s.Cost is { } c ? "$" + c.ToString("F6", CultureInfo.InvariantCulture) : "-");
         AnsiConsole.Write(table);
         return 0;
     }

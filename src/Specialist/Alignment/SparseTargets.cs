@@ -40,6 +40,15 @@ public sealed class SparseTargets
         return new SparseTargets(starts, ids.ToArray(), probabilities, new TargetKind[ids.Length]);
     }
 
+    /// <summary>These targets followed by one one-hot position on <paramref name="id"/> (the decoder's final end of sequence).</summary>
+    internal SparseTargets WithOneHotEnd(int id)
+    {
+        var starts = new int[_starts.Length + 1];
+        _starts.CopyTo(starts, 0);
+        starts[^1] = _ids.Length + 1;
+        return new SparseTargets(starts, [.. _ids, id], [.. _probabilities, 1.0], [.. _kinds, TargetKind.OneHot]);
+    }
+
     /// <summary>The number of positions.</summary>
     public int Count => _kinds.Length;
 

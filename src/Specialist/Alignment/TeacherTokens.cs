@@ -173,22 +173,28 @@ public static class TeacherTokens
 
     private static bool IsBytesString(string token) => TryParseBytesString(token, out _);
 
-    /// <summary>OpenAI completions' spelling of a partial character: <c>bytes:</c> then one or more <c>\xNN</c>.</summary>
+    /// <summary>
+    /// OpenAI completions' spelling of a token that is not whole UTF-8: <c>bytes:</c> then the bytes as <c>\xNN</c>
+    /// escapes, printable ASCII bytes possibly written as themselves (Python's bytes repr); at least one escape.
+    /// </summary>
     private static bool TryParseBytesString(string token, out byte[] bytes)
     {
         bytes = [];
-        if (!token.StartsWith(BytesPrefix, StringComparison.Ordinal)) return false;
+        if (!token.StartsWith(BytesPrefix, StringComparison.Ordinal) || !token.Contains("\\x", StringComparison.Ordinal)) return false;
         var rest = token.AsSpan(BytesPrefix.Length);
-        if (rest.Length == 0 || rest.Length % 4 != 0) return false;
-        var parsed = new byte[rest.Length / 4];
-        for (var i = 0; i < parsed.Length; i++)
+        var parsed = new List<byte>(rest.Length / 4 + 1);
+        for (var i = 0; i < rest.Length;)
         {
-            var group = rest.Slice(4 * i, 4);
-            if (group[0] != '\\' || group[1] != 'x' ||
-                !byte.TryParse(group[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out parsed[i]))
-                return false;
+            if (rest[i] == '\\' && i + 3 < rest.Length && rest[i + 1] == 'x'
+                && byte.TryParse(rest.Slice(i + 2, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var escaped))
+            {
+                parsed.Add(escaped);
+                i += 4;
+            }
+            else if (rest[i] is >= ' ' and <= '~') parsed.Add((byte)rest[i++]);
+            else return false;
         }
-        bytes = parsed;
+        bytes = [.. parsed];
         return true;
     }
 

@@ -65,18 +65,21 @@ public sealed class TokenAligner
 
         var ids = new int[m];
         var pieces = new string[m];
+        work.Reset(teacher, lookup, n, m);
         for (var j = 0; j < m; j++)
         {
-            ids[j] = tokens[j].Id;
-            pieces[j] = tokens[j].Piece;
+            var token = tokens[j];
+            ids[j] = token.Id;
+            pieces[j] = token.Piece;
+            work.SetStudent(j, token, StudentContent(token.Id));
         }
-        work.Reset(teacher, lookup, ids, pieces, n, m, this);
+        work.SetStudents(ids, pieces);
 
         var byOffsets = false;
         if (n > 0 && m > 0)
         {
             work.Record(0, 0);
-            byOffsets = Options.Mode == AlignmentMode.Fast && work.TryOffsetPath(tokens);
+            byOffsets = Options.Mode == AlignmentMode.Fast && work.TryOffsetPath();
             if (!byOffsets) work.WarpPath(0, 0, n - 1, m - 1);
         }
         path?.AddRange(work.Path());
@@ -114,6 +117,8 @@ public sealed class TokenAligner
 
         private string[] _teacherContents = new string[256];
         private string[] _studentContents = new string[256];
+        private int[] _studentStarts = new int[256];
+        private int[] _studentEnds = new int[256];
         private int[] _teacherStarts = new int[257];
         private int[] _mapCount = new int[256];
         private int[] _firstTeacher = new int[256];
@@ -124,18 +129,18 @@ public sealed class TokenAligner
         private readonly List<int> _targetIds = new(1024);
         private readonly List<double> _targetProbabilities = new(1024);
 
-        public void Reset(TeacherSequence teacher, StudentPieces lookup, int[] ids, string[] pieces, int n, int m, TokenAligner aligner)
+        public void Reset(TeacherSequence teacher, StudentPieces lookup, int n, int m)
         {
             _teacher = teacher;
             _lookup = lookup;
-            _ids = ids;
-            _pieces = pieces;
             _n = n;
             _m = m;
             Ensure(ref _teacherContents, n);
             Ensure(ref _teacherCount, n);
             Ensure(ref _teacherStarts, n + 1);
             Ensure(ref _studentContents, m);
+            Ensure(ref _studentStarts, m);
+            Ensure(ref _studentEnds, m);
             Ensure(ref _mapCount, m);
             Ensure(ref _firstTeacher, m);
             for (var i = 0; i < n; i++)
@@ -143,12 +148,21 @@ public sealed class TokenAligner
                 _teacherContents[i] = lookup.Content(teacher.TokenNumber(i));
                 _teacherCount[i] = 0;
             }
-            for (var j = 0; j < m; j++)
-            {
-                _studentContents[j] = aligner.StudentContent(ids[j]);
-                _mapCount[j] = 0;
-                _firstTeacher[j] = int.MaxValue;
-            }
+        }
+
+        public void SetStudent(int j, Token token, string content)
+        {
+            _studentContents[j] = content;
+            _studentStarts[j] = token.Start;
+            _studentEnds[j] = token.End;
+            _mapCount[j] = 0;
+            _firstTeacher[j] = int.MaxValue;
+        }
+
+        public void SetStudents(int[] ids, string[] pieces)
+        {
+            _ids = ids;
+            _pieces = pieces;
         }
 
         /// <summary>Maps teacher token <paramref name="i"/> to student token <paramref name="j"/> (a cell of the path).</summary>
@@ -223,7 +237,7 @@ public sealed class TokenAligner
         /// token overlapping in the text with cost 0) flanked by matches — and warps only between consecutive anchors.
         /// False (nothing recorded beyond (0, 0)) when the tokens do not concatenate to the text.
         /// </summary>
-        public bool TryOffsetPath(IReadOnlyList<Token> tokens)
+        public bool TryOffsetPath()
         {
             var text = _teacher.Text.AsSpan();
             var cursor = 0;
@@ -243,7 +257,7 @@ public sealed class TokenAligner
             int lastI = -1, t = 0;
             for (var j = 0; j < _m; j++)
             {
-                int start = tokens[j].Start, end = tokens[j].End;
+                int start = _studentStarts[j], end = _studentEnds[j];
                 if (end <= start || _studentContents[j].Length == 0) continue;
                 while (t < _n && _teacherStarts[t + 1] <= start) t++;
                 for (var k = Math.Max(t, lastI + 1); k < _n && _teacherStarts[k] < end; k++)

@@ -31,12 +31,18 @@ public sealed class ModelAnswerSource : IAnswerSource
     /// <param name="batchSize">Prompts decoded together.</param>
     /// <param name="maxNewTokens">The most tokens generated per prompt (end-of-sequence included).</param>
     public ModelAnswerSource(T5Model model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
+        : this(model, tokenizer, new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens })
     {
-        if (batchSize < 1) throw new SpecialistException($"batch size is {batchSize}, must be at least 1");
-        if (maxNewTokens < 1) throw new SpecialistException($"max new tokens is {maxNewTokens}, must be at least 1");
+    }
+
+    /// <summary>With any greedy options (the benchmark forces a length with <see cref="GenerationOptions.MinNewTokens"/>).</summary>
+    internal ModelAnswerSource(T5Model model, ITokenizer tokenizer, GenerationOptions options)
+    {
+        if (options.Sample) throw new ArgumentException("evaluation decodes greedily", nameof(options));
+        options.Validate(model.Config.VocabSize);
         _tokenizer = tokenizer;
-        _generator = new T5Generator(model);
-        _options = new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens };
+        _generator = new T5Generator(model, tokenizer.VocabularySize);
+        _options = options;
         Name = $"t5 ({model.ParameterCount:N0} parameters)";
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -201,40 +200,4 @@ internal static class SafeTensors
         });
         return offset;
     }
-}
-
-/// <summary>Writes a file so that readers see either the old file or the complete new one, never a half-written one.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, Action<FileStream> write)
-    {
-        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            throw new SpecialistException($"cannot write {path}: {e.Message}");
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
-
-    public static void WriteText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
-
-    public static void Copy(string source, string path) => Write(path, s =>
-    {
-        using var input = File.OpenRead(source);
-        input.CopyTo(s);
-    });
 }

@@ -70,7 +70,12 @@ public sealed record GeneratedSequence(IReadOnlyList<int> Tokens, bool Finished,
 /// step per token with cached self-attention keys/values and cross-attention keys/values computed once. A sequence
 /// stops at end-of-sequence (it emits padding afterwards) and a batch stops when all of its sequences have.
 /// </summary>
-public sealed class T5Generator(T5Model model)
+/// <param name="model">The model.</param>
+/// <param name="vocabularySize">
+/// The tokenizer's vocabulary size when it is smaller than the model's head: T5's head has 32,128 rows but its
+/// tokenizer 32,100 pieces, and ids without a piece can't be decoded, so they are never generated.
+/// </param>
+public sealed class T5Generator(T5Model model, int? vocabularySize = null)
 {
     /// <summary>Generates a continuation of each prompt (token ids, normally ending with end-of-sequence); results in prompt order.</summary>
     public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options)
@@ -134,6 +139,7 @@ public sealed class T5Generator(T5Model model)
                 : model.Logits(model.DecoderHidden(decoderInput, null, encoded, mask).select(1, -1));
             var scores = logits.to(ScalarType.Float32);
             if (steps < options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
+            if (vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
             if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
 
             var next = options.Sample ? SampleFrom(scores, options, generator!) : scores.argmax(-1);

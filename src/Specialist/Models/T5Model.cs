@@ -30,7 +30,7 @@ public sealed class T5Model : nn.Module
     public T5Config Config { get; }
 
     /// <summary>The dtype of the weights.</summary>
-    public ScalarType DType { get; }
+    public ScalarType DType => shared.weight!.dtype;
 
     /// <summary>Builds a model with Hugging Face's random initialisation (factor 1.0).</summary>
     public T5Model(T5Config config, ScalarType dtype = ScalarType.Float32) : this(config, dtype, initialize: true) { }
@@ -42,7 +42,6 @@ public sealed class T5Model : nn.Module
             throw new ArgumentException($"T5 weights are float32, bfloat16 or float16, not {dtype}", nameof(dtype));
         TorchRuntime.EnsureLoaded();
         Config = config;
-        DType = dtype;
         shared = nn.Embedding(config.VocabSize, config.DModel, dtype: dtype);
         encoder = new T5Stack(config, isDecoder: false, dtype);
         decoder = new T5Stack(config, isDecoder: true, dtype);

@@ -101,6 +101,7 @@ public static class StoreExport
             }
             json.WriteEndObject();
             json.Flush();
+            json.Reset(); // one JSON document per line
             stream.WriteByte((byte)'\n');
             rows++;
         }

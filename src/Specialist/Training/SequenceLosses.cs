@@ -42,7 +42,7 @@ internal static class SequenceLosses
         var studentAtTargets = logProbs.gather(2, targetIds);
         var p = targetProbabilities.to(ScalarType.Float32);
         // xlogy gives p·log p with 0·log 0 = 0, so empty slots add nothing.
-        var perPosition = (special.xlogy(p, p) - p * studentAtTargets).sum(2);
+        var perPosition = (p.xlogy(p) - p * studentAtTargets).sum(2);
         return MaskedMean(perPosition, mask).MoveToOuterDisposeScope();
     }
 

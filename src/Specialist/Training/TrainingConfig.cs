@@ -40,8 +40,11 @@ public sealed record TrainingConfig
     public int? Steps { get; init; }
     /// <summary>Micro-batches per optimiser step.</summary>
     public int GradAccum { get; init; } = 1;
-    /// <summary>Examples per micro-batch, by format name; <c>"*"</c> applies to every format not named.</summary>
-    public IReadOnlyDictionary<string, int> BatchSize { get; init; } = DefaultBatchSizes;
+    /// <summary>
+    /// Examples per micro-batch, by format name; <c>"*"</c> applies to every format not named; formats named nowhere
+    /// keep the distillation set's sizes (by default the paper's 250M sizes: ic-cot 25, ic-ao 35, zs-cot 40, zs-ao 60).
+    /// </summary>
+    public IReadOnlyDictionary<string, int> BatchSize { get; init; } = new Dictionary<string, int>();
     /// <summary>Gradient-norm clipping (L2 over all parameters); 0 turns it off (the authors' script does not clip).</summary>
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>Decoupled weight decay (torch.optim.AdamW's default, which the authors kept).</summary>
@@ -74,10 +77,6 @@ public sealed record TrainingConfig
     /// <summary>Keep at most this many decoder target tokens (the first ones); null = all.</summary>
     public int? MaxTargetLen { get; init; }
 
-    /// <summary>The paper's micro-batch sizes for FlanT5-250M (METHOD.md §2).</summary>
-    public static IReadOnlyDictionary<string, int> DefaultBatchSizes { get; } =
-        new Dictionary<string, int>(StringComparer.Ordinal) { ["ic-cot"] = 25, ["ic-ao"] = 35, ["zs-cot"] = 40, ["zs-ao"] = 60 };
-
     /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
     public static IReadOnlyList<string> Keys { get; } =
     [
@@ -89,12 +88,6 @@ public sealed record TrainingConfig
 
     /// <summary>The OOD sets: the evaluation sets other than <see cref="IdSet"/>.</summary>
     public IReadOnlyList<string> OodSets => [.. EvalSets.Where(s => s != IdSet)];
-
-    /// <summary>The micro-batch size of <paramref name="format"/>.</summary>
-    public int BatchSizeOf(string format) =>
-        BatchSize.TryGetValue(format, out var size) || BatchSize.TryGetValue("*", out size)
-            ? size
-            : throw new SpecialistException($"no batch size for format '{format}' (give --batch-size {format}=N, or N for every format)");
 
     /// <summary>
     /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep <paramref name="start"/>'s
@@ -192,7 +185,7 @@ public sealed record TrainingConfig
         Require(Epochs >= 1, $"epochs is {Epochs}, must be at least 1");
         Require(Steps is null or >= 1, $"steps is {Steps}, must be at least 1");
         Require(GradAccum >= 1, $"grad_accum is {GradAccum}, must be at least 1");
-        Require(BatchSize.Count > 0 && BatchSize.Values.All(v => v >= 1), "batch_size must give every format a size of at least 1");
+        Require(BatchSize.Values.All(v => v >= 1), "batch_size must give every format a size of at least 1");
         Require(MaxGradNorm >= 0, $"max_grad_norm is {MaxGradNorm}, must be at least 0 (0 = no clipping)");
         Require(WeightDecay >= 0, $"weight_decay is {WeightDecay}, must be at least 0");
         Require(EvalEvery >= 0, $"eval_every is {EvalEvery}, must be at least 0 (0 = only at the end)");

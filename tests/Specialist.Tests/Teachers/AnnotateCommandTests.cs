@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Specialist.Teachers;
 
 namespace Specialist.Tests.Teachers;
 
@@ -170,13 +171,33 @@ public class AnnotateCommandTests(TinyServerFixture fixture) : IClassFixture<Tin
     }
 
     [Fact]
+    public async Task ChatModeStoresTheTeachersTokensAndTopK()
+    {
+        const string template = "Question: What is 1 + 1?\nLet's think step by step\nThe answer is 2\n";
+        var config = new AnnotationConfig(fixture.Model, TeacherApi.Chat, AnnotationConfig.HashPrompt(template), 0.5, 1, 8, 3, []);
+        var job = new AnnotationJob("gsm8k-train", TeacherTestKit.Gsm8kTrain(2), template, config, Samples: 2, SamplesPerRequest: 2, Price: null);
+        using var client = new TeacherClient(new TeacherClientOptions(new Uri(fixture.Server.Url, "/v1"), TinyServerFixture.ApiKey, TimeSpan.FromMinutes(2), 0));
+        using var store = AnnotationStore.Open(Path.Combine(TestPaths.NewTempDir(), "chat.db"), create: true);
+        var summary = await AnnotationRunner.RunAsync(store, client, job, concurrency: 2);
+        Assert.Equal((2, 2, 0, 4L), (summary.Requested, summary.Completed, summary.Failed, summary.Samples));
+        Assert.True(summary.PromptTokens > 0 && summary.CompletionTokens > 0);
+        foreach (var sample in store.ReadSamples(keptOnly: false))
+        {
+            Assert.InRange(sample.Positions!.Count, 1, 8);
+            Assert.All(sample.Positions!, p => Assert.Equal(3, p.Top.Count));
+            Assert.Equal(sample.Text, string.Concat(sample.Positions!.Select(p => p.Token)));
+        }
+    }
+
+    [Fact]
     public async Task HumanOutputAndUsageErrors()
     {
         await using var server = await FaultServer.StartAsync(call => new FaultReply.Answer([.. Enumerable.Repeat("The answer is 0", call.N)]));
         var store = Path.Combine(TestPaths.NewTempDir(), "human.db");
         var r = CliRunner.Run(Annotate(server.BaseUrl.AbsoluteUri, "fault-teacher", store, 2, 1, "--price", "0.5,1.5"));
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("kept rate", r.Stdout);
+        Assert.Contains("kept (answer = gold)", r.Stdout);
+        Assert.Contains("0 (0.0%)", r.Stdout);
         Assert.Contains("left out the 200 GSM8K dev items", r.Stderr);
         var stats = CliRunner.Run("store", "stats", store);
         Assert.True(stats.ExitCode == 0, stats.ToString());

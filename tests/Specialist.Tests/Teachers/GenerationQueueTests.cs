@@ -92,6 +92,19 @@ public class GenerationQueueTests
     }
 
     [Fact]
+    public async Task LongPromptsAreEncodedInChunksWithinTheTokenBudget()
+    {
+        using var gate = new ManualResetEventSlim(true);
+        var model = new RecordingModel(gate);
+        using var queue = new GenerationQueue(model.Generate, Eos, batching: true, TimeSpan.Zero, maxRows: 64, maxBatchTokens: 10);
+        var rows = await queue.GenerateAsync([3, 0, 0, 0], 5, Warm, 2, null);
+        Assert.Equal(5, rows.Count);
+        Assert.Equal(2, model.Calls.Single().Options.BatchSize); // 2 rows × 4 tokens ≤ 10
+        await queue.GenerateAsync([3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 2, Warm, 2, null);
+        Assert.Equal(1, model.Calls[1].Options.BatchSize); // a prompt over the budget still runs, alone
+    }
+
+    [Fact]
     public async Task AFailingCallFailsOnlyItsOwnRequests()
     {
         var calls = 0;

@@ -27,6 +27,7 @@ internal sealed class GenerationQueue : IDisposable
     private readonly bool _batching;
     private readonly TimeSpan _window;
     private readonly int _maxRows;
+    private readonly int _maxBatchTokens;
     private readonly Queue<Job> _pending = new();
     private readonly Thread _worker;
     private bool _stopping;
@@ -38,13 +39,18 @@ internal sealed class GenerationQueue : IDisposable
     /// <param name="batching">Whether concurrent requests share generate calls.</param>
     /// <param name="window">How long to wait for more requests after the first one arrives at an idle queue.</param>
     /// <param name="maxRows">The most rows (prompts × n) one generate call takes; a larger single request runs alone.</param>
-    public GenerationQueue(GenerateBatch generate, int eosId, bool batching, TimeSpan window, int maxRows)
+    /// <param name="maxBatchTokens">
+    /// The most prompt tokens (rows × longest prompt) the model encodes at once: the generator then runs a call's rows
+    /// in chunks of that size, which bounds the encoder's attention memory (it grows with the prompt length squared).
+    /// </param>
+    public GenerationQueue(GenerateBatch generate, int eosId, bool batching, TimeSpan window, int maxRows, int maxBatchTokens = int.MaxValue)
     {
         _generate = generate;
         _eosId = eosId;
         _batching = batching;
         _window = window;
         _maxRows = Math.Max(1, maxRows);
+        _maxBatchTokens = Math.Max(1, maxBatchTokens);
         _worker = new Thread(Work) { IsBackground = true, Name = "specialist-generation" };
         _worker.Start();
     }
@@ -114,7 +120,7 @@ internal sealed class GenerationQueue : IDisposable
             var options = new GenerationOptions
             {
                 MaxNewTokens = jobs.Max(j => j.MaxTokens),
-                BatchSize = Math.Min(prompts.Count, _maxRows),
+                BatchSize = Math.Clamp(_maxBatchTokens / prompts.Max(p => p.Count), 1, Math.Min(prompts.Count, _maxRows)),
                 Sample = sampling.Temperature > 0,
                 Temperature = sampling.Temperature > 0 ? sampling.Temperature : 1.0,
                 TopP = sampling.TopP,

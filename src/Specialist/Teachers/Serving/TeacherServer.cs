@@ -51,6 +51,9 @@ public sealed record ServeOptions
 
     /// <summary>The most rows (prompts × n) one generate call runs.</summary>
     public int MaxBatchRows { get; init; } = 64;
+
+    /// <summary>The most prompt tokens (rows × longest prompt) encoded at once; bounds the encoder's memory with long few-shot prompts.</summary>
+    public int MaxBatchTokens { get; init; } = 16_384;
 }
 
 /// <summary>A loaded model with what serving it needs.</summary>
@@ -62,7 +65,7 @@ internal sealed class ServedModel : IDisposable
         Model = model;
         Tokenizer = tokenizer;
         Texts = TokenTexts.Build(tokenizer, model.Config.VocabSize);
-        Generator = new T5Generator(model);
+        Generator = new T5Generator(model, tokenizer.VocabularySize);
     }
 
     public string Name { get; }
@@ -105,7 +108,7 @@ public sealed class TeacherServer : IAsyncDisposable
         _options = options;
         _expectedAuthorization = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
         Queue = new GenerationQueue((prompts, generation) => model.Generator.Generate(prompts, generation), model.EosId,
-            options.Batching, options.BatchWindow, options.MaxBatchRows);
+            options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens);
     }
 
     /// <summary>The server's base URL (e.g. <c>http://127.0.0.1:8000</c>); the OpenAI base URL is this plus <c>/v1</c>.</summary>

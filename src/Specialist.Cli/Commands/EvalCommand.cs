@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Specialist.Answers;
+using Specialist.Data;
+using Specialist.Evaluation;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Teachers;
+
+namespace Specialist.Cli.Commands;
+
+/// <summary>
+/// <c>specialist eval (--model DIR | --endpoint URL --model NAME) --sets A,B,... --out DIR ...</c>: CoT accuracy of a
+/// model folder or an OpenAI-compatible endpoint on math sets and BIG-Bench Hard; resumable.
+/// </summary>
+internal static class EvalCommand
+{
+    private const string Usage =
+        "usage: specialist eval (--model DIR | --endpoint URL --model NAME) --sets gsm8k-test,multiarith-test,asdiv,svamp,bbh --out DIR\n" +
+        "         [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--batch-size 16] [--max-new-tokens 256]\n" +
+        "         [--dtype fp32|bf16|fp16] [--api completions|chat] [--concurrency 8] [--timeout 120] [--max-retries 5] [--data-root DIR] [--json]\n" +
+        "  Queries as METHOD.md §6 (default --prompt 4shot, --bbh-mode cot); a model folder decodes greedily, an endpoint at temperature 0\n" +
+        "  (its key is read from $OPENAI_API_KEY). --limit N takes the first N problems of each set, and of each task for bbh.\n" +
+        "  Writes DIR/predictions.jsonl (a line per answer, flushed as each batch finishes) and DIR/results.json (accuracy with\n" +
+        "  95 % Wilson intervals per set, BBH per task and their unweighted mean, the settings and the code's commit).\n" +
+        "  Answers already in DIR for the same problem, query, model and decoding are reused: running again resumes.\n" +
+        "  --json prints {\"sets\": {SET: {\"accuracy\", \"correct\", \"total\", \"ci95\"}}, \"bbh_mean\", \"decoded\", \"reused\"}.";
+
+    public static int Run(string[] args)
+    {
+        var parsed = CommandArgs.Parse(args, "json", "help");
+        if (parsed.Flag("help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        var modelName = parsed.Require("model");
+        var endpoint = parsed.Get("endpoint");
+        var sets = parsed.Require("sets").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var outFolder = parsed.Require("out");
+        var prompt = parsed.Get("prompt") ?? "4shot";
+        _ = parsed.Get("prompt", prompt, EvaluationQueries.ParseStyle); // an unknown name is a usage error
+        var bbhMode = parsed.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
+        var limit = parsed.GetInt("limit");
+        var batchSize = parsed.GetInt("batch-size", 16);
+        var maxNewTokens = parsed.GetInt("max-new-tokens", 256);
+        var dtypeName = parsed.Get("dtype");
+        var api = parsed.Get("api", "completions", AnnotationConfig.ParseApi);
+        var apiGiven = parsed.Get("api") is not null;
+        var concurrency = parsed.GetInt("concurrency", 8);
+        var timeout = parsed.GetDouble("timeout", 120);
+        var maxRetries = parsed.GetInt("max-retries", 5);
+        var endpointOnly = new[] { "concurrency", "timeout", "max-retries" }.Where(o => parsed.Get(o) is not null).Select(o => "--" + o).ToList();
+        var dataRoot = DataRoot.Resolve(parsed.Get("data-root"));
+        var json = parsed.Flag("json");
+        parsed.EnsureAllUsed();
+        if (sets.Length == 0) throw new UsageException("--sets names no set");
+        if (limit is < 1) throw new UsageException("--limit must be at least 1");
+        if (maxNewTokens < 1 || batchSize < 1) throw new UsageException("--max-new-tokens and --batch-size must be at least 1");
+
+        EvaluatedModel model;
+        if (endpoint is null)
+        {
+            if (endpointOnly.Count > 0 || apiGiven) throw new UsageException($"{string.Join(", ", apiGiven ? endpointOnly.Append("--api") : endpointOnly)} apply to --endpoint only");
+            model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? "fp32"));
+        }
+        else
+        {
+            if (dtypeName is not null) throw new UsageException("--dtype applies to a model folder, not --endpoint");
+            if (concurrency < 1 || maxRetries < 0 || !(timeout > 0)) throw new UsageException("--concurrency must be at least 1, --max-retries at least 0 and --timeout positive");
+            var options = new TeacherClientOptions(TeacherClientOptions.ParseEndpoint(endpoint), Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
+                TimeSpan.FromSeconds(timeout), maxRetries);
+            model = EvaluatedModel.FromEndpoint(options, modelName, api, maxNewTokens, concurrency);
+        }
+
+        EvaluationOutcome outcome;
+        using (model)
+            outcome = EvaluationRun.Run(model, new EvaluationRequest(sets, dataRoot, prompt, bbhMode, limit, outFolder),
+                message => Console.Error.WriteLine("eval: " + message));
+        var results = outcome.Results;
+        if (json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["sets"] = EvaluationResults.AccuracyTable(results.Sets),
+                ["bbh_mean"] = results.BbhMean,
+                ["decoded"] = outcome.Decoded,
+                ["reused"] = outcome.Reused,
+                ["out"] = Path.GetFullPath(outFolder),
+            }.ToJsonString());
+            return 0;
+        }
+        var table = new Table().AddColumns("set", "correct", "total", "accuracy", "95% CI");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        foreach (var (name, a) in results.Sets)
+            table.AddRow(Markup.Escape(name), Count(a.Correct), Count(a.Total), Percent(a.Accuracy), $"{Percent(a.Ci95.Lo)} .. {Percent(a.Ci95.Hi)}");
+        foreach (var (task, a) in results.BbhTasks ?? new Dictionary<string, SetAccuracy>())
+            table.AddRow(Markup.Escape("  bbh/" + task), Count(a.Correct), Count(a.Total), Percent(a.Accuracy), $"{Percent(a.Ci95.Lo)} .. {Percent(a.Ci95.Hi)}");
+        if (results.BbhMean is { } mean) table.AddRow("bbh mean over tasks", "", "", Percent(mean), "");
+        AnsiConsole.Write(table);
+        Console.WriteLine($"decoded {outcome.Decoded}, reused {outcome.Reused}; wrote {Path.Combine(Path.GetFullPath(outFolder), EvaluationResults.FileName)}");
+        return 0;
+    }
+
+    /// <summary><c>specialist bench eval</c>: problems per second of evaluation (<see cref="EvalBenchmark"/>).</summary>
+    public static int Benchmark(string[] args)
+    {
+        var parsed = CommandArgs.Parse(args, "json");
+        var configs = parsed.Get("configs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [.. EvalBenchmark.DefaultConfigs];
+        var batchesText = parsed.Get("batches");
+        var newTokens = parsed.GetInt("new-tokens", 128);
+        var dataRoot = DataRoot.Resolve(parsed.Get("data-root"));
+        var json = parsed.Flag("json");
+        parsed.EnsureAllUsed();
+        var batches = batchesText is null ? [.. EvalBenchmark.DefaultBatches]
+            : batchesText.Split(',').Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                : throw new UsageException($"--batches: '{b}' is not a positive integer")).ToList();
+        if (newTokens < 1) throw new UsageException("--new-tokens must be at least 1");
+        var result = EvalBenchmark.Run(dataRoot, configs, batches, newTokens, m => Console.Error.WriteLine("bench eval: " + m));
+        if (json)
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(result, new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower }));
+            return 0;
+        }
+        var table = new Table().AddColumns("config", "parameters", "batch", "problems", "prompt tokens", "new tokens", "seconds", "problems/s");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        foreach (var f in result.Figures)
+            table.AddRow(f.Config, $"{f.Parameters / 1e6:F1}M", Count(f.Batch), Count(f.Problems), f.MeanPromptTokens.ToString("F0", CultureInfo.InvariantCulture),
+                Count(f.NewTokens), f.Seconds.ToString("F2", CultureInfo.InvariantCulture), f.ProblemsPerSecond.ToString("F3", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        Console.WriteLine($"{result.Threads} threads; {result.Prompt}; greedy, end-of-sequence suppressed until {newTokens} tokens");
+        return 0;
+    }
+
+    private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Percent(double fraction) => (100 * fraction).ToString("F1", CultureInfo.InvariantCulture) + "%";
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Specialist.Data;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Tokenization;
+
+namespace Specialist.Alignment;
+
+/// <summary>What to build a distillation set from, and how.</summary>
+/// <param name="OutputDirectory">The set's folder (new or empty).</param>
+/// <param name="StudentFolder">The student's Hugging Face model folder (<c>config.json</c>, <c>spiece.model</c>).</param>
+/// <param name="StorePath">An annotation store: teacher chains of thought with their top-k. Null for a gold set.</param>
+/// <param name="DataRoot">The data root holding GSM8K (questions, gold answers, rationales, dev indices, demonstrations).</param>
+/// <param name="Formats">The formats to build.</param>
+/// <param name="BatchSizes">Micro-batch size per format.</param>
+/// <param name="Seed">Seeds demonstration draws and the plan's shuffles.</param>
+/// <param name="Alignment">How store chains of thought are aligned with the student.</param>
+public sealed record DistillSetRequest(
+    string OutputDirectory, string StudentFolder, string? StorePath, string DataRoot, IReadOnlyList<TrainingFormat> Formats,
+    IReadOnlyDictionary<TrainingFormat, int> BatchSizes, ulong Seed, AlignmentOptions Alignment);
+
+/// <summary>
+/// Builds a distillation set (METHOD.md §2): for every GSM8K training question outside the dev set, one example per
+/// answer-only format and, per chain-of-thought format, one example per chain of thought — every kept sample of the
+/// store (its target the aligned teacher top-k), or, for a gold set, the question's human rationale with calculator
+/// marks removed and "The answer is N" (one-hot: the "no teacher" baseline). In-context inputs draw 4 demonstrations
+/// afresh per example from the training questions outside the dev set.
+/// </summary>
+public static class DistillSetBuilder
+{
+    /// <summary>The only gold set a distillation set can be built from.</summary>
+    public const string GoldSet = "gsm8k-train";
+
+    private const int QuestionsPerChunk = 256;
+
+    /// <summary>A chain of thought to train on: the store's sample (or -1 for gold) and its aligned or one-hot decoder side.</summary>
+    private sealed record Cot(int SampleIndex, TeacherSequence? Teacher, string Text);
+
+    private sealed record Question(Problem Problem, List<Cot> Cots);
+
+    private sealed record Spec(TrainingFormat Format, Question Question, int SampleIndex, string Input, string? Target, int CotIndex);
+
+    /// <summary>Builds the set and returns its manifest; <paramref name="progress"/> hears a line now and then.</summary>
+    public static DistillSetManifest Build(DistillSetRequest request, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Formats.Count == 0) throw new SpecialistException("no formats to build");
+        var student = Tokenizers.LoadFromModelFolder(request.StudentFolder);
+        var configPath = Path.Combine(request.StudentFolder, T5Checkpoint.ConfigFileName);
+        if (!File.Exists(configPath)) throw new SpecialistException($"{Path.GetFullPath(configPath)} does not exist: --student must be a Hugging Face model folder");
+        var config = T5Config.Read(configPath);
+        if (config.VocabSize < student.VocabularySize)
+            throw new SpecialistException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {student.VocabularySize} pieces");
+
+        var data = new DataOptions(request.DataRoot);
+        var train = ProblemSets.Load(GoldSet, data);
+        var dev = ProblemSets.Load("gsm8k-dev", data).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var pool = train.Where(p => !dev.Contains(p.Id)).ToList();
+        var vocabulary = new TeacherVocabulary();
+        var (questions, excluded, teacher) = request.StorePath is null
+            ? (pool.Select(p => new Question(p, [GoldCot(p)])).ToList(), dev.Count, null)
+            : ReadStore(request.StorePath, train, dev, vocabulary);
+
+        var aligner = new TokenAligner(student, request.Alignment);
+        var sampler = new DemoSampler(pool, request.Seed);
+        long soft = 0, cotTokens = 0;
+        using var writer = new DistillSetWriter(request.OutputDirectory, request.Formats);
+        for (var start = 0; start < questions.Count; start += QuestionsPerChunk)
+        {
+            var chunk = questions.GetRange(start, Math.Min(QuestionsPerChunk, questions.Count - start));
+            // Demonstrations are drawn in a fixed order (question, format, sample), so the set depends only on the seed.
+            var specs = new List<Spec>();
+            foreach (var q in chunk)
+            {
+                foreach (var format in request.Formats)
+                {
+                    if (!TrainingPrompts.IsCot(format))
+                    {
+                        specs.Add(new Spec(format, q, -1, Input(format, q, sampler), TrainingPrompts.AnswerOnlyTarget(q.Problem.Answer), -1));
+                        continue;
+                    }
+                    for (var c = 0; c < q.Cots.Count; c++)
+                        specs.Add(new Spec(format, q, q.Cots[c].SampleIndex, Input(format, q, sampler), null, c));
+                }
+            }
+            // Each chain of thought is aligned once, however many formats use it.
+            var cots = chunk.SelectMany(q => q.Cots).ToList();
+            var cotIndex = new Dictionary<Cot, int>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < cots.Count; i++) cotIndex[cots[i]] = i;
+            var decoded = new (int[] Ids, SparseTargets Targets)[cots.Count];
+            Parallel.For(0, cots.Count, i => decoded[i] = Decoder(cots[i], student, aligner));
+            var encoded = new (int[] Encoder, int[] Decoder, SparseTargets Targets)[specs.Count];
+            Parallel.For(0, specs.Count, i =>
+            {
+                var spec = specs[i];
+                var encoder = Ids(student.Encode(spec.Input));
+                if (spec.Target is not null)
+                {
+                    var ids = Ids(student.Encode(spec.Target));
+                    encoded[i] = (encoder, ids, SparseTargets.OneHot(ids));
+                }
+                else
+                {
+                    var d = decoded[cotIndex[spec.Question.Cots[spec.CotIndex]]];
+                    encoded[i] = (encoder, d.Ids, d.Targets);
+                }
+            });
+            for (var i = 0; i < specs.Count; i++)
+            {
+                writer.Add(specs[i].Format, specs[i].Question.Problem.Id, specs[i].SampleIndex, encoded[i].Encoder, encoded[i].Decoder, encoded[i].Targets);
+                if (!TrainingPrompts.IsCot(specs[i].Format)) continue;
+                soft += encoded[i].Targets.SoftCount;
+                cotTokens += encoded[i].Decoder.Length;
+            }
+            progress?.Invoke($"{Math.Min(start + QuestionsPerChunk, questions.Count)} / {questions.Count} questions");
+        }
+
+        var counts = request.Formats.ToDictionary(f => f, writer.Count);
+        var plan = MicroBatchPlan.Create(counts, request.BatchSizes, request.Seed);
+        var manifest = new DistillSetManifest(
+            DistillSet.FormatVersion,
+            request.StorePath is null ? "gold" : "store",
+            request.StorePath is null ? GoldSet : Path.GetFullPath(request.StorePath),
+            teacher,
+            Path.GetFullPath(request.StudentFolder),
+            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(request.StudentFolder, Tokenizers.SentencePieceFileName)))),
+            student.VocabularySize,
+            request.Seed,
+            questions.Count,
+            excluded,
+            [.. request.Formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
+            request.StorePath is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
+            DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.Commit(plan, manifest);
+        return manifest;
+    }
+
+    /// <summary>The gold chain of thought: the rationale without calculator marks, then "The answer is N" on its own line (as the in-context demonstrations lay it out).</summary>
+    private static Cot GoldCot(Problem p) =>
+        new(-1, null, GsmRationale.StripCalculatorMarks(p.Rationale ?? throw new SpecialistException($"{p.Id} has no gold rationale")).TrimEnd()
+                      + "\n" + TrainingPrompts.AnswerOnlyTarget(p.Answer));
+
+    private static string Input(TrainingFormat format, Question q, DemoSampler sampler) =>
+        TrainingPrompts.Input(format, q.Problem.Question,
+            TrainingPrompts.IsInContext(format) ? sampler.Draw(TrainingPrompts.DemoCount, excludeId: q.Problem.Id) : null);
+
+    private static (int[] Ids, SparseTargets Targets) Decoder(Cot cot, ITokenizer student, TokenAligner aligner)
+    {
+        if (cot.Teacher is null)
+        {
+            var ids = Ids(student.Encode(cot.Text));
+            return (ids, SparseTargets.OneHot(ids));
+        }
+        var aligned = aligner.Align(cot.Teacher);
+        var eos = student.EosId ?? throw new SpecialistException($"the student tokenizer {student.Name} has no end-of-sequence id");
+        return ([.. aligned.StudentIds, eos], aligned.Targets.WithOneHotEnd(eos));
+    }
+
+    private static int[] Ids(TokenizedText encoded) => [.. encoded.Ids];
+
+    /// <summary>
+    /// The store's questions (in GSM8K order, dev ones left out) with their kept samples as teacher sequences. A kept
+    /// sample stored without log-probs trains with a one-hot target on its text.
+    /// </summary>
+    private static (List<Question> Questions, int Excluded, string? Teacher) ReadStore(string path, IReadOnlyList<Problem> train, HashSet<string> dev, TeacherVocabulary vocabulary)
+    {
+        var byId = train.Select((p, i) => (p, i)).ToDictionary(x => x.p.Id, x => x.i, StringComparer.Ordinal);
+        var cots = new Dictionary<string, List<Cot>>(StringComparer.Ordinal);
+        string? teacher;
+        using (var store = Teachers.AnnotationStore.Open(path, create: false))
+        {
+            teacher = store.Config?.Teacher;
+            foreach (var sample in store.ReadSamples(keptOnly: false))
+            {
+                if (!byId.ContainsKey(sample.QuestionId))
+                    throw new SpecialistException($"{Path.GetFullPath(path)}: question '{sample.QuestionId}' is not a {GoldSet} question; a distillation set is built from GSM8K training questions");
+                if (!cots.TryGetValue(sample.QuestionId, out var list)) cots[sample.QuestionId] = list = [];
+                if (!sample.Kept) continue;
+                var text = TrainingPrompts.Target(TrainingFormat.ZeroShotCot, train[byId[sample.QuestionId]].Answer, sample.Text);
+                list.Add(new Cot(sample.SampleIndex,
+                    sample.Positions is { Count: > 0 } positions ? AlignmentFiles.FromStored(sample.Text, positions, vocabulary, TeacherTokenForm.Auto) : null,
+                    text));
+            }
+        }
+        var questions = cots.Keys.Where(id => !dev.Contains(id)).OrderBy(id => byId[id]).Select(id => new Question(train[byId[id]], cots[id])).ToList();
+        return (questions, cots.Keys.Count(dev.Contains), teacher);
+    }
+}

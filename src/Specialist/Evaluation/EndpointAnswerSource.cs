@@ -1,0 +1,46 @@
+using Specialist.Teachers;
+
+namespace Specialist.Evaluation;
+
+/// <summary>
+/// A model behind an OpenAI-compatible endpoint, asked through <see cref="TeacherClient"/> (with its retries) at
+/// temperature 0, one request per prompt, <see cref="PromptsPerCall"/> requests in flight at once. Completions stop at
+/// a blank line (the end of an answer in the few-shot prompts); a request that still fails after its retries stops
+/// the evaluation with an error (what was answered before is kept, so running again resumes).
+/// </summary>
+public sealed class EndpointAnswerSource : IAnswerSource
+{
+    private readonly TeacherClient _client;
+    private readonly AnnotationConfig _config;
+
+    /// <param name="client">The client; it is not disposed here.</param>
+    /// <param name="model">The model name the endpoint serves.</param>
+    /// <param name="api">Completions (the prompt as it is) or chat (the prompt as one user message).</param>
+    /// <param name="maxNewTokens">The most tokens per answer.</param>
+    /// <param name="concurrency">Requests in flight at once.</param>
+    public EndpointAnswerSource(TeacherClient client, string model, TeacherApi api = TeacherApi.Completions, int maxNewTokens = 256, int concurrency = 8)
+    {
+        if (concurrency < 1) throw new SpecialistException($"concurrency is {concurrency}, must be at least 1");
+        _client = client;
+        _config = new AnnotationConfig(model, api, PromptHash: "", Temperature: 0, TopP: 1, maxNewTokens, TopLogprobs: 0, AnnotationConfig.DefaultStop(api));
+        _config.Validate();
+        PromptsPerCall = concurrency;
+        Name = $"{model} @ {client.Endpoint}";
+    }
+
+    public string Name { get; }
+
+    public int PromptsPerCall { get; }
+
+    public IReadOnlyList<string> Answer(IReadOnlyList<string> prompts) =>
+        Task.WhenAll(prompts.Select(AskAsync)).GetAwaiter().GetResult();
+
+    private async Task<string> AskAsync(string prompt)
+    {
+        var request = TeacherRequest.Create(_config, questionId: "eval", firstSample: 0, n: 1, prompt);
+        var outcome = await _client.SendAsync(request, _config, CancellationToken.None);
+        return outcome.Completion is { Samples: [var sample, ..] }
+            ? sample.Text
+            : throw new SpecialistException($"{Name}: a request failed after {outcome.Attempts} attempt(s): {outcome.Error ?? "no answer"}; run the same command again to resume");
+    }
+}

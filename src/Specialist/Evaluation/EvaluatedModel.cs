@@ -1,0 +1,106 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Specialist.Models;
+using Specialist.Teachers;
+using Specialist.Tokenization;
+using static TorchSharp.torch;
+
+namespace Specialist.Evaluation;
+
+/// <summary>
+/// What <see cref="EvaluationRun"/> evaluates: its identity (name, fingerprint, decoding) and, opened only when
+/// something is left to decode, its <see cref="IAnswerSource"/>.
+/// </summary>
+public sealed class EvaluatedModel : IDisposable
+{
+    private readonly Func<(IAnswerSource Source, IDisposable? Owned)> _open;
+    private (IAnswerSource Source, IDisposable? Owned)? _opened;
+
+    private EvaluatedModel(string name, string fingerprint, long? parameters, string decoding, int maxNewTokens, Func<(IAnswerSource, IDisposable?)> open)
+    {
+        Name = name;
+        Fingerprint = fingerprint;
+        Parameters = parameters;
+        Decoding = decoding;
+        MaxNewTokens = maxNewTokens;
+        _open = open;
+    }
+
+    /// <summary>A model folder's full path, or <c>MODEL @ ENDPOINT</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Identifies the weights or the endpoint's model: predictions are reused only for the same fingerprint.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The parameter count (local models).</summary>
+    public long? Parameters { get; }
+
+    /// <summary><c>greedy (float32)</c> (local, with the weights' dtype) or <c>temperature 0</c> (endpoint).</summary>
+    public string Decoding { get; }
+
+    /// <summary>The most tokens generated per problem.</summary>
+    public int MaxNewTokens { get; }
+
+    /// <summary>The source, opened (the model loaded) on first use.</summary>
+    internal IAnswerSource Source => (_opened ??= _open()).Source;
+
+    /// <summary>Whether <see cref="Source"/> was ever opened (nothing was left to decode when it was not).</summary>
+    internal bool Opened => _opened is not null;
+
+    /// <summary>
+    /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches. The
+    /// fingerprint hashes config.json and every weight file, so retrained weights in the same folder are new work.
+    /// </summary>
+    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32)
+    {
+        var summary = T5Checkpoint.Inspect(directory);
+        var full = Path.GetFullPath(directory);
+        return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)})", maxNewTokens, () =>
+        {
+            var tokenizer = Tokenizers.LoadFromModelFolder(full);
+            var model = T5Checkpoint.Load(full, dtype);
+            return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
+        });
+    }
+
+    /// <summary>A model behind an OpenAI-compatible endpoint, at temperature 0 (see <see cref="EndpointAnswerSource"/>).</summary>
+    public static EvaluatedModel FromEndpoint(TeacherClientOptions options, string model, TeacherApi api = TeacherApi.Completions, int maxNewTokens = 256, int concurrency = 8)
+    {
+        var name = $"{model} @ {options.Endpoint}";
+        return new EvaluatedModel(name, $"endpoint:{AnnotationConfig.ApiName(api)}:{name}", null, "temperature 0", maxNewTokens, () =>
+        {
+            var client = new TeacherClient(options);
+            return (new EndpointAnswerSource(client, model, api, maxNewTokens, concurrency), client);
+        });
+    }
+
+    /// <summary>Any other source (training's in-memory model, tests), identified by <paramref name="fingerprint"/>.</summary>
+    public static EvaluatedModel FromSource(IAnswerSource source, string fingerprint, long? parameters, string decoding, int maxNewTokens) =>
+        new(source.Name, fingerprint, parameters, decoding, maxNewTokens, () => (source, null));
+
+    /// <summary>The commit the code was built from (the SDK records it in the informational version), or <c>unknown</c>.</summary>
+    public static string CodeCommit()
+    {
+        var version = typeof(EvaluatedModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var plus = version?.IndexOf('+') ?? -1;
+        return plus >= 0 && plus + 1 < version!.Length ? version[(plus + 1)..] : "unknown";
+    }
+
+    /// <summary>SHA-256 over config.json and the weight files (names and bytes), first 16 hex digits.</summary>
+    private static string HashFolder(string directory, IReadOnlyList<string> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var file in files.Order(StringComparer.Ordinal).Prepend(T5Checkpoint.ConfigFileName))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(file + "\n"));
+            using var stream = File.OpenRead(Path.Combine(directory, file));
+            int read;
+            while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    public void Dispose() => _opened?.Owned?.Dispose();
+}

@@ -1,0 +1,269 @@
+using System.Globalization;
+using ScottPlot;
+using Specialist.Evaluation;
+
+namespace Specialist.Reports;
+
+using Alignment = ScottPlot.Alignment; // not the Specialist.Alignment namespace
+
+/// <summary>A table of the numbers behind a figure, as report.md prints it.</summary>
+internal sealed record FigureTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)
+{
+    public string ToMarkdown()
+    {
+        static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+        var lines = new List<string>
+        {
+            "| " + string.Join(" | ", Header.Select(Cell)) + " |",
+            "|" + string.Join("|", Header.Select(_ => "---")) + "|",
+        };
+        lines.AddRange(Rows.Select(r => "| " + string.Join(" | ", r.Select(Cell)) + " |"));
+        return string.Join("\n", lines) + "\n";
+    }
+}
+
+/// <summary>One figure of the report: its plot, how it was made, and every number it shows.</summary>
+/// <param name="FileStem">The PNG and SVG file name without extension.</param>
+/// <param name="Title">The section and plot title.</param>
+/// <param name="Caption">How the figure was made (inputs, settings, selection rule).</param>
+/// <param name="Plot">The ScottPlot plot (disposed with the figure).</param>
+/// <param name="Table">The numbers behind it.</param>
+/// <param name="Fold">Whether report.md folds the table away (long per-step tables).</param>
+internal sealed record ReportFigure(string FileStem, string Title, string Caption, Plot Plot, FigureTable Table, bool Fold = false) : IDisposable
+{
+    public void Dispose() => Plot.Dispose();
+}
+
+/// <summary>An evaluation folder's results and the label and stage the report shows it with.</summary>
+/// <param name="Label">The folder's name (made unique).</param>
+/// <param name="Folder">The folder.</param>
+/// <param name="Results">Its results.json.</param>
+/// <param name="Baseline">Whether it evaluates a model before specialization (<c>--baseline</c>) rather than after (<c>--eval</c>).</param>
+internal sealed record LabelledEvaluation(string Label, string Folder, EvaluationResults Results, bool Baseline)
+{
+    public string Stage => Baseline ? "before" : "after";
+}
+
+/// <summary>Builds the report's figures with ScottPlot; every figure uses the embedded font (<see cref="PlotFonts"/>).</summary>
+internal static class ReportFigures
+{
+    public const int Width = 900;
+    public const int Height = 540;
+
+    private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
+
+    /// <summary>ID vs OOD dev accuracy of every evaluated checkpoint of a run, the ID-best and OOD-best ones marked.</summary>
+    public static ReportFigure TrainingDynamics(TrainingRun run, string fileStem)
+    {
+        var plot = NewPlot($"Training dynamics: {run.Name}", "training step", "dev accuracy (%)");
+        var steps = run.Evaluations.Select(e => (double)e.Step).ToArray();
+        var id = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.IdAccuracy).ToArray(), $"ID: {run.IdSet}", Palette.GetColor(0), width: 2.5f);
+        var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean).ToArray(), $"OOD mean: {string.Join(", ", run.OodSets)}", Palette.GetColor(1), width: 2.5f);
+        for (var i = 0; i < run.OodSets.Count; i++)
+        {
+            var set = run.OodSets[i];
+            var values = run.Evaluations.Select(e => e.Accuracy.TryGetValue(set, out var a) ? 100 * a : double.NaN).ToArray();
+            if (values.All(double.IsNaN)) continue;
+            var line = AddLine(plot, steps, values, set, Palette.GetColor(2 + i), width: 1);
+            // Thin lines and small open markers rather than dashes: Skia's SVG backend cannot draw dash patterns.
+            line.MarkerSize = 5;
+            line.MarkerShape = MarkerShape.OpenCircle;
+        }
+        if (run.BestId is { } bestId)
+            AddMark(plot, bestId.Step, 100 * bestId.Accuracy, MarkerShape.FilledDiamond, id.Color, $"ID-best: step {bestId.Step} ({Percent(bestId.Accuracy)})");
+        if (run.BestOod is { } bestOod)
+            AddMark(plot, bestOod.Step, 100 * bestOod.Accuracy, MarkerShape.FilledSquare, ood.Color, $"OOD-best: step {bestOod.Step} ({Percent(bestOod.Accuracy)})");
+        plot.ShowLegend(Edge.Right);
+
+        // The OOD sets, then any other set the trainer evaluated (the ID set has its own column).
+        var sets = run.OodSets.Concat(run.Evaluations.SelectMany(e => e.Accuracy.Keys)).Where(s => s != run.IdSet).Distinct(StringComparer.Ordinal).ToList();
+        var rows = run.Evaluations.Select(e => (IReadOnlyList<string>)
+        [
+            Int(e.Step), e.Checkpoint ?? "", Percent(e.IdAccuracy),
+            .. sets.Select(s => e.Accuracy.TryGetValue(s, out var a) ? Percent(a) : ""),
+            Percent(e.OodMean),
+            string.Join(", ", new[] { run.BestId?.Step == e.Step ? "ID-best" : null, run.BestOod?.Step == e.Step ? "OOD-best" : null }.OfType<string>()),
+        ]).ToList();
+        var caption = $"Dev accuracy of each evaluated checkpoint of run `{run.Name}` ({run.Folder}), as training measured it (metrics.jsonl). " +
+                      $"ID = {run.IdSet}; OOD mean = the mean over {string.Join(", ", run.OodSets)}. " +
+                      "The OOD-best checkpoint is the one the paper selects (METHOD.md §7). Run settings: " + Settings(run) + ".";
+        return new ReportFigure(fileStem, $"Training dynamics: {run.Name}", caption, plot,
+            new FigureTable(["step", "checkpoint", $"ID: {run.IdSet}", .. sets, "OOD mean", "selected"], rows));
+    }
+
+    /// <summary>Training loss per step of every run with train steps, one line per run (sample vs distribution matching when both are given).</summary>
+    public static ReportFigure LossCurves(IReadOnlyList<TrainingRun> runs, string fileStem)
+    {
+        var withSteps = runs.Where(r => r.TrainSteps.Count > 0).ToList();
+        var losses = withSteps.Select(r => r.Loss ?? "?").Distinct(StringComparer.Ordinal).ToList();
+        var title = losses.Count > 1 ? $"Training loss: {string.Join(" vs ", losses)}" : "Training loss";
+        var plot = NewPlot(title, "training step", "training loss (per optimiser step)");
+        for (var i = 0; i < withSteps.Count; i++)
+        {
+            var run = withSteps[i];
+            var line = AddLine(plot, [.. run.TrainSteps.Select(s => (double)s.Step)], [.. run.TrainSteps.Select(s => s.Loss)], $"{run.Name} (loss: {run.Loss ?? "?"})", Palette.GetColor(i), width: 1.5f);
+            line.MarkerSize = run.TrainSteps.Count > 50 ? 0 : 4;
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+
+        var steps = withSteps.SelectMany(r => r.TrainSteps.Select(s => s.Step)).Distinct().Order().ToList();
+        var byRun = withSteps.Select(r => r.TrainSteps.GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.Last().Loss)).ToList();
+        var rows = steps.Select(step => (IReadOnlyList<string>)[Int(step), .. byRun.Select(r => r.TryGetValue(step, out var l) ? Number(l, "F4") : "")]).ToList();
+        var caption = "Training loss of every optimiser step (metrics.jsonl `train` lines), unsmoothed. Cross-entropy (sample matching) " +
+                      "and KL divergence (distribution matching) are different quantities: compare how fast each falls, and the runs' " +
+                      "training dynamics for accuracy. Runs: " +
+                      string.Join("; ", withSteps.Select(r => $"`{r.Name}`: {Settings(r)}")) + ".";
+        return new ReportFigure(fileStem, title, caption, plot,
+            new FigureTable(["step", .. withSteps.Select(r => $"{r.Name} ({r.Loss ?? "?"})")], rows), Fold: rows.Count > 30);
+    }
+
+    /// <summary>A point of the scaling curve.</summary>
+    internal sealed record ScalingPoint(string Group, string Model, long Parameters, double Accuracy, string Basis);
+
+    /// <summary>The least-squares line accuracy = intercept + slope · log10(parameters), in percentage points.</summary>
+    internal static (double Intercept, double Slope)? LogLinearFit(IReadOnlyList<ScalingPoint> points)
+    {
+        if (points.Select(p => p.Parameters).Distinct().Count() < 2) return null;
+        var xs = points.Select(p => Math.Log10(p.Parameters)).ToArray();
+        var ys = points.Select(p => 100 * p.Accuracy).ToArray();
+        double mx = xs.Average(), my = ys.Average();
+        var slope = xs.Zip(ys).Sum(p => (p.First - mx) * (p.Second - my)) / xs.Sum(x => (x - mx) * (x - mx));
+        return (my - slope * mx, slope);
+    }
+
+    /// <summary>Accuracy against parameter count on a log axis, per group, with each group's log-linear fit and its slope.</summary>
+    public static ReportFigure Scaling(IReadOnlyList<ScalingPoint> points, string fileStem, string caption)
+    {
+        var plot = NewPlot("Scaling: accuracy vs parameters", "parameters (log scale)", "accuracy (%)");
+        var groups = points.GroupBy(p => p.Group).ToList();
+        var rows = new List<IReadOnlyList<string>>();
+        for (var i = 0; i < groups.Count; i++)
+        {
+            var group = groups[i].OrderBy(p => p.Parameters).ToList();
+            var color = Palette.GetColor(i);
+            var fit = LogLinearFit(group);
+            var markers = plot.Add.ScatterPoints(group.Select(p => Math.Log10(p.Parameters)).ToArray(), group.Select(p => 100 * p.Accuracy).ToArray(), color);
+            markers.MarkerSize = 10;
+            markers.LegendText = fit is { } f ? $"{group[0].Group}: {f.Slope:+0.0;-0.0;0.0} points per 10x parameters" : $"{group[0].Group} (one size: no fit)";
+            if (fit is { } line)
+            {
+                double lo = Math.Log10(group[0].Parameters), hi = Math.Log10(group[^1].Parameters);
+                var fitted = plot.Add.ScatterLine(new[] { lo, hi }, new[] { line.Intercept + line.Slope * lo, line.Intercept + line.Slope * hi }, color);
+                fitted.LineWidth = 1.5f;
+            }
+            foreach (var p in group)
+                rows.Add([p.Group, p.Model, Int(p.Parameters), FormatParameters(p.Parameters), Percent(p.Accuracy), p.Basis]);
+            if (fit is { } g)
+                rows.Add([group[0].Group, "log-linear fit", "", "", $"{g.Intercept:F2} + {g.Slope:F2} · log10(parameters)", $"slope {g.Slope:+0.00;-0.00;0.00} points per 10x parameters"]);
+        }
+        LogAxis(plot, points.Select(p => Math.Log10(p.Parameters)));
+        plot.ShowLegend(Alignment.UpperLeft);
+        return new ReportFigure(fileStem, "Scaling: accuracy vs parameters", caption, plot,
+            new FigureTable(["group", "model", "parameters", "", "accuracy", "what is measured"], rows));
+    }
+
+    /// <summary>Math average against BBH mean, one point per model; an arrow from each model before to after specialization (same parameter count).</summary>
+    public static ReportFigure TradeOff(IReadOnlyList<LabelledEvaluation> evaluations, string fileStem, string caption)
+    {
+        var plot = NewPlot("Trade-off: math vs BIG-Bench Hard", "BBH mean over tasks (%)", "math average (%)");
+        Color Colour(LabelledEvaluation e) => e.Baseline ? Colors.Gray : Palette.GetColor(0);
+        foreach (var stage in evaluations.GroupBy(e => e.Baseline).OrderByDescending(g => g.Key))
+        {
+            var group = stage.ToList();
+            var points = plot.Add.ScatterPoints(group.Select(e => 100 * e.Results.BbhMean!.Value).ToArray(), group.Select(e => 100 * e.Results.MathMean!.Value).ToArray(), Colour(group[0]));
+            points.MarkerSize = 11;
+            points.MarkerShape = stage.Key ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+            points.LegendText = stage.Key ? "before specialization (--baseline)" : "after specialization (--eval)";
+        }
+        foreach (var e in evaluations)
+        {
+            var label = plot.Add.Text(e.Label, 100 * e.Results.BbhMean!.Value, 100 * e.Results.MathMean!.Value);
+            label.LabelFontSize = 12;
+            label.LabelFontColor = Colour(e);
+            label.LabelAlignment = Alignment.LowerLeft;
+            label.OffsetX = 7;
+            label.OffsetY = -4;
+        }
+        foreach (var before in evaluations.Where(e => e.Baseline && e.Results.Settings.Parameters is not null))
+            foreach (var after in evaluations.Where(e => !e.Baseline && e.Results.Settings.Parameters == before.Results.Settings.Parameters))
+            {
+                var arrow = plot.Add.Arrow(
+                    new Coordinates(100 * before.Results.BbhMean!.Value, 100 * before.Results.MathMean!.Value),
+                    new Coordinates(100 * after.Results.BbhMean!.Value, 100 * after.Results.MathMean!.Value));
+                arrow.ArrowFillColor = Colors.Gray;
+                arrow.ArrowLineWidth = 0;
+                arrow.ArrowWidth = 2;
+                arrow.ArrowheadWidth = 10;
+                arrow.ArrowheadLength = 12;
+            }
+        plot.Axes.Margins(0.25, 0.25);
+        plot.ShowLegend(Alignment.UpperLeft);
+        var rows = evaluations.Select(e => (IReadOnlyList<string>)
+        [
+            e.Stage, e.Label, e.Results.Settings.Parameters is { } n ? Int(n) : "", Percent(e.Results.MathMean!.Value),
+            string.Join(", ", e.Results.Sets.Keys.Where(s => !Answers.SetScore.IsBbhSet(s))), Percent(e.Results.BbhMean!.Value),
+            Int(e.Results.BbhTasks!.Count),
+        ]).ToList();
+        return new ReportFigure(fileStem, "Trade-off: math vs BIG-Bench Hard", caption, plot,
+            new FigureTable(["stage", "model", "parameters", "math average", "math sets", "BBH mean", "BBH tasks"], rows));
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        PlotFonts.Apply(plot);
+        return plot;
+    }
+
+    private static ScottPlot.Plottables.Scatter AddLine(Plot plot, double[] xs, double[] ys, string legend, Color color, float width)
+    {
+        var line = plot.Add.Scatter(xs, ys, color);
+        line.LegendText = legend;
+        line.LineWidth = width;
+        line.MarkerSize = 6;
+        return line;
+    }
+
+    private static void AddMark(Plot plot, double x, double y, MarkerShape shape, Color color, string legend)
+    {
+        var mark = plot.Add.Marker(x, y, shape, 16, color);
+        mark.MarkerLineColor = Colors.Black;
+        mark.MarkerLineWidth = 1.5f;
+        mark.LegendText = legend;
+    }
+
+    /// <summary>An x axis in log10 units labelled with parameter counts; powers of ten with minor ticks when the range spans a decade.</summary>
+    private static void LogAxis(Plot plot, IEnumerable<double> log10Values)
+    {
+        var values = log10Values.ToList();
+        var decades = values.Max() - values.Min() >= 1;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            IntegerTicksOnly = decades,
+            MinorTickGenerator = decades ? new ScottPlot.TickGenerators.LogMinorTickGenerator() : new ScottPlot.TickGenerators.EvenlySpacedMinorTickGenerator(0),
+            LabelFormatter = v => FormatParameters(Math.Pow(10, v)),
+        };
+        plot.Axes.Margins(0.15, 0.15);
+    }
+
+    /// <summary>12,345,678 → "12.3M"; 2.85e9 → "2.85B".</summary>
+    internal static string FormatParameters(double n) => n switch
+    {
+        >= 1e9 => Number(n / 1e9, "0.##") + "B",
+        >= 1e6 => Number(n / 1e6, "0.##") + "M",
+        >= 1e3 => Number(n / 1e3, "0.##") + "K",
+        _ => Number(n, "0.##"),
+    };
+
+    internal static string Percent(double fraction) => Number(100 * fraction, "F1") + "%";
+
+    internal static string Int(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    internal static string Number(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Settings(TrainingRun run) =>
+        run.Settings.Count == 0 ? "no config.json" : string.Join(", ", run.Settings.Select(s => $"{s.Key}={s.Value}"));
+}

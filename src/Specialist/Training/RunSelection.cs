@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Specialist.Models;
+
+namespace Specialist.Training;
+
+/// <summary>A chosen checkpoint.</summary>
+/// <param name="Step">Its optimiser step.</param>
+/// <param name="Checkpoint">Its folder, relative to the run folder.</param>
+/// <param name="Score">What chose it: the ID accuracy, or the OOD mean.</param>
+public sealed record SelectedCheckpoint(long Step, string Checkpoint, double Score);
+
+/// <summary>
+/// Model selection (METHOD.md §7): the best in-distribution checkpoint, the best out-of-distribution one (the mean
+/// accuracy over the OOD dev sets — the paper's rule) and the last. Ties go to the earlier step, the first checkpoint
+/// to reach the score.
+/// </summary>
+/// <param name="IdSet">The in-distribution set.</param>
+/// <param name="OodSets">The out-of-distribution sets.</param>
+/// <param name="BestId">The best ID checkpoint, null before any evaluation with an ID set.</param>
+/// <param name="BestOod">The best OOD checkpoint, null before any evaluation with OOD sets.</param>
+/// <param name="Last">The latest checkpoint (step and folder; its score is 0), null before any.</param>
+public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, SelectedCheckpoint? BestId, SelectedCheckpoint? BestOod, SelectedCheckpoint? Last)
+{
+    public const string FileName = "selection.json";
+    public const string BestOodLink = "best-ood";
+
+    /// <summary>Selects from the evaluations so far; <paramref name="last"/> is the latest saved checkpoint.</summary>
+    public static RunSelection From(string idSet, IReadOnlyList<string> oodSets, IReadOnlyList<EvalRecord> evaluations, (long Step, string Checkpoint)? last)
+    {
+        static SelectedCheckpoint? Best(IEnumerable<(EvalRecord Eval, double? Score)> scored) =>
+            scored.Where(s => s.Score is not null)
+                .OrderByDescending(s => s.Score!.Value).ThenBy(s => s.Eval.Step)
+                .Select(s => new SelectedCheckpoint(s.Eval.Step, s.Eval.Checkpoint, s.Score!.Value))
+                .FirstOrDefault();
+        return new RunSelection(idSet, oodSets,
+            Best(evaluations.Select(e => (e, e.IdAccuracy))),
+            Best(evaluations.Select(e => (e, e.OodMean))),
+            last is { } l ? new SelectedCheckpoint(l.Step, l.Checkpoint, 0) : null);
+    }
+
+    /// <summary>The checkpoint folders this selection names (kept whatever the retention).</summary>
+    public IEnumerable<string> Kept => new[] { BestId, BestOod, Last }.Where(s => s is not null).Select(s => s!.Checkpoint).Distinct();
+
+    /// <summary>Writes <c>selection.json</c> and points <c>best-ood</c> (a relative symlink) at the best OOD checkpoint, both atomically.</summary>
+    public void Write(string runDirectory)
+    {
+        JsonNode? Entry(SelectedCheckpoint? s, string scoreKey) => s is null ? null
+            : scoreKey.Length == 0 ? new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint }
+            : new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint, [scoreKey] = s.Score };
+        var json = new JsonObject
+        {
+            ["id_set"] = IdSet,
+            ["ood_sets"] = new JsonArray([.. OodSets.Select(s => (JsonNode?)JsonValue.Create(s))]),
+            ["best_id"] = Entry(BestId, "accuracy"),
+            ["best_ood"] = Entry(BestOod, "ood_mean"),
+            ["last"] = Entry(Last, ""),
+        };
+        AtomicFile.WriteText(Path.Combine(runDirectory, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (BestOod is not null) PointLink(runDirectory, BestOodLink, BestOod.Checkpoint);
+    }
+
+    // A new link under a temporary name renamed over the old one: readers see the old or the new target, never none.
+    private static void PointLink(string runDirectory, string name, string target)
+    {
+        var link = Path.Combine(runDirectory, name);
+        if (new FileInfo(link).LinkTarget == target) return;
+        var temp = Path.Combine(runDirectory, $".{name}.{Guid.NewGuid():N}.tmp");
+        File.CreateSymbolicLink(temp, target);
+        // rename(2) itself: File.Move would follow the link to its folder.
+        if (Rename(temp, link) != 0)
+        {
+            var error = Marshal.GetLastPInvokeErrorMessage();
+            File.Delete(temp);
+            throw new SpecialistException($"cannot point {link} at {target}: {error}");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename(string oldPath, string newPath);
+}

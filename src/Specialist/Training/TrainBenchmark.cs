@@ -1,0 +1,150 @@
+using System.Globalization;
+using Specialist.Alignment;
+using Specialist.Models;
+using Specialist.Prompts;
+using TorchSharp;
+
+namespace Specialist.Training;
+
+/// <summary>Training speed of one student shape with one loss.</summary>
+/// <param name="Config">The model config name.</param>
+/// <param name="Loss"><c>sample</c> or <c>distribution</c>.</param>
+/// <param name="Parameters">Parameter count.</param>
+/// <param name="Steps">Optimiser steps timed (after one warm-up step).</param>
+/// <param name="Batch">Examples per step.</param>
+/// <param name="SourceLength">Encoder tokens per example.</param>
+/// <param name="TargetLength">Decoder tokens per example.</param>
+/// <param name="TokensPerSecond">Median over the timed steps of source + target tokens per second.</param>
+/// <param name="StepMs">Median step time.</param>
+/// <param name="PeakRssMb">The process's peak resident memory (VmHWM) once this case has run.</param>
+public sealed record TrainSpeedFigure(string Config, string Loss, long Parameters, int Steps, int Batch, int SourceLength, int TargetLength,
+    double TokensPerSecond, double StepMs, double PeakRssMb);
+
+/// <summary>Resident memory over a long run of small steps.</summary>
+/// <param name="Config">The model config name.</param>
+/// <param name="Steps">Optimiser steps run.</param>
+/// <param name="WarmupSteps">Steps before the reference measurement.</param>
+/// <param name="RssAfterWarmupMb">VmRSS after the warm-up steps.</param>
+/// <param name="RssMaxMb">The largest VmRSS seen after the warm-up.</param>
+/// <param name="RssEndMb">VmRSS after the last step.</param>
+/// <param name="GrowthPercent">(RssMaxMb − RssAfterWarmupMb) / RssAfterWarmupMb, in percent (goal ≤ 5).</param>
+public sealed record MemoryFigure(string Config, int Steps, int WarmupSteps, double RssAfterWarmupMb, double RssMaxMb, double RssEndMb, double GrowthPercent);
+
+/// <summary>What <see cref="TrainBenchmark.Run"/> measured.</summary>
+/// <param name="Threads">libtorch intra-op threads.</param>
+/// <param name="Speed">Per config and loss.</param>
+/// <param name="DistributionOverheadPercent">Per config: how much slower distribution matching is than sample matching, in percent (goal ≤ 10).</param>
+/// <param name="Memory">The long-run memory measurement.</param>
+public sealed record TrainBenchmarkResult(int Threads, IReadOnlyList<TrainSpeedFigure> Speed, IReadOnlyDictionary<string, double> DistributionOverheadPercent, MemoryFigure Memory);
+
+/// <summary>
+/// <c>specialist bench train</c>: the real training loop (<see cref="TrainingRecipe"/>) on synthetic chain-of-thought
+/// micro-batches (random ids; for distribution matching a top-5 teacher target at every position), for each student
+/// shape with each loss, plus resident memory over a long run of a tiny student.
+/// </summary>
+public static class TrainBenchmark
+{
+    /// <summary>The shapes measured by default: the test-sized student and one shaped like T5-small / FlanT5-small.</summary>
+    public static IReadOnlyList<string> DefaultConfigs { get; } = ["tiny", "flan-t5-small"];
+
+    private const int TopK = 5;
+
+    /// <summary>
+    /// Runs the benchmark. Each speed case trains <paramref name="steps"/> + 1 steps of <paramref name="batch"/> ×
+    /// (<paramref name="sourceLength"/> + <paramref name="targetLength"/>) tokens; the memory case trains
+    /// <paramref name="memorySteps"/> steps of the tiny student (batch 8 × (64 + 64)) and compares VmRSS after the first
+    /// tenth with the largest VmRSS after it. <paramref name="tokenizerPath"/> is T5's spiece.model (the run folders need one).
+    /// </summary>
+    public static TrainBenchmarkResult Run(string tokenizerPath, IReadOnlyList<string> configs, int steps = 5, int batch = 8, int sourceLength = 128,
+        int targetLength = 128, int memorySteps = 500, Action<string>? progress = null)
+    {
+        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} does not exist (give --data-root with tokenizers/t5/spiece.model)");
+        TorchRuntime.EnsureLoaded();
+        var scratch = Path.Combine(Path.GetTempPath(), "specialist-bench-train-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var speed = new List<TrainSpeedFigure>();
+            foreach (var name in configs)
+            {
+                var student = Path.Combine(scratch, name);
+                var summary = T5Checkpoint.WriteRandom(T5Config.Resolve(name), student, tokenizerPath, seed: 0);
+                foreach (var loss in new[] { LossKind.Sample, LossKind.Distribution })
+                {
+                    progress?.Invoke($"{name}, {loss.ToString().ToLowerInvariant()} matching: {steps + 1} steps");
+                    var times = new List<double>();
+                    Train(student, scratch, loss, steps + 1, batch, sourceLength, targetLength, e => { if (e.Train is { } t) times.Add(t.TokensPerSecond); });
+                    var tokensPerSecond = Median(times.Skip(1));
+                    speed.Add(new TrainSpeedFigure(name, loss.ToString().ToLowerInvariant(), summary.ParameterCount, steps, batch, sourceLength, targetLength,
+                        tokensPerSecond, 1000.0 * batch * (sourceLength + targetLength) / tokensPerSecond, ModelBenchmark.PeakRssMegabytes()));
+                }
+            }
+            var overhead = speed.GroupBy(s => s.Config).ToDictionary(g => g.Key,
+                g => 100 * (g.Single(s => s.Loss == "sample").TokensPerSecond / g.Single(s => s.Loss == "distribution").TokensPerSecond - 1));
+
+            progress?.Invoke($"tiny, memory over {memorySteps} steps");
+            var tiny = Path.Combine(scratch, "memory-student");
+            T5Checkpoint.WriteRandom(T5Config.Tiny, tiny, tokenizerPath, seed: 0);
+            var warmup = Math.Max(1, memorySteps / 10);
+            var rss = new List<double>();
+            Train(tiny, scratch, LossKind.Sample, memorySteps, 8, 64, 64, e => { if (e.Train is not null) rss.Add(ResidentMegabytes()); });
+            var reference = rss[warmup - 1];
+            var max = rss.Skip(warmup).DefaultIfEmpty(reference).Max();
+            var memory = new MemoryFigure("tiny", memorySteps, warmup, reference, max, rss[^1], 100 * (max - reference) / reference);
+            return new TrainBenchmarkResult(torch.get_num_threads(), speed, overhead, memory);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private static void Train(string student, string scratch, LossKind loss, int steps, int batch, int sourceLength, int targetLength, Action<TrainingEvent> report)
+    {
+        var run = Path.Combine(scratch, "run-" + Guid.NewGuid().ToString("N")[..8]);
+        var config = TrainingRecipe.Resolve(new TrainingConfig
+        {
+            Student = student, Data = scratch, Out = run, Loss = loss, Steps = steps, Warmup = 1, EvalSets = [], KeepLast = 1, DataRoot = scratch,
+        });
+        const int examples = 64 * 8;
+        var counts = new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = examples };
+        var sizes = new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = batch };
+        using var data = new TrainingData(counts, sizes, b => [.. b.Examples.Select(i => SyntheticExample(i, sourceLength, targetLength))], seed: 0);
+        TrainingRecipe.Run(config, data, resumeFrom: null, report, CancellationToken.None);
+        Directory.Delete(run, recursive: true);
+    }
+
+    /// <summary>Random ids (fixed by the index) ending with end-of-sequence; each target position has a descending top-5 summing to 0.9.</summary>
+    private static DistillExample SyntheticExample(int index, int sourceLength, int targetLength)
+    {
+        var random = new SplitMix64((ulong)index);
+        int Id() => 3 + random.NextBelow(32000 - 3);
+        var encoder = Enumerable.Range(0, sourceLength).Select(i => i == sourceLength - 1 ? 1 : Id()).ToArray();
+        var decoder = Enumerable.Range(0, targetLength).Select(i => i == targetLength - 1 ? 1 : Id()).ToArray();
+        var starts = Enumerable.Range(0, targetLength + 1).Select(t => t * TopK).ToArray();
+        var ids = new int[targetLength * TopK];
+        var probabilities = new double[targetLength * TopK];
+        double[] top = [0.5, 0.2, 0.1, 0.06, 0.04];
+        for (var t = 0; t < targetLength; t++)
+            for (var k = 0; k < TopK; k++)
+            {
+                ids[t * TopK + k] = k == 0 ? decoder[t] : Id();
+                probabilities[t * TopK + k] = top[k];
+            }
+        return new DistillExample(TrainingFormat.ZeroShotCot, "synthetic/" + index, index, encoder, decoder,
+            new SparseTargets(starts, ids, probabilities, Enumerable.Repeat(TargetKind.Teacher, targetLength).ToArray()));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+    }
+
+    /// <summary>Current resident memory (VmRSS) in MB; 0 where /proc is absent.</summary>
+    internal static double ResidentMegabytes()
+    {
+        if (!File.Exists("/proc/self/status")) return 0;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using Specialist.Data;
+using Specialist.Evaluation;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Specialist.Training;
+
+/// <summary>Something that happened during training, for progress displays.</summary>
+/// <param name="Step">The optimiser step it happened at.</param>
+/// <param name="TotalSteps">The run's optimiser steps.</param>
+/// <param name="Train">Set after an optimiser step.</param>
+/// <param name="Eta">Set with <paramref name="Train"/>: the time left at this session's pace (evaluations included).</param>
+/// <param name="Eval">Set after an evaluation.</param>
+/// <param name="Checkpoint">Set after a checkpoint was saved (relative to the run folder).</param>
+public sealed record TrainingEvent(long Step, long TotalSteps, TrainStepRecord? Train = null, TimeSpan? Eta = null, EvalRecord? Eval = null, string? Checkpoint = null);
+
+/// <summary>How a run (or session of one) ended.</summary>
+/// <param name="RunDirectory">The run folder.</param>
+/// <param name="Step">The last optimiser step done.</param>
+/// <param name="TotalSteps">The run's optimiser steps.</param>
+/// <param name="Interrupted">Whether it stopped early on request (a checkpoint of <paramref name="Step"/> was saved).</param>
+/// <param name="LastLoss">The loss of the last step of this session, null if it did none.</param>
+/// <param name="Selection">The model selection so far.</param>
+public sealed record TrainingResult(string RunDirectory, long Step, long TotalSteps, bool Interrupted, double? LastLoss, RunSelection Selection);
+
+/// <summary>
+/// The specialization recipe (METHOD.md §4, §5, §7), written as one procedure to read top to bottom: set up the
+/// runtime, data, student, optimiser, schedule and evaluation sets; restore a checkpoint when resuming; then for each
+/// optimiser step run the micro-batches (one format each) through the loss, clip, step, log, and at the chosen steps
+/// evaluate, checkpoint and select.
+/// </summary>
+public static class TrainingRecipe
+{
+    public const string ConfigFileName = "config.json";
+    public const string MetricsFileName = "metrics.jsonl";
+
+    /// <summary>Starts a new run in <c>config.Out</c> (which must not hold a run already).</summary>
+    public static TrainingResult Start(TrainingConfig config, Action<TrainingEvent>? report = null, CancellationToken stop = default)
+    {
+        config = Resolve(config);
+        var runDirectory = config.Out;
+        if (File.Exists(Path.Combine(runDirectory, ConfigFileName)) || Directory.Exists(Path.Combine(runDirectory, RunCheckpoints.FolderName)))
+            throw new SpecialistException($"{runDirectory} already holds a training run: continue it with --resume {runDirectory}, or choose another --out");
+        using var data = TrainingData.Open(config);
+        return Run(config, data, resumeFrom: null, report, stop);
+    }
+
+    /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, with its recorded config.</summary>
+    public static TrainingResult Resume(string runDirectory, Action<TrainingEvent>? report = null, CancellationToken stop = default)
+    {
+        var (config, checkpoint) = OpenForResume(runDirectory);
+        using var data = TrainingData.Open(config);
+        return Run(config, data, checkpoint, report, stop);
+    }
+
+    /// <summary>The recorded config of a run and its latest complete checkpoint (folder path).</summary>
+    internal static (TrainingConfig Config, string Checkpoint) OpenForResume(string runDirectory)
+    {
+        var configPath = Path.Combine(runDirectory, ConfigFileName);
+        if (!File.Exists(configPath)) throw new SpecialistException($"{runDirectory} holds no training run ({ConfigFileName} is missing)");
+        var config = TrainingConfig.ReadFile(configPath, new TrainingConfig());
+        config.Validate();
+        RunCheckpoints.RemoveIncomplete(runDirectory);
+        var checkpoints = RunCheckpoints.List(runDirectory);
+        if (checkpoints.Count == 0) throw new SpecialistException($"{runDirectory} has no complete checkpoint to resume from; start it again");
+        return (config, Path.Combine(runDirectory, checkpoints[^1].Relative));
+    }
+
+    /// <summary>Checks the config and makes its paths absolute, so the recorded config works from any folder.</summary>
+    internal static TrainingConfig Resolve(TrainingConfig config)
+    {
+        config.Validate();
+        return config with
+        {
+            Student = Path.GetFullPath(config.Student),
+            Data = Path.GetFullPath(config.Data),
+            Out = Path.GetFullPath(config.Out),
+            DataRoot = DataRoot.Resolve(config.DataRoot),
+        };
+    }
+
+    internal static TrainingResult Run(TrainingConfig config, TrainingData data, string? resumeFrom, Action<TrainingEvent>? report, CancellationToken stop)
+    {
+        // The formats and micro-batch sizes actually used are recorded, so the run can be resumed and compared.
+        config = config with { Formats = data.FormatNames, BatchSize = data.BatchSizes };
+        var runDirectory = config.Out;
+        var session = Stopwatch.StartNew();
+
+        // --- Runtime: threads are fixed per run (CPU results depend on them), dropout draws from libtorch's generator.
+        TorchRuntime.EnsureLoaded();
+        if (config.Threads > 0) set_num_threads(config.Threads);
+        else config = config with { Threads = get_num_threads() };
+        var device = config.Device == "cuda"
+            ? (TorchRuntime.CudaAvailable ? new Device(DeviceType.CUDA) : throw new SpecialistException("--device cuda: no CUDA device is usable (this build uses the CPU libtorch package)"))
+            : new Device(DeviceType.CPU);
+        var generator = random.manual_seed(config.Seed);
+
+        // --- Student and optimiser: from the student folder, or from the checkpoint being resumed.
+        var modelFolder = resumeFrom ?? config.Student;
+        var tokenizerPath = Path.Combine(config.Student, Tokenizers.SentencePieceFileName);
+        var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
+        using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype));
+        model.to(device);
+        model.train();
+        using var optimizer = new AdamW(model.parameters(), lr: config.Lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: config.WeightDecay);
+
+        // --- Schedule: warm-up and decay counted in optimiser steps; the horizon in steps, or in micro-batches as the authors' code.
+        var totalSteps = config.Steps ?? (long)Math.Ceiling((double)config.Epochs * data.PerEpoch / config.GradAccum);
+        var horizon = config.LrHorizon == ScheduleHorizon.MicroSteps ? totalSteps * config.GradAccum : totalSteps;
+        var schedule = new LearningRateSchedule(config.Lr, config.Warmup, config.Schedule, horizon);
+
+        // --- Evaluation sets (loaded now so a bad name fails before any training).
+        var queries = new EvaluationQueries(config.DataRoot, EvaluationQueries.ParseStyle(config.EvalPrompt));
+        var evalSets = config.EvalSets
+            .Select(name => (Name: name, Problems: (IReadOnlyList<Problem>)[.. ProblemSets.Load(name, new DataOptions(config.DataRoot)).Take(config.EvalLimit ?? int.MaxValue)]))
+            .ToList();
+
+        // --- Fresh start or exact continuation: weights (loaded above), optimiser moments, generator, data position, history.
+        TrainerState state;
+        if (resumeFrom is null)
+        {
+            Directory.CreateDirectory(runDirectory);
+            AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFileName), config.ToJson());
+            state = new TrainerState(0, 0, 0, 0, 0, [], []);
+        }
+        else
+        {
+            state = TrainerState.Read(Path.Combine(resumeFrom, TrainerState.FileName));
+            RunCheckpoints.LoadOptimizer(resumeFrom, optimizer);
+            using (var rng = tensor(state.TorchRngState, ScalarType.Byte)) generator.set_state(rng);
+            MetricsLog.TruncateAfter(Path.Combine(runDirectory, MetricsFileName), state.Step);
+        }
+        var evaluations = state.Evaluations.ToList();
+        var lastSaved = resumeFrom is null ? ((long, string)?)null : (state.Step, Path.GetRelativePath(runDirectory, resumeFrom).Replace('\\', '/'));
+        var selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);
+        using var metrics = new MetricsLog(Path.Combine(runDirectory, MetricsFileName));
+        using var stream = new TrainingStream(data.EpochOrder, data.PerEpoch, state.Epoch, state.BatchInEpoch);
+        var distribution = config.Loss == LossKind.Distribution;
+        var tokens = state.Tokens;
+        var startStep = state.Step;
+        double? lastLoss = null;
+
+        // --- The loop: one optimiser step per iteration.
+        for (var step = startStep + 1; step <= totalSteps; step++)
+        {
+            var stepStarted = Stopwatch.GetTimestamp();
+            var lr = schedule.At(step);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.zero_grad();
+
+            // Gradient accumulation: each micro-batch's masked-mean loss, divided by the count, adds to the gradient.
+            var losses = new List<(string Format, double Loss)>(config.GradAccum);
+            long stepTokens = 0;
+            var epoch = stream.Epoch;
+            for (var micro = 0; micro < config.GradAccum; micro++)
+            {
+                (var batch, epoch) = stream.Next();
+                using var scope = NewDisposeScope();
+                var sparse = distribution && batch.IsCot; // answer-only batches always use cross-entropy
+                using var tensors = MicroBatchTensors.Build(batch, model.Config.VocabSize, model.Config.PadTokenId, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
+                var logits = model.forward(tensors.InputIds, tensors.AttentionMask, model.ShiftRight(tensors.Labels));
+                var loss = sparse
+                    ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)
+                    : SequenceLosses.CrossEntropy(logits, tensors.Labels, tensors.LabelMask);
+                var value = loss.item<float>();
+                if (!float.IsFinite(value)) throw NotFinite($"the loss is {value}", step, batch.Name, runDirectory, lastSaved);
+                (loss / config.GradAccum).backward();
+                losses.Add((batch.Name, value));
+                stepTokens += tensors.Tokens;
+            }
+
+            var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
+            if (!double.IsFinite(gradNorm)) throw NotFinite($"the gradient norm is {gradNorm}", step, string.Join("+", losses.Select(l => l.Format).Distinct()), runDirectory, lastSaved);
+            optimizer.step();
+
+            tokens += stepTokens;
+            var seconds = Stopwatch.GetElapsedTime(stepStarted).TotalSeconds;
+            var record = new TrainStepRecord(step, epoch, losses.Average(l => l.Loss), lr, stepTokens / Math.Max(seconds, 1e-9), gradNorm,
+                losses.GroupBy(l => l.Format).ToDictionary(g => g.Key, g => g.Average(l => l.Loss), StringComparer.Ordinal),
+                state.ElapsedSeconds + session.Elapsed.TotalSeconds);
+            metrics.Write(record);
+            lastLoss = record.Loss;
+            var done = step - startStep;
+            report?.Invoke(new TrainingEvent(step, totalSteps, Train: record,
+                Eta: TimeSpan.FromSeconds(session.Elapsed.TotalSeconds / done * (totalSteps - step))));
+
+            // Evaluate at every eval_every steps and at the end; an evaluated step is always saved (selection points at it).
+            var last = step == totalSteps;
+            var interrupted = stop.IsCancellationRequested && !last;
+            var evaluate = evalSets.Count > 0 && ((config.EvalEvery > 0 && step % config.EvalEvery == 0) || last);
+            var checkpoint = RunCheckpoints.RelativePath(step);
+            if (evaluate)
+            {
+                var eval = Evaluate(model, tokenizer, generator, queries, evalSets, config, step, checkpoint);
+                evaluations.Add(eval);
+                metrics.Write(eval);
+                report?.Invoke(new TrainingEvent(step, totalSteps, Eval: eval));
+            }
+            var save = evaluate || last || interrupted || (config.SaveEvery is { } every ? step % every == 0 : false);
+            if (save)
+            {
+                using var rngState = generator.get_state();
+                var saved = new TrainerState(step, stream.Epoch, stream.Index, tokens, state.ElapsedSeconds + session.Elapsed.TotalSeconds,
+                    rngState.data<byte>().ToArray(), evaluations);
+                RunCheckpoints.Save(runDirectory, model, optimizer, saved, tokenizerPath);
+                lastSaved = (step, checkpoint);
+                selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);
+                selection.Write(runDirectory);
+                RunCheckpoints.Prune(runDirectory, config.KeepLast, selection.Kept);
+                report?.Invoke(new TrainingEvent(step, totalSteps, Checkpoint: checkpoint));
+            }
+            if (interrupted) return new TrainingResult(runDirectory, step, totalSteps, Interrupted: true, lastLoss, selection);
+        }
+        return new TrainingResult(runDirectory, Math.Max(startStep, totalSteps), totalSteps, Interrupted: false, lastLoss, selection);
+    }
+
+    /// <summary>
+    /// Greedy CoT decoding on every evaluation set (batched, KV cache) with the current weights. libtorch's generator is
+    /// put back afterwards, so the training losses do not depend on when or how often a run evaluates.
+    /// </summary>
+    private static EvalRecord Evaluate(T5Model model, ITokenizer tokenizer, Generator generator, EvaluationQueries queries,
+        IReadOnlyList<(string Name, IReadOnlyList<Problem> Problems)> sets, TrainingConfig config, long step, string checkpoint)
+    {
+        using var rng = generator.get_state();
+        var source = new ModelAnswerSource(model, tokenizer, config.EvalBatchSize, config.EvalMaxNewTokens);
+        var accuracy = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, problems) in sets) accuracy[name] = SetEvaluator.Evaluate(source, name, problems, queries).Accuracy;
+        model.train();
+        generator.set_state(rng);
+        var ood = config.OodSets.Where(accuracy.ContainsKey).Select(s => accuracy[s]).ToList();
+        return new EvalRecord(step, accuracy, accuracy.TryGetValue(config.IdSet, out var id) ? id : null, ood.Count > 0 ? ood.Average() : null, checkpoint);
+    }
+
+    private static SpecialistException NotFinite(string what, long step, string format, string runDirectory, (long Step, string Checkpoint)? lastSaved) =>
+        new($"{what} at step {step} ({format} micro-batch): training stopped without applying this step. " +
+            (lastSaved is { } s
+                ? $"The last good checkpoint, {Path.Combine(runDirectory, s.Checkpoint)} (step {s.Step}), is intact."
+                : "No checkpoint was saved before it.") +
+            " A lower --lr, more --warmup or --max-grad-norm may help.");
+}

@@ -1,0 +1,62 @@
+using ScottPlot;
+using SkiaSharp;
+using Specialist.Models;
+using Specialist.Reports;
+using static Specialist.Tests.Reports.ReportTestKit;
+
+namespace Specialist.Tests.Reports;
+
+public class ReportFiguresTests
+{
+    [Fact]
+    public void FiguresDrawTheirTextWithTheEmbeddedFontWhateverTheSystemHas()
+    {
+        using var plot = new Plot();
+        plot.Title("Training dynamics");
+        PlotFonts.Apply(plot);
+
+        // ScottPlot resolves the figures' font name to the typeface read from this assembly, never to a system font:
+        // so a machine without fontconfig or /usr/share/fonts draws the same text.
+        Assert.Same(PlotFonts.Typeface, Fonts.GetTypeface(PlotFonts.Name, bold: true, italic: false));
+        Assert.Same(PlotFonts.Typeface, Fonts.GetTypeface(PlotFonts.Name, bold: false, italic: false));
+        Assert.Equal("DejaVu Sans", PlotFonts.Typeface.FamilyName);
+        using var font = new SKFont(PlotFonts.Typeface);
+        Assert.True(font.ContainsGlyphs("Training dynamics: run-1 ID-best OOD mean accuracy (%) 0123456789 · 10x"));
+        Assert.Equal(PlotFonts.Name, plot.Axes.Title.Label.FontName);
+        Assert.Equal(PlotFonts.Name, plot.Axes.Bottom.TickLabelStyle.FontName);
+    }
+
+    [Fact]
+    public void TheTitleAndAxisLabelBandsHaveInkOnlyFromTheirText()
+    {
+        // The pixel measure the command tests use, checked both ways on the same figure.
+        var run = TrainingRun.Read(WriteRun(TestPaths.NewTempDir(), "run", "sample", 8, [new(4, 0.1, 0.2, 0.2, 0.2), new(8, 0.2, 0.1, 0.1, 0.1)], T5Config.Tiny));
+        using var figure = ReportFigures.TrainingDynamics(run, "dynamics");
+        var titled = Render(figure.Plot);
+        // Same layout, text drawn in the background colour: what a figure without a usable font looks like there.
+        figure.Plot.Axes.Title.Label.ForeColor = Colors.White;
+        figure.Plot.Axes.Bottom.Label.ForeColor = Colors.White;
+        var untitled = Render(figure.Plot);
+
+        Assert.True(ReportCommandTests.DarkPixels(titled, 0, 0, titled.Width, 32) > 150);
+        Assert.Equal(0, ReportCommandTests.DarkPixels(untitled, 0, 0, untitled.Width, 32));
+        Assert.True(ReportCommandTests.DarkPixels(titled, 0, titled.Height - 22, titled.Width, titled.Height) > 100);
+        Assert.Equal(0, ReportCommandTests.DarkPixels(untitled, 0, untitled.Height - 22, untitled.Width, untitled.Height));
+    }
+
+    private static SKBitmap Render(Plot plot)
+    {
+        var bytes = plot.GetImage(ReportFigures.Width, ReportFigures.Height).GetImageBytes(ImageFormat.Png, 100);
+        return SKBitmap.Decode(bytes);
+    }
+
+    [Fact]
+    public void LogLinearFitRecoversTheLineThroughExactPoints()
+    {
+        ReportFigures.ScalingPoint Point(long n) => new("g", "m", n, (5 + 10 * Math.Log10(n)) / 100, "test");
+        var fit = ReportFigures.LogLinearFit([Point(1_000_000), Point(30_000_000), Point(700_000_000)])!.Value;
+        Assert.Equal(10, fit.Slope, 9);
+        Assert.Equal(5, fit.Intercept, 9);
+        Assert.Null(ReportFigures.LogLinearFit([Point(1_000_000), Point(1_000_000)]));
+    }
+}

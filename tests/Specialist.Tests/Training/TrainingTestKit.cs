@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Specialist.Data;
+using Specialist.Tests.Alignment;
+
+namespace Specialist.Tests.Training;
+
+/// <summary>
+/// What the training tests train: a tiny student made by <c>model init --config tiny</c> with the real T5 tokenizer, a
+/// gold distillation set and a store-built one (real annotation store, sparse teacher top-k) made by
+/// <c>distill-set build</c>, each built once per test run and only read afterwards.
+/// </summary>
+internal static class TrainingTestKit
+{
+    private static readonly Lazy<string> LazyStudent = new(() =>
+    {
+        var dir = Path.Combine(TestPaths.NewTempDir(), "tiny-student");
+        Check(CliRunner.Run("model", "init", "--config", "tiny", "--tokenizer", TestPaths.T5SpieceModel, "--out", dir, "--seed", "3"));
+        return dir;
+    });
+
+    private static readonly Lazy<string> LazyGoldSet = new(() =>
+    {
+        var dir = Path.Combine(TestPaths.NewTempDir(), "gold-set");
+        Check(CliRunner.Run("distill-set", "build", "--gold", "gsm8k-train", "--student", Student, "--out", dir,
+            "--formats", "ic-cot,zs-ao", "--batch-size", "ic-cot=2,zs-ao=2", "--data-root", TestPaths.DataRoot));
+        return dir;
+    });
+
+    private static readonly Lazy<string> LazyStoreSet = new(() =>
+    {
+        var train = ProblemSets.Load("gsm8k-train", new DataOptions(TestPaths.DataRoot));
+        var store = StoreKit.Create([.. train.Skip(300).Take(24)], q => 1 + q % 3);
+        var dir = Path.Combine(TestPaths.NewTempDir(), "store-set");
+        Check(CliRunner.Run("distill-set", "build", "--store", store.Path, "--student", Student, "--out", dir,
+            "--formats", "zs-cot,ic-ao", "--batch-size", "zs-cot=2,ic-ao=2", "--data-root", TestPaths.DataRoot));
+        return dir;
+    });
+
+    public static string Student => LazyStudent.Value;
+
+    /// <summary>GSM8K's gold rationales (one-hot targets), in-context CoT and zero-shot answer-only, micro-batches of 2.</summary>
+    public static string GoldSet => LazyGoldSet.Value;
+
+    /// <summary>24 GSM8K questions' teacher chains of thought with top-k targets, zero-shot CoT and in-context answer-only, micro-batches of 2.</summary>
+    public static string StoreSet => LazyStoreSet.Value;
+
+    /// <summary>Options for quick runs: short sequences, a high rate (the tiny student starts far off), small evaluations.</summary>
+    public static string[] QuickOptions(string data, string run) =>
+    [
+        "--student", Student, "--data", data, "--out", run, "--data-root", TestPaths.DataRoot,
+        "--lr", "5e-3", "--max-source-len", "64", "--max-target-len", "48", "--eval-limit", "8", "--eval-max-new-tokens", "16",
+    ];
+
+    public static void Check(CliRunner.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    public static List<JsonNode> Metrics(string run, string kind) =>
+        [.. File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Where(n => n["kind"]!.GetValue<string>() == kind)];
+
+    public static List<(long Step, double Loss)> Losses(string run) =>
+        [.. Metrics(run, "train").Select(n => (n["step"]!.GetValue<long>(), n["loss"]!.GetValue<double>()))];
+
+    /// <summary>Starts <c>specialist</c> as a child process (output discarded), for tests that signal or kill it.</summary>
+    public static Process StartCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Specialist.Cli.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Waits until the run has logged optimiser step <paramref name="step"/> (or the process ended).</summary>
+    public static void WaitForStep(string run, long step, Process process)
+    {
+        var metrics = Path.Combine(run, "metrics.jsonl");
+        var deadline = Stopwatch.StartNew();
+        while (!process.HasExited)
+        {
+            if (File.Exists(metrics) && LoggedSteps(metrics) >= step) return;
+            if (deadline.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException($"{run} did not reach step {step}");
+            Thread.Sleep(50);
+        }
+        throw new InvalidOperationException($"the run ended (exit {process.ExitCode}) before step {step}");
+    }
+
+    private static long LoggedSteps(string metrics)
+    {
+        using var stream = new FileStream(metrics, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        long last = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            try { last = Math.Max(last, JsonNode.Parse(line)?["step"]?.GetValue<long>() ?? 0); }
+            catch (System.Text.Json.JsonException) { } // a line being written
+        }
+        return last;
+    }
+}
