@@ -25,6 +25,7 @@ internal static class CliApp
         new("distill-set", "distillation sets: 'distill-set build' (four formats, aligned top-k targets), 'distill-set info'", a => Task.FromResult(DistillSetCommand.Run(a))),
         new("train", "specialize a student on a distillation set: sample or distribution matching, checkpoints, exact resume, OOD selection", a => Task.FromResult(TrainCommand.Run(a)), UsesTorch: true),
         new("report", "report.md with figures (PNG, SVG) from training runs and evaluations: dynamics, scaling, trade-off, loss", a => Task.FromResult(ReportCommand.Run(a))),
+        new("synth", "seeded synthetic sets with gold CoT: GSM-like math, MultiArith/ASDiv/SVAMP-like OOD, BBH-like generic", a => Task.FromResult(SynthCommand.Run(a))),
         new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
     ];
 

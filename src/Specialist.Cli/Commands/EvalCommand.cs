@@ -47,11 +47,11 @@ internal static class EvalCommand
         var maxNewTokens = parsed.GetInt("max-new-tokens", 256);
         var dtypeName = parsed.Get("dtype");
         var api = parsed.Get("api", "completions", AnnotationConfig.ParseApi);
-        var apiGiven = parsed.Get("api") is not null;
         var concurrency = parsed.GetInt("concurrency", 8);
         var timeout = parsed.GetDouble("timeout", 120);
         var maxRetries = parsed.GetInt("max-retries", 5);
-        var endpointOnly = new[] { "concurrency", "timeout", "max-retries" }.Where(o => parsed.Get(o) is not null).Select(o => "--" + o).ToList();
+        var endpointOnly = Given(parsed, "api", "concurrency", "timeout", "max-retries");
+        var folderOnly = Given(parsed, "batch-size", "dtype");
         var dataRoot = DataRoot.Resolve(parsed.Get("data-root"));
         var json = parsed.Flag("json");
         parsed.EnsureAllUsed();
@@ -62,12 +62,12 @@ internal static class EvalCommand
         EvaluatedModel model;
         if (endpoint is null)
         {
-            if (endpointOnly.Count > 0 || apiGiven) throw new UsageException($"{string.Join(", ", apiGiven ? endpointOnly.Append("--api") : endpointOnly)} apply to --endpoint only");
+            if (endpointOnly.Count > 0) throw new UsageException($"{string.Join(", ", endpointOnly)} apply to --endpoint only");
             model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? "fp32"));
         }
         else
         {
-            if (dtypeName is not null) throw new UsageException("--dtype applies to a model folder, not --endpoint");
+            if (folderOnly.Count > 0) throw new UsageException($"{string.Join(", ", folderOnly)} apply to a model folder, not --endpoint (use --concurrency)");
             if (concurrency < 1 || maxRetries < 0 || !(timeout > 0)) throw new UsageException("--concurrency must be at least 1, --max-retries at least 0 and --timeout positive");
             var options = new TeacherClientOptions(TeacherClientOptions.ParseEndpoint(endpoint), Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
                 TimeSpan.FromSeconds(timeout), maxRetries);
@@ -91,14 +91,13 @@ internal static class EvalCommand
             }.ToJsonString());
             return 0;
         }
-        var table = new Table().AddColumns("set", "correct", "total", "accuracy", "95% CI");
-        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
-        foreach (var (name, a) in results.Sets)
-            table.AddRow(Markup.Escape(name), Count(a.Correct), Count(a.Total), Percent(a.Accuracy), $"{Percent(a.Ci95.Lo)} .. {Percent(a.Ci95.Hi)}");
-        foreach (var (task, a) in results.BbhTasks ?? new Dictionary<string, SetAccuracy>())
-            table.AddRow(Markup.Escape("  bbh/" + task), Count(a.Correct), Count(a.Total), Percent(a.Accuracy), $"{Percent(a.Ci95.Lo)} .. {Percent(a.Ci95.Hi)}");
-        if (results.BbhMean is { } mean) table.AddRow("bbh mean over tasks", "", "", Percent(mean), "");
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(AccuracyTable("set", results.Sets));
+        if (results.BbhTasks is { } tasks)
+        {
+            var bbh = AccuracyTable("BBH task", tasks);
+            bbh.AddRow("mean over tasks", "", Percent(results.BbhMean!.Value), "");
+            AnsiConsole.Write(bbh);
+        }
         Console.WriteLine($"decoded {outcome.Decoded}, reused {outcome.Reused}; wrote {Path.Combine(Path.GetFullPath(outFolder), EvaluationResults.FileName)}");
         return 0;
     }
@@ -131,6 +130,19 @@ internal static class EvalCommand
         AnsiConsole.Write(table);
         Console.WriteLine($"{result.Threads} threads; {result.Prompt}; greedy, end-of-sequence suppressed until {newTokens} tokens");
         return 0;
+    }
+
+    /// <summary>The named options that were given, as <c>--name</c>.</summary>
+    private static List<string> Given(CommandArgs parsed, params string[] names) =>
+        [.. names.Where(n => parsed.Get(n) is not null).Select(n => "--" + n)];
+
+    private static Table AccuracyTable(string what, IReadOnlyDictionary<string, SetAccuracy> rows)
+    {
+        var table = new Table().AddColumns(what, "correct", "accuracy", "95% CI");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        foreach (var (name, a) in rows)
+            table.AddRow(Markup.Escape(name), $"{a.Correct}/{a.Total}", Percent(a.Accuracy), $"{Percent(a.Ci95.Lo)}..{Percent(a.Ci95.Hi)}");
+        return table;
     }
 
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);

@@ -42,10 +42,11 @@ internal static class ServeCommand
 
         await using var server = await TeacherServer.StartAsync(options);
         var url = server.Url.AbsoluteUri.TrimEnd('/');
-        Console.WriteLine($"listening on {url}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model '{server.ModelName}' ({server.Parameters:N0} parameters); OpenAI base URL {url}/v1; " +
             $"{(options.ApiKey is null ? "no API key" : "API key required")}; {(options.Batching ? "batching on" : "batching off")}; Ctrl+C stops"));
+        // Last, so that a script waiting for this line knows the server is ready.
+        Console.WriteLine($"listening on {url}");
         Console.Out.Flush();
         await server.WaitForShutdownAsync();
         return 0;

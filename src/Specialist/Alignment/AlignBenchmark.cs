@@ -8,8 +8,9 @@ namespace Specialist.Alignment;
 /// <param name="Name">paper, fast, fast+renormalize or fast+merge.</param>
 /// <param name="SoftShare">Student positions with a soft (teacher) target.</param>
 /// <param name="Agreement">Student positions whose target (ids, order, probabilities) equals the paper's.</param>
-/// <param name="SamplesDiffering">Texts with at least one position that differs from the paper.</param>
-public sealed record AlignVariant(string Name, double SoftShare, double Agreement, int SamplesDiffering);
+/// <param name="SupportAgreement">Student positions whose target has the paper's ids in the paper's order (probabilities aside).</param>
+/// <param name="SamplesDiffering">Texts with at least one position whose target differs from the paper's.</param>
+public sealed record AlignVariant(string Name, double SoftShare, double Agreement, double SupportAgreement, int SamplesDiffering);
 
 /// <summary>
 /// <c>specialist bench align</c>'s figures. Texts are GSM8K training rationales (calculator marks removed, "The answer
@@ -111,7 +112,7 @@ public static class AlignBenchmark
 
     private static AlignVariant Compare(string name, AlignedText[] results, AlignedText[] reference)
     {
-        long positions = 0, soft = 0, agree = 0;
+        long positions = 0, soft = 0, agree = 0, support = 0;
         var differing = 0;
         for (var i = 0; i < results.Length; i++)
         {
@@ -122,10 +123,11 @@ public static class AlignBenchmark
                 soft += results[i].Targets.Kind(j) == TargetKind.OneHot ? 0 : 1;
                 if (results[i].Targets.SameAt(j, reference[i].Targets, j)) agree++;
                 else same = false;
+                if (results[i].Targets.Ids(j).SequenceEqual(reference[i].Targets.Ids(j))) support++;
             }
             differing += same ? 0 : 1;
         }
-        return new AlignVariant(name, (double)soft / positions, (double)agree / positions, differing);
+        return new AlignVariant(name, (double)soft / positions, (double)agree / positions, (double)support / positions, differing);
     }
 
     /// <summary>The teacher's tokens of <paramref name="text"/>, each with 5 alternatives: itself again, its neighbours, its space-toggled form and a newline, with fixed probabilities.</summary>

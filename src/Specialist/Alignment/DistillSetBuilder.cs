@@ -45,7 +45,12 @@ public static class DistillSetBuilder
     public static DistillSetManifest Build(DistillSetRequest request, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Formats.Count == 0) throw new SpecialistException("no formats to build");
+        // The canonical order fixes the order of demonstration draws, whatever order the caller listed the formats in.
+        var formats = DistillFormats.All.Where(request.Formats.Contains).ToList();
+        if (formats.Count == 0) throw new SpecialistException("no formats to build");
+        foreach (var format in formats)
+            if (!request.BatchSizes.TryGetValue(format, out var size) || size < 1)
+                throw new SpecialistException($"no micro-batch size (≥ 1) for {DistillFormats.Name(format)}");
         var student = Tokenizers.LoadFromModelFolder(request.StudentFolder);
         var configPath = Path.Combine(request.StudentFolder, T5Checkpoint.ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"{Path.GetFullPath(configPath)} does not exist: --student must be a Hugging Face model folder");
@@ -65,7 +70,7 @@ public static class DistillSetBuilder
         var aligner = new TokenAligner(student, request.Alignment);
         var sampler = new DemoSampler(pool, request.Seed);
         long soft = 0, cotTokens = 0;
-        using var writer = new DistillSetWriter(request.OutputDirectory, request.Formats);
+        using var writer = new DistillSetWriter(request.OutputDirectory, formats);
         for (var start = 0; start < questions.Count; start += QuestionsPerChunk)
         {
             var chunk = questions.GetRange(start, Math.Min(QuestionsPerChunk, questions.Count - start));
@@ -73,7 +78,7 @@ public static class DistillSetBuilder
             var specs = new List<Spec>();
             foreach (var q in chunk)
             {
-                foreach (var format in request.Formats)
+                foreach (var format in formats)
                 {
                     if (!TrainingPrompts.IsCot(format))
                     {
@@ -116,7 +121,7 @@ public static class DistillSetBuilder
             progress?.Invoke($"{Math.Min(start + QuestionsPerChunk, questions.Count)} / {questions.Count} questions");
         }
 
-        var counts = request.Formats.ToDictionary(f => f, writer.Count);
+        var counts = formats.ToDictionary(f => f, writer.Count);
         var plan = MicroBatchPlan.Create(counts, request.BatchSizes, request.Seed);
         var manifest = new DistillSetManifest(
             DistillSet.FormatVersion,
@@ -129,7 +134,7 @@ public static class DistillSetBuilder
             request.Seed,
             questions.Count,
             excluded,
-            [.. request.Formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
+            [.. formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
             request.StorePath is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
             DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         writer.Commit(plan, manifest);

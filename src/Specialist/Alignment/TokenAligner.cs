@@ -63,17 +63,7 @@ public sealed class TokenAligner
         var n = teacher.Count;
         var lookup = teacher.Vocabulary.For(Student);
 
-        var ids = new int[m];
-        var pieces = new string[m];
-        work.Reset(teacher, lookup, n, m);
-        for (var j = 0; j < m; j++)
-        {
-            var token = tokens[j];
-            ids[j] = token.Id;
-            pieces[j] = token.Piece;
-            work.SetStudent(j, token, StudentContent(token.Id));
-        }
-        work.SetStudents(ids, pieces);
+        var (ids, pieces) = work.Reset(teacher, lookup, n, tokens, m, this);
 
         var byOffsets = false;
         if (n > 0 && m > 0)
@@ -108,6 +98,8 @@ public sealed class TokenAligner
     private sealed class Workspace
     {
         private const int Infinity = int.MaxValue;
+        private const int CostCacheBits = 14;
+        private const int MaxWindow = 48;
 
         private TeacherSequence _teacher = null!;
         private StudentPieces _lookup = null!;
@@ -128,9 +120,19 @@ public sealed class TokenAligner
         private readonly List<(int I, int J)> _anchors = new(256);
         private readonly List<int> _targetIds = new(1024);
         private readonly List<double> _targetProbabilities = new(1024);
+        private readonly long[] _costKeys = new long[1 << CostCacheBits];
+        private readonly int[] _costValues = new int[1 << CostCacheBits];
+        private StudentPieces? _costOwner;
 
-        public void Reset(TeacherSequence teacher, StudentPieces lookup, int n, int m)
+        /// <summary>Takes in one text: the teacher's <paramref name="n"/> tokens and the student's first <paramref name="m"/>; returns the student's ids and pieces.</summary>
+        public (int[] Ids, string[] Pieces) Reset(TeacherSequence teacher, StudentPieces lookup, int n, IReadOnlyList<Token> tokens, int m, TokenAligner aligner)
         {
+            // Cached costs hold for one (teacher vocabulary, student tokenizer) pair, which StudentPieces is.
+            if (!ReferenceEquals(_costOwner, lookup))
+            {
+                Array.Clear(_costKeys);
+                _costOwner = lookup;
+            }
             _teacher = teacher;
             _lookup = lookup;
             _n = n;
@@ -148,21 +150,20 @@ public sealed class TokenAligner
                 _teacherContents[i] = lookup.Content(teacher.TokenNumber(i));
                 _teacherCount[i] = 0;
             }
-        }
-
-        public void SetStudent(int j, Token token, string content)
-        {
-            _studentContents[j] = content;
-            _studentStarts[j] = token.Start;
-            _studentEnds[j] = token.End;
-            _mapCount[j] = 0;
-            _firstTeacher[j] = int.MaxValue;
-        }
-
-        public void SetStudents(int[] ids, string[] pieces)
-        {
-            _ids = ids;
-            _pieces = pieces;
+            _ids = new int[m];
+            _pieces = new string[m];
+            for (var j = 0; j < m; j++)
+            {
+                var token = tokens[j];
+                _ids[j] = token.Id;
+                _pieces[j] = token.Piece;
+                _studentContents[j] = aligner.StudentContent(token.Id);
+                _studentStarts[j] = token.Start;
+                _studentEnds[j] = token.End;
+                _mapCount[j] = 0;
+                _firstTeacher[j] = int.MaxValue;
+            }
+            return (_ids, _pieces);
         }
 
         /// <summary>Maps teacher token <paramref name="i"/> to student token <paramref name="j"/> (a cell of the path).</summary>
@@ -173,12 +174,27 @@ public sealed class TokenAligner
             _teacherCount[i]++;
         }
 
+        /// <summary>Per student token: the first teacher token mapped to it and how many are.</summary>
         public IEnumerable<(int First, int Count)> Path()
         {
             for (var j = 0; j < _m; j++) yield return (_firstTeacher[j], _mapCount[j]);
         }
 
-        private int Cost(int i, int j) => EditDistance.Levenshtein(_teacherContents[i], _studentContents[j]);
+        /// <summary>
+        /// The cost of teacher token <paramref name="i"/> against student token <paramref name="j"/>. The same pairs recur
+        /// from text to text (a newline against "▁The"), so costs are kept in a direct-mapped cache keyed by (teacher
+        /// string number, student id), valid for one vocabulary and one student tokenizer.
+        /// </summary>
+        private int Cost(int i, int j)
+        {
+            var key = ((long)_teacher.TokenNumber(i) << 32 | (uint)_ids[j]) + 1; // + 1: an empty slot holds 0
+            var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> (64 - CostCacheBits));
+            if (_costKeys[slot] == key) return _costValues[slot];
+            var cost = EditDistance.Levenshtein(_teacherContents[i], _studentContents[j]);
+            _costKeys[slot] = key;
+            _costValues[slot] = cost;
+            return cost;
+        }
 
         /// <summary>
         /// The paper's warping restricted to the rectangle from A = (ia, ja) to B = (ib, jb), entered at A: records the
@@ -235,7 +251,8 @@ public sealed class TokenAligner
         /// <summary>
         /// When the teacher's tokens concatenate to the text: finds the anchors — matches (a teacher and a student
         /// token overlapping in the text with cost 0) flanked by matches — and warps only between consecutive anchors.
-        /// False (nothing recorded beyond (0, 0)) when the tokens do not concatenate to the text.
+        /// False (nothing recorded beyond (0, 0)) when the tokens do not concatenate to the text or anchors are more
+        /// than <see cref="MaxWindow"/> tokens apart.
         /// </summary>
         public bool TryOffsetPath()
         {
@@ -282,6 +299,11 @@ public sealed class TokenAligner
                     _anchors.Add((i, j));
             }
             _anchors.Add((_n - 1, _m - 1));
+            // A long stretch without anchors is no longer local: a run of blank teacher tokens (gpt2 spells 70
+            // spaces as 70 tokens) costs nothing against a bare "▁" anywhere, and the optimal path may travel far to
+            // reach one. Such texts get the whole-text warping.
+            for (var a = 1; a < _anchors.Count; a++)
+                if (_anchors[a].I - _anchors[a - 1].I > MaxWindow || _anchors[a].J - _anchors[a - 1].J > MaxWindow) return false;
             for (var a = 1; a < _anchors.Count; a++) WarpPath(_anchors[a - 1].I, _anchors[a - 1].J, _anchors[a].I, _anchors[a].J);
             return true;
         }

@@ -69,7 +69,7 @@ public static class EvaluationRun
             var result = SetEvaluator.Result(name, records!);
             accuracies[name] = new SetAccuracy(result.Correct, result.Total);
             foreach (var r in result.Predictions.Where(r => SetEvaluator.BbhTask(r.Id) is not null)) bbhRecords[r.Id] = r;
-            results = new EvaluationResults(settings, accuracies, bbhRecords.Count > 0 ? BbhTaskAccuracies(bbhRecords.Values) : null);
+            results = new EvaluationResults(settings, new Dictionary<string, SetAccuracy>(accuracies), bbhRecords.Count > 0 ? BbhTaskAccuracies(bbhRecords.Values) : null);
             results.Write(request.OutputFolder);
         }
         return new EvaluationOutcome(results, decoded, reused);

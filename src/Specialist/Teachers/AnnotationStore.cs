@@ -441,7 +441,7 @@ public sealed class AnnotationStore : IDisposable
     }
 
     /// <summary>
-    /// Every stored sample in (question, sample index) order, positions decoded. Reads through its own connection
+    /// Every stored sample, questions in the order they were added, positions decoded. Reads through its own connection
     /// (WAL lets it run beside a writer), so the sequence can be consumed at any pace.
     /// </summary>
     public IEnumerable<StoredSample> ReadSamples(bool keptOnly)
@@ -449,8 +449,10 @@ public sealed class AnnotationStore : IDisposable
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT question_id, sample_index, text, kept, answer, finish_reason, positions FROM samples" +
-                              (keptOnly ? " WHERE kept = 1" : "") + " ORDER BY question_id, sample_index";
+        // Questions in the order they were added (the set's order), then by sample index.
+        command.CommandText = "SELECT s.question_id, s.sample_index, s.text, s.kept, s.answer, s.finish_reason, s.positions " +
+                              "FROM samples s JOIN questions q ON q.id = s.question_id" +
+                              (keptOnly ? " WHERE s.kept = 1" : "") + " ORDER BY q.rowid, s.sample_index";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

@@ -46,6 +46,7 @@ public sealed class AlignmentPropertyTests
         var fast = new TokenAligner(T5);
         var paper = new TokenAligner(T5, AlignmentOptions.Paper);
         var vocabulary = new TeacherVocabulary();
+        var offsets = 0;
         foreach (var sample in Corpus(teacherName, 400, seed: 22))
         {
             var sequence = sample.ToSequence(vocabulary);
@@ -54,14 +55,17 @@ public sealed class AlignmentPropertyTests
             var byFast = fast.Align(sequence, student, fastPath);
             var byPaper = paper.Align(sequence, student);
 
-            Assert.True(byFast.ByOffsets, sample.Text);
+            offsets += byFast.ByOffsets ? 1 : 0;
             if (Targets(byFast).SequenceEqual(Targets(byPaper), TargetComparer)) continue;
+            // Without offsets fast mode runs the paper's own warping, so only an offset alignment may differ.
+            Assert.True(byFast.ByOffsets, sample.Text);
             var reference = AuthorsRule.Align(sample.Tokens, sample.TopK.Select(l => (IReadOnlyList<(string, double)>)l).ToList(),
                 byPaper.StudentPieces, piece => T5.TryGetId(piece, out _));
             var fastCost = fastPath.Select((p, j) => Enumerable.Range(p.First, p.Count).Sum(i => AuthorsRule.Cost(sample.Tokens[i], byPaper.StudentPieces[j]))).Sum();
             Assert.True(reference.Tie, sample.Text);
             Assert.Equal(reference.OptimalCost, fastCost);
         }
+        Assert.True(offsets > 0, "no text was aligned by offsets");
     }
 
     [Theory]

@@ -14,6 +14,8 @@ internal static class AuthorsRule
         IReadOnlyList<string> student, Func<string, bool> inStudentVocabulary)
     {
         int n = teacher.Count, m = student.Count;
+        var costs = new Dictionary<(string, string), int>(); // the same pairs recur; remembering them only saves time
+        int CachedCost(string t, string s) => costs.TryGetValue((t, s), out var c) ? c : costs[(t, s)] = Cost(t, s);
         var matrix = new double[n + 1, m + 1];
         for (var i = 0; i <= n; i++)
             for (var j = 0; j <= m; j++)
@@ -21,7 +23,7 @@ internal static class AuthorsRule
         matrix[0, 0] = 0;
         for (var i = 0; i < n; i++)
             for (var j = 0; j < m; j++)
-                matrix[i + 1, j + 1] = Cost(teacher[i], student[j]) + Math.Min(matrix[i, j + 1], Math.Min(matrix[i + 1, j], matrix[i, j]));
+                matrix[i + 1, j + 1] = CachedCost(teacher[i], student[j]) + Math.Min(matrix[i, j + 1], Math.Min(matrix[i + 1, j], matrix[i, j]));
 
         // matrix[1:, 1:] in the authors' code
         double D(int i, int j) => matrix[i + 1, j + 1];

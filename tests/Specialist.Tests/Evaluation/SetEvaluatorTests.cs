@@ -93,4 +93,25 @@ public class SetEvaluatorTests
         var expected = new T5Generator(model).Generate([.. prompts.Select(p => tokenizer.Encode(p).Ids)], new GenerationOptions { MaxNewTokens = 6, BatchSize = 2 });
         Assert.Equal(expected.Select(g => tokenizer.Decode(g.Tokens)), outputs);
     }
+
+    [Fact]
+    public void ModelSourceSkipsIdsPastTheTokenizersVocabulary()
+    {
+        var tokenizer = Tokenizers.Load(TestPaths.T5SpieceModel);
+        TorchRuntime.EnsureLoaded();
+        using var model = new T5Model(T5Config.Tiny);
+        // Only two padding rows of the output layer (ids 32110 and 32111, which no text maps to) get non-zero logits,
+        // of opposite signs, so one of them wins every step.
+        using (TorchSharp.torch.no_grad())
+        {
+            var head = model.get_parameter("lm_head.weight");
+            head.zero_();
+            head[32110].fill_(1);
+            head[32111].fill_(-1);
+        }
+        var generated = new T5Generator(model).Generate([tokenizer.Encode("Hello").Ids], new GenerationOptions { MaxNewTokens = 3 });
+        Assert.All(generated[0].Tokens, id => Assert.True(id >= tokenizer.VocabularySize));
+
+        Assert.Equal([""], new ModelAnswerSource(model, tokenizer, maxNewTokens: 3).Answer(["Hello"]));
+    }
 }

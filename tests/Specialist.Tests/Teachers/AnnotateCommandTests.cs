@@ -34,12 +34,20 @@ public class AnnotateCommandTests(TinyServerFixture fixture) : IClassFixture<Tin
     [Fact]
     public void AnnotatesFromServeOfATinyModel()
     {
-        using var serve = TeacherTestKit.Start("serve", "--model", TeacherTestKit.TinyModelDirectory, "--port", "0", "--name", "tiny-teacher");
+        using var serve = TeacherTestKit.Start("serve", "--model", TeacherTestKit.TinyModelDirectory, "--port", "0", "--name", "tiny-teacher", "--api-key", "secret-123");
         var url = serve.WaitForLine(@"^listening on (\S+)$", Minute);
         Assert.StartsWith("http://127.0.0.1:", url);
+        Assert.Contains("API key required", serve.Stdout);
+        Assert.DoesNotContain("secret-123", serve.Stdout + serve.Stderr);
 
         var store = Path.Combine(TestPaths.NewTempDir(), "serve.db");
-        var run = Json(CliRunner.Run(Annotate(url + "/v1", "tiny-teacher", store, 5, 3, "--max-tokens", "32", "--top-logprobs", "5", "--json")));
+        string[] args = Annotate(url + "/v1", "tiny-teacher", store, 5, 3, "--max-tokens", "32", "--top-logprobs", "5", "--json");
+        var refused = CliRunner.Run(args, null, Minute, new Dictionary<string, string> { ["OPENAI_API_KEY"] = "not-the-key-42" });
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("check OPENAI_API_KEY", refused.Stderr);
+        Assert.DoesNotContain("not-the-key-42", refused.Stdout + refused.Stderr);
+
+        var run = Json(CliRunner.Run(args, null, TimeSpan.FromMinutes(5), new Dictionary<string, string> { ["OPENAI_API_KEY"] = "secret-123" }));
         Assert.Equal((5, 5, 0), (run["requested"]!.GetValue<int>(), run["completed"]!.GetValue<int>(), run["failed"]!.GetValue<int>()));
         Assert.Equal(15, run["samples"]!.GetValue<int>());
 

@@ -248,6 +248,17 @@ public class ServeTests(TinyServerFixture fixture) : IClassFixture<TinyServerFix
     }
 
     [Fact]
+    public async Task ABusyPortIsAClearError()
+    {
+        var e = await Assert.ThrowsAsync<SpecialistException>(() => TeacherServer.StartAsync(
+            new ServeOptions { ModelDirectory = TeacherTestKit.TinyModelDirectory, Port = fixture.Server.Url.Port }));
+        Assert.Contains($"cannot listen on 127.0.0.1:{fixture.Server.Url.Port}", e.Message);
+        var host = await Assert.ThrowsAsync<SpecialistException>(() => TeacherServer.StartAsync(
+            new ServeOptions { ModelDirectory = TeacherTestKit.TinyModelDirectory, Host = "example.com", Port = 0 }));
+        Assert.Contains("is not an IP address", host.Message);
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsAllGetTheirOwnAnswers()
     {
         var prompts = Enumerable.Range(0, 6).Select(i => $"Question: what is {i} + {i}?").ToList();

@@ -125,18 +125,26 @@ public sealed class TeacherServer : IAsyncDisposable
     /// <summary>Loads the model and starts serving; throws <see cref="SpecialistException"/> for a bad folder, host or busy port.</summary>
     public static Task<TeacherServer> StartAsync(ServeOptions options, CancellationToken cancellation = default)
     {
+        BindAddress(options); // fail on a bad option before the (slow) model load
         var model = ServedModel.Load(options.ModelDirectory, options.ModelName);
         return StartAsync(options, model, ownsModel: true, cancellation);
     }
 
-    internal static async Task<TeacherServer> StartAsync(ServeOptions options, ServedModel model, bool ownsModel, CancellationToken cancellation)
+    /// <summary>The address to bind, after checking the options.</summary>
+    private static IPAddress BindAddress(ServeOptions options)
     {
         var address = options.Host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(options.Host, out var ip) ? ip
             : throw new SpecialistException($"--host '{options.Host}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         if (options.Port is < 0 or > 65535) throw new SpecialistException($"port {options.Port} is outside 0..65535");
-        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1)
-            throw new SpecialistException("the request limits (bytes, max tokens, prompt tokens) must be positive");
+        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1 || options.MaxBatchRows < 1 || options.MaxBatchTokens < 1)
+            throw new SpecialistException("the request and batch limits must be positive");
+        return address;
+    }
+
+    internal static async Task<TeacherServer> StartAsync(ServeOptions options, ServedModel model, bool ownsModel, CancellationToken cancellation)
+    {
+        var address = BindAddress(options);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
