@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Specialist.Alignment;
+using Specialist.Data;
 using Specialist.Tokenization;
 
 namespace Specialist.Cli.Commands;
@@ -92,6 +93,44 @@ internal static class AlignCommand
         AnsiConsole.WriteLine($"wrote {Path.GetFullPath(outPath)}");
         return 0;
     }
+
+    /// <summary>
+    /// <c>specialist bench align [--data-root DIR] [--student-tokenizer spiece.model] [--teacher gpt2] [--repeats N] [--json]</c>:
+    /// texts per second of both modes and the options' agreement with the paper's rule (<see cref="AlignBenchmark"/>).
+    /// </summary>
+    public static int Benchmark(string[] args)
+    {
+        var parsed = CommandArgs.Parse(args, "json");
+        var root = DataRoot.Resolve(parsed.Get("data-root"));
+        var tokenizer = parsed.Get("student-tokenizer") ?? Path.Combine(root, "tokenizers", "t5", Tokenizers.SentencePieceFileName);
+        var teacher = parsed.Get("teacher") ?? "gpt2";
+        var repeats = parsed.GetInt("repeats", 3);
+        var json = parsed.Flag("json");
+        parsed.EnsureAllUsed();
+        if (repeats < 1) throw new UsageException("--repeats must be at least 1");
+
+        var result = AlignBenchmark.Run(root, tokenizer, teacher, repeats, line => Console.Error.WriteLine($"bench align: {line}"));
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, BenchJson));
+            return 0;
+        }
+        var table = new Table().AddColumns("figure", "value");
+        string Rate(double r) => $"{r.ToString("F0", CultureInfo.InvariantCulture)} texts/s";
+        table.AddRow("texts", $"{result.Samples} GSM8K rationales, {result.MeanTeacherTokens:F1} teacher / {result.MeanStudentTokens:F1} student tokens on average");
+        string Rates(double wall, double cpu) => $"{Rate(wall)}, {cpu.ToString("F0", CultureInfo.InvariantCulture)} per CPU-second";
+        table.AddRow("fast, end to end", Rates(result.FastSamplesPerSecond, result.FastSamplesPerCpuSecond));
+        table.AddRow("fast, given student tokens", Rates(result.FastAlignOnlySamplesPerSecond, result.FastAlignOnlySamplesPerCpuSecond));
+        table.AddRow("paper, given student tokens", Rates(result.PaperSamplesPerSecond, result.PaperSamplesPerCpuSecond));
+        table.AddRow("student tokenization alone", $"{Rates(result.StudentTokenizeSamplesPerSecond, result.StudentTokenizeSamplesPerCpuSecond)} ({result.TokenizationShare:P0} of fast end to end)");
+        foreach (var v in result.Variants)
+            table.AddRow(v.Name, $"soft {v.SoftShare:P2}, agreement {v.Agreement:P4} (ids {v.SupportAgreement:P4}), {v.SamplesDiffering} texts differ");
+        AnsiConsole.Write(table);
+        AnsiConsole.WriteLine($"{result.Threads} threads, best of {result.Repeats} passes; the process had {result.CpuSecondsPerWallSecond:F2} CPU-seconds per second");
+        return 0;
+    }
+
+    private static readonly JsonSerializerOptions BenchJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private static void PrintTable(AlignmentItem item, AlignedText aligned, TokenAligner aligner)
     {

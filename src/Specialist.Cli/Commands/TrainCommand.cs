@@ -118,7 +118,9 @@ internal static class TrainCommand
     private static void Print(TrainingResult result, bool json)
     {
         var s = result.Selection;
-        JsonNode? Entry(SelectedCheckpoint? c) => c is null ? null : new JsonObject { ["step"] = c.Step, ["checkpoint"] = c.Checkpoint, ["score"] = c.Score };
+        JsonNode? Entry(SelectedCheckpoint? c, string? scoreKey) => c is null ? null : scoreKey is null
+            ? new JsonObject { ["step"] = c.Step, ["checkpoint"] = c.Checkpoint }
+            : new JsonObject { ["step"] = c.Step, ["checkpoint"] = c.Checkpoint, [scoreKey] = c.Score };
         if (json)
         {
             Console.WriteLine(new JsonObject
@@ -128,9 +130,9 @@ internal static class TrainCommand
                 ["total_steps"] = result.TotalSteps,
                 ["interrupted"] = result.Interrupted,
                 ["last_loss"] = result.LastLoss,
-                ["best_id"] = Entry(s.BestId),
-                ["best_ood"] = Entry(s.BestOod),
-                ["last"] = Entry(s.Last),
+                ["best_id"] = Entry(s.BestId, "accuracy"),
+                ["best_ood"] = Entry(s.BestOod, "ood_mean"),
+                ["last"] = Entry(s.Last, null),
             }.ToJsonString());
             return;
         }

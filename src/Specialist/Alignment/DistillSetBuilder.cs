@@ -39,7 +39,7 @@ public static class DistillSetBuilder
 
     private sealed record Question(Problem Problem, List<Cot> Cots);
 
-    private sealed record Spec(TrainingFormat Format, Question Question, int SampleIndex, string Input, string? Target, int CotIndex);
+    private sealed record Spec(TrainingFormat Format, Question Question, string Input, string? AnswerOnlyTarget, Cot? Cot);
 
     /// <summary>Builds the set and returns its manifest; <paramref name="progress"/> hears a line now and then.</summary>
     public static DistillSetManifest Build(DistillSetRequest request, Action<string>? progress = null)
@@ -62,18 +62,16 @@ public static class DistillSetBuilder
         var train = ProblemSets.Load(GoldSet, data);
         var dev = ProblemSets.Load("gsm8k-dev", data).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var pool = train.Where(p => !dev.Contains(p.Id)).ToList();
-        var vocabulary = new TeacherVocabulary();
-        var (questions, excluded, teacher) = request.StorePath is null
-            ? (pool.Select(p => new Question(p, [GoldCot(p)])).ToList(), dev.Count, null)
-            : ReadStore(request.StorePath, train, dev, vocabulary);
+        var source = request.StorePath is null ? null : new StoreQuestions(request.StorePath, train, dev);
+        var questions = source?.Read() ?? pool.Select(p => new Question(p, [GoldCot(p)]));
 
         var aligner = new TokenAligner(student, request.Alignment);
         var sampler = new DemoSampler(pool, request.Seed);
         long soft = 0, cotTokens = 0;
+        var done = 0;
         using var writer = new DistillSetWriter(request.OutputDirectory, formats);
-        for (var start = 0; start < questions.Count; start += QuestionsPerChunk)
+        foreach (var chunk in questions.Chunk(QuestionsPerChunk))
         {
-            var chunk = questions.GetRange(start, Math.Min(QuestionsPerChunk, questions.Count - start));
             // Demonstrations are drawn in a fixed order (question, format, sample), so the set depends only on the seed.
             var specs = new List<Spec>();
             foreach (var q in chunk)
@@ -81,61 +79,55 @@ public static class DistillSetBuilder
                 foreach (var format in formats)
                 {
                     if (!TrainingPrompts.IsCot(format))
-                    {
-                        specs.Add(new Spec(format, q, -1, Input(format, q, sampler), TrainingPrompts.AnswerOnlyTarget(q.Problem.Answer), -1));
-                        continue;
-                    }
-                    for (var c = 0; c < q.Cots.Count; c++)
-                        specs.Add(new Spec(format, q, q.Cots[c].SampleIndex, Input(format, q, sampler), null, c));
+                        specs.Add(new Spec(format, q, Input(format, q, sampler), TrainingPrompts.AnswerOnlyTarget(q.Problem.Answer), null));
+                    else
+                        foreach (var cot in q.Cots) specs.Add(new Spec(format, q, Input(format, q, sampler), null, cot));
                 }
             }
             // Each chain of thought is aligned once, however many formats use it.
             var cots = chunk.SelectMany(q => q.Cots).ToList();
-            var cotIndex = new Dictionary<Cot, int>(ReferenceEqualityComparer.Instance);
-            for (var i = 0; i < cots.Count; i++) cotIndex[cots[i]] = i;
-            var decoded = new (int[] Ids, SparseTargets Targets)[cots.Count];
-            Parallel.For(0, cots.Count, i => decoded[i] = Decoder(cots[i], student, aligner));
+            var decoded = new Dictionary<Cot, (int[] Ids, SparseTargets Targets)>(ReferenceEqualityComparer.Instance);
+            var aligned = new (int[] Ids, SparseTargets Targets)[cots.Count];
+            Parallel.For(0, cots.Count, i => aligned[i] = Decoder(cots[i], student, aligner));
+            for (var i = 0; i < cots.Count; i++) decoded[cots[i]] = aligned[i];
             var encoded = new (int[] Encoder, int[] Decoder, SparseTargets Targets)[specs.Count];
             Parallel.For(0, specs.Count, i =>
             {
                 var spec = specs[i];
                 var encoder = Ids(student.Encode(spec.Input));
-                if (spec.Target is not null)
+                if (spec.Cot is null)
                 {
-                    var ids = Ids(student.Encode(spec.Target));
+                    var ids = Ids(student.Encode(spec.AnswerOnlyTarget!));
                     encoded[i] = (encoder, ids, SparseTargets.OneHot(ids));
                 }
-                else
-                {
-                    var d = decoded[cotIndex[spec.Question.Cots[spec.CotIndex]]];
-                    encoded[i] = (encoder, d.Ids, d.Targets);
-                }
+                else encoded[i] = (encoder, decoded[spec.Cot].Ids, decoded[spec.Cot].Targets);
             });
             for (var i = 0; i < specs.Count; i++)
             {
-                writer.Add(specs[i].Format, specs[i].Question.Problem.Id, specs[i].SampleIndex, encoded[i].Encoder, encoded[i].Decoder, encoded[i].Targets);
-                if (!TrainingPrompts.IsCot(specs[i].Format)) continue;
+                writer.Add(specs[i].Format, specs[i].Question.Problem.Id, specs[i].Cot?.SampleIndex ?? -1, encoded[i].Encoder, encoded[i].Decoder, encoded[i].Targets);
+                if (specs[i].Cot is null) continue;
                 soft += encoded[i].Targets.SoftCount;
                 cotTokens += encoded[i].Decoder.Length;
             }
-            progress?.Invoke($"{Math.Min(start + QuestionsPerChunk, questions.Count)} / {questions.Count} questions");
+            done += chunk.Length;
+            progress?.Invoke($"{done} questions");
         }
 
         var counts = formats.ToDictionary(f => f, writer.Count);
         var plan = MicroBatchPlan.Create(counts, request.BatchSizes, request.Seed);
         var manifest = new DistillSetManifest(
             DistillSet.FormatVersion,
-            request.StorePath is null ? "gold" : "store",
-            request.StorePath is null ? GoldSet : Path.GetFullPath(request.StorePath),
-            teacher,
+            source is null ? "gold" : "store",
+            source is null ? GoldSet : Path.GetFullPath(request.StorePath!),
+            source?.Teacher,
             Path.GetFullPath(request.StudentFolder),
             Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(request.StudentFolder, Tokenizers.SentencePieceFileName)))),
             student.VocabularySize,
             request.Seed,
-            questions.Count,
-            excluded,
+            done,
+            source?.ExcludedDev ?? dev.Count,
             [.. formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
-            request.StorePath is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
+            source is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
             DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         writer.Commit(plan, manifest);
         return manifest;
@@ -165,30 +157,49 @@ public static class DistillSetBuilder
     private static int[] Ids(TokenizedText encoded) => [.. encoded.Ids];
 
     /// <summary>
-    /// The store's questions (in GSM8K order, dev ones left out) with their kept samples as teacher sequences. A kept
-    /// sample stored without log-probs trains with a one-hot target on its text.
+    /// The questions of an annotation store with their kept samples, read as a stream in the store's order (question
+    /// ids as text, then sample index), dev questions left out and counted. A kept sample stored without log-probs
+    /// trains with a one-hot target on its text.
     /// </summary>
-    private static (List<Question> Questions, int Excluded, string? Teacher) ReadStore(string path, IReadOnlyList<Problem> train, HashSet<string> dev, TeacherVocabulary vocabulary)
+    private sealed class StoreQuestions(string path, IReadOnlyList<Problem> train, HashSet<string> dev)
     {
-        var byId = train.Select((p, i) => (p, i)).ToDictionary(x => x.p.Id, x => x.i, StringComparer.Ordinal);
-        var cots = new Dictionary<string, List<Cot>>(StringComparer.Ordinal);
-        string? teacher;
-        using (var store = Teachers.AnnotationStore.Open(path, create: false))
+        private readonly Dictionary<string, Problem> _byId = train.ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+        /// <summary>The store's teacher model (known once <see cref="Read"/> has started).</summary>
+        public string? Teacher { get; private set; }
+
+        /// <summary>Dev questions seen in the store and left out (complete once <see cref="Read"/> has finished).</summary>
+        public int ExcludedDev { get; private set; }
+
+        public IEnumerable<Question> Read()
         {
-            teacher = store.Config?.Teacher;
+            var vocabulary = new TeacherVocabulary();
+            using var store = Teachers.AnnotationStore.Open(path, create: false);
+            Teacher = store.Config?.Teacher;
+            Question? current = null;
+            string? currentId = null;
             foreach (var sample in store.ReadSamples(keptOnly: false))
             {
-                if (!byId.ContainsKey(sample.QuestionId))
-                    throw new SpecialistException($"{Path.GetFullPath(path)}: question '{sample.QuestionId}' is not a {GoldSet} question; a distillation set is built from GSM8K training questions");
-                if (!cots.TryGetValue(sample.QuestionId, out var list)) cots[sample.QuestionId] = list = [];
-                if (!sample.Kept) continue;
-                var text = TrainingPrompts.Target(TrainingFormat.ZeroShotCot, train[byId[sample.QuestionId]].Answer, sample.Text);
-                list.Add(new Cot(sample.SampleIndex,
+                if (currentId != sample.QuestionId)
+                {
+                    if (current is not null) yield return current;
+                    current = null;
+                    currentId = sample.QuestionId;
+                    if (!_byId.TryGetValue(sample.QuestionId, out var problem))
+                        throw new SpecialistException($"{Path.GetFullPath(path)}: question '{sample.QuestionId}' is not a {GoldSet} question; a distillation set is built from GSM8K training questions");
+                    if (dev.Contains(sample.QuestionId))
+                    {
+                        ExcludedDev++;
+                        continue;
+                    }
+                    current = new Question(problem, []);
+                }
+                if (current is null || !sample.Kept) continue;
+                current.Cots.Add(new Cot(sample.SampleIndex,
                     sample.Positions is { Count: > 0 } positions ? AlignmentFiles.FromStored(sample.Text, positions, vocabulary, TeacherTokenForm.Auto) : null,
-                    text));
+                    TrainingPrompts.Target(TrainingFormat.ZeroShotCot, current.Problem.Answer, sample.Text)));
             }
+            if (current is not null) yield return current;
         }
-        var questions = cots.Keys.Where(id => !dev.Contains(id)).OrderBy(id => byId[id]).Select(id => new Question(train[byId[id]], cots[id])).ToList();
-        return (questions, cots.Keys.Count(dev.Contains), teacher);
     }
 }

@@ -4,16 +4,13 @@ namespace Specialist.Alignment;
 
 /// <summary>
 /// Levenshtein distance (unit insert, delete, substitute) over Unicode code points, as the authors' <c>editdistance</c>
-/// package computes it on Python strings. Token strings are a few characters long and the warping asks for thousands
-/// of distances per text, so the common shapes are answered without a table and the rest with one stack row.
+/// package computes it on Python strings. Token strings are a few characters long and the warping asks for many
+/// distances per text, so the common shapes are answered without a table and the rest with one stack row.
 /// </summary>
 internal static class EditDistance
 {
-    public static int Levenshtein(string a, string b)
-    {
-        if (HasSurrogate(a) || HasSurrogate(b)) return Levenshtein(CodePoints(a), CodePoints(b));
-        return Levenshtein(a.AsSpan(), b.AsSpan());
-    }
+    public static int Levenshtein(string a, string b) =>
+        HasSurrogate(a) || HasSurrogate(b) ? Levenshtein<int>(CodePoints(a), CodePoints(b)) : Levenshtein(a.AsSpan(), b.AsSpan());
 
     private static int Levenshtein<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : IEquatable<T>
     {
@@ -28,35 +25,42 @@ internal static class EditDistance
         }
         a = a[start..endA];
         b = b[start..endB];
+        if (a.Length == 0) return b.Length;
+        if (b.Length == 0) return a.Length;
+        // One element against several: keep it where it occurs, else substitute it.
+        if (a.Length == 1) return b.Contains(a[0]) ? b.Length - 1 : b.Length;
+        if (b.Length == 1) return a.Contains(b[0]) ? a.Length - 1 : a.Length;
         if (a.Length < b.Length)
         {
             var t = a;
             a = b;
             b = t;
         }
-        if (b.Length == 0) return a.Length;
-        // One character against several: keep it where it occurs, else substitute it.
-        if (b.Length == 1) return a.IndexOf(b[0]) >= 0 ? a.Length - 1 : a.Length;
 
-        Span<int> row = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        Span<int> row = b.Length < 64 ? stackalloc int[64] : new int[b.Length + 1];
         for (var j = 0; j <= b.Length; j++) row[j] = j;
         for (var i = 1; i <= a.Length; i++)
         {
             var diagonal = row[0];
-            row[0] = i;
+            var left = row[0] = i;
             var ai = a[i - 1];
             for (var j = 1; j <= b.Length; j++)
             {
                 var above = row[j];
-                var best = Math.Min(Math.Min(above, row[j - 1]) + 1, diagonal + (ai.Equals(b[j - 1]) ? 0 : 1));
+                left = Math.Min(Math.Min(above, left) + 1, diagonal + (ai.Equals(b[j - 1]) ? 0 : 1));
                 diagonal = above;
-                row[j] = best;
+                row[j] = left;
             }
         }
         return row[b.Length];
     }
 
-    private static bool HasSurrogate(string s) => s.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0;
+    private static bool HasSurrogate(string s)
+    {
+        foreach (var c in s)
+            if (char.IsSurrogate(c)) return true;
+        return false;
+    }
 
     private static int[] CodePoints(string s)
     {
@@ -64,6 +68,4 @@ internal static class EditDistance
         foreach (var rune in s.EnumerateRunes()) points.Add(rune.Value);
         return [.. points];
     }
-
-    private static int Levenshtein(int[] a, int[] b) => Levenshtein<int>(a, b);
 }

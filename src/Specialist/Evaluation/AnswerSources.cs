@@ -53,8 +53,6 @@ public sealed class ModelAnswerSource : IAnswerSource
     public IReadOnlyList<string> Answer(IReadOnlyList<string> prompts)
     {
         var generated = _generator.Generate([.. prompts.Select(p => _tokenizer.Encode(p).Ids)], _options);
-        // T5's embedding is padded past the vocabulary (32,128 rows for 32,100 pieces); an untrained model may pick
-        // such an id, which stands for no text.
-        return [.. generated.Select(g => _tokenizer.Decode(g.Tokens.Where(id => id < _tokenizer.VocabularySize)))];
+        return [.. generated.Select(g => _tokenizer.Decode(g.Tokens))];
     }
 }

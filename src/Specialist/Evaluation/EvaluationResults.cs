@@ -95,10 +95,7 @@ public sealed record EvaluationResults(EvaluationSettings Settings, IReadOnlyDic
     /// <summary>Writes <c>results.json</c> into <paramref name="folder"/> atomically (a temporary file renamed over it).</summary>
     public void Write(string folder)
     {
-        var path = Path.Combine(folder, FileName);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, ToJson().ToJsonString(Json) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(folder, FileName), ToJson().ToJsonString(Json) + "\n");
     }
 
     /// <summary>Reads an evaluation folder's <c>results.json</c> (or that file itself); errors name the file and field.</summary>

@@ -71,9 +71,7 @@ public static class Report
                 written.Add(Path.GetFullPath(png));
             }
             var reportPath = Path.Combine(outputFolder, FileName);
-            var temporary = reportPath + ".tmp";
-            File.WriteAllText(temporary, Markdown(runs, evaluations, figures, notDrawn));
-            File.Move(temporary, reportPath, overwrite: true);
+            AtomicFile.WriteText(reportPath, Markdown(runs, evaluations, figures, notDrawn));
             return new ReportSummary(Path.GetFullPath(reportPath), written, notDrawn);
         }
         finally

@@ -55,7 +55,7 @@ internal static class ReportFigures
     /// <summary>ID vs OOD dev accuracy of every evaluated checkpoint of a run, the ID-best and OOD-best ones marked.</summary>
     public static ReportFigure TrainingDynamics(TrainingRun run, string fileStem)
     {
-        var plot = NewPlot($"Training dynamics: {run.Name}", "training step", "dev accuracy (%)");
+        var plot = NewStepPlot($"Training dynamics: {run.Name}", "dev accuracy (%)");
         var steps = run.Evaluations.Select(e => (double)e.Step).ToArray();
         var id = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.IdAccuracy).ToArray(), $"ID: {run.IdSet}", Palette.GetColor(0), width: 2.5f);
         var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean).ToArray(), $"OOD mean: {string.Join(", ", run.OodSets)}", Palette.GetColor(1), width: 2.5f);
@@ -97,7 +97,7 @@ internal static class ReportFigures
         var withSteps = runs.Where(r => r.TrainSteps.Count > 0).ToList();
         var losses = withSteps.Select(r => r.Loss ?? "?").Distinct(StringComparer.Ordinal).ToList();
         var title = losses.Count > 1 ? $"Training loss: {string.Join(" vs ", losses)}" : "Training loss";
-        var plot = NewPlot(title, "training step", "training loss (per optimiser step)");
+        var plot = NewStepPlot(title, "training loss (per optimiser step)");
         for (var i = 0; i < withSteps.Count; i++)
         {
             var run = withSteps[i];
@@ -206,6 +206,14 @@ internal static class ReportFigures
         ]).ToList();
         return new ReportFigure(fileStem, "Trade-off: math vs BIG-Bench Hard", caption, plot,
             new FigureTable(["stage", "model", "parameters", "math average", "math sets", "BBH mean", "BBH tasks"], rows));
+    }
+
+    /// <summary>A plot whose x axis counts training steps (whole numbers only).</summary>
+    private static Plot NewStepPlot(string title, string yLabel)
+    {
+        var plot = NewPlot(title, "training step", yLabel);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        return plot;
     }
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)

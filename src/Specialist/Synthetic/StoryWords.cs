@@ -1,3 +1,5 @@
+using Specialist.Prompts;
+
 namespace Specialist.Synthetic;
 
 /// <summary>A person in a word problem, with the pronouns that refer to them.</summary>
@@ -50,7 +52,7 @@ internal static class StoryWords
     ];
 
     /// <summary>Two or more distinct people.</summary>
-    public static List<Person> Cast(ref Prompts.SplitMix64 random, int count) => random.PickDistinct(People, count);
+    public static List<Person> Cast(ref SplitMix64 random, int count) => random.PickDistinct(People, count);
 
     /// <summary>The sentence with its first letter capitalised ("she" → "She").</summary>
     public static string Cap(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];

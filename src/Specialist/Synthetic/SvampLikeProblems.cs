@@ -76,18 +76,12 @@ internal static class SvampLikeProblems
             {
                 // Fewer than one friend and more than another: the question asks about one of them.
                 var (mine, fewer, more) = (random.Between(10, 60), random.Between(2, 30), random.Between(2, 9));
-                var story = $"{p.Name} has {mine} {item.Many}. {Cap(p.He)} has {fewer} fewer {item.Many} than {friend.Name} and {more} more {item.Many} than {other.Name}.";
-                if (random.Coin())
-                {
-                    cot.Step(mine, '+', fewer, $"{friend.Name} has ", $" {item.Many}.");
-                    return cot.Finish(questionFirst
-                        ? $"How many {item.Many} does {friend.Name} have if {p.Name} has {mine} {item.Many}, which is {fewer} fewer than {friend.Name} and {more} more than {other.Name}?"
-                        : $"{story} How many {item.Many} does {friend.Name} have?");
-                }
-                cot.Step(mine, '-', more, $"{other.Name} has ", $" {item.Many}.");
+                var story = $"{p.Name} collected {mine} {item.Many}. {Cap(p.He)} collected {fewer} fewer {item.Many} than {friend.Name} and {more} more {item.Many} than {other.Name}.";
+                var asked = random.Coin() ? friend : other;
+                cot.Step(mine, asked == friend ? '+' : '-', asked == friend ? fewer : more, $"{asked.Name} collected ", $" {item.Many}.");
                 return cot.Finish(questionFirst
-                    ? $"How many {item.Many} does {other.Name} have if {p.Name} has {mine} {item.Many}, which is {fewer} fewer than {friend.Name} and {more} more than {other.Name}?"
-                    : $"{story} How many {item.Many} does {other.Name} have?");
+                    ? $"How many {item.Many} did {asked.Name} collect if {p.Name} collected {mine} {item.Many}, which is {fewer} fewer than {friend.Name} and {more} more than {other.Name}?"
+                    : $"{story} How many {item.Many} did {asked.Name} collect?");
             }
         }
     }

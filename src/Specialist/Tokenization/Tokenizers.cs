@@ -20,18 +20,24 @@ public static class Tokenizers
         ArgumentException.ThrowIfNullOrEmpty(pathOrName);
         if (TiktokenEncodingTokenizer.OrdinaryTokenCounts.ContainsKey(pathOrName)) return TiktokenEncodingTokenizer.Load(pathOrName);
         if (Directory.Exists(pathOrName)) return LoadFromModelFolder(pathOrName);
-        if (File.Exists(pathOrName)) return SentencePieceUnigramTokenizer.Load(pathOrName);
+        if (File.Exists(pathOrName))
+            return pathOrName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.Load(pathOrName) : SentencePieceUnigramTokenizer.Load(pathOrName);
         throw new SpecialistException(
             $"tokenizer not found: {Path.GetFullPath(pathOrName)} is neither a SentencePiece model file nor a model folder, " +
             $"and '{pathOrName}' is not an encoding name ({string.Join(", ", EncodingNames)})");
     }
 
-    /// <summary>Loads the T5 tokenizer of a Hugging Face model folder (its <c>spiece.model</c>).</summary>
+    /// <summary>
+    /// Loads the tokenizer of a model folder: its <c>spiece.model</c> (T5, as Hugging Face folders keep it), else a
+    /// word-level <c>tokenizer.json</c> (the miniature world's students). SentencePiece comes first because Hugging
+    /// Face folders ship a <c>tokenizer.json</c> of their own format too.
+    /// </summary>
     public static ITokenizer LoadFromModelFolder(string folder)
     {
         var model = Path.Combine(folder, SentencePieceFileName);
-        if (!File.Exists(model))
-            throw new SpecialistException($"tokenizer not found: {Path.GetFullPath(model)} does not exist (a T5 model folder keeps its SentencePiece model there)");
-        return SentencePieceUnigramTokenizer.Load(model);
+        if (File.Exists(model)) return SentencePieceUnigramTokenizer.Load(model);
+        var wordLevel = Path.Combine(folder, WordLevelTokenizer.FileName);
+        if (File.Exists(wordLevel)) return WordLevelTokenizer.Load(wordLevel);
+        throw new SpecialistException($"tokenizer not found: {Path.GetFullPath(model)} does not exist (a T5 model folder keeps its SentencePiece model there)");
     }
 }

@@ -95,13 +95,13 @@ public class SetEvaluatorTests
     }
 
     [Fact]
-    public void ModelSourceSkipsIdsPastTheTokenizersVocabulary()
+    public void ModelSourceNeverAnswersWithIdsPastTheTokenizersVocabulary()
     {
         var tokenizer = Tokenizers.Load(TestPaths.T5SpieceModel);
         TorchRuntime.EnsureLoaded();
         using var model = new T5Model(T5Config.Tiny);
         // Only two padding rows of the output layer (ids 32110 and 32111, which no text maps to) get non-zero logits,
-        // of opposite signs, so one of them wins every step.
+        // of opposite signs, so one of them wins every step unless generation is kept to the tokenizer's vocabulary.
         using (TorchSharp.torch.no_grad())
         {
             var head = model.get_parameter("lm_head.weight");

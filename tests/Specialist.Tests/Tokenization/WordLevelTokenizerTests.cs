@@ -48,18 +48,19 @@ public sealed class WordLevelTokenizerTests
     }
 
     [Fact]
-    public void Frequent_words_fill_a_small_vocabulary_and_the_rest_are_spelt_out()
+    public void A_smaller_vocabulary_drops_the_rarest_words_and_spells_them_out()
     {
         var full = Build();
-        var characterPieces = full.VocabularySize - full.Encode("x").Ids.Count; // any size below the full one drops words
-        var small = WordLevelTokenizer.Build(Corpus, full.VocabularySize - 3);
-        Assert.Equal(full.VocabularySize - 3, small.VocabularySize);
-        Assert.True(small.TryGetId("\u2581apples", out _)); // 4 times in the corpus
-        Assert.False(small.TryGetId("\u2581following", out _)); // once; ordinal ties keep earlier words
-        var text = "the following words";
+        var size = full.VocabularySize - 3;
+        var small = WordLevelTokenizer.Build(Corpus, size);
+        Assert.Equal(size, small.VocabularySize);
+        for (var id = 0; id < size; id++) Assert.Equal(full.GetPiece(id), small.GetPiece(id));
+        Assert.True(small.TryGetId("\u2581apples", out _)); // the most frequent word
+        var dropped = Enumerable.Range(size, 3).Select(full.GetPiece).ToList();
+        Assert.All(dropped, piece => Assert.True(piece.TrimStart('\u2581').Length > 1, piece)); // words, not characters
+        var text = string.Concat(dropped.Select(piece => piece.Replace('\u2581', ' ')));
         Assert.Equal(text, small.Decode(small.Encode(text).Ids));
         Assert.True(small.Encode(text).Ids.Count > full.Encode(text).Ids.Count);
-        Assert.True(characterPieces > 0);
         var e = Assert.Throws<SpecialistException>(() => WordLevelTokenizer.Build(Corpus, 50));
         Assert.Contains("50", e.Message);
     }

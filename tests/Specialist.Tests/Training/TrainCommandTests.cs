@@ -118,9 +118,15 @@ public class TrainCommandTests
     {
         using (var process = TrainingTestKit.StartCli(["train", .. baseOptions, .. options]))
         {
-            TrainingTestKit.WaitForStep(run, killAfter, process);
-            process.Kill(); // SIGKILL: no handler runs
-            process.WaitForExit();
+            try
+            {
+                TrainingTestKit.WaitForStep(run, killAfter, process);
+            }
+            finally
+            {
+                process.Kill(); // SIGKILL: no handler runs
+                process.WaitForExit();
+            }
         }
         Assert.True(TrainingTestKit.Losses(run).Count >= killAfter);
         var resumed = CliRunner.Run(["train", "--resume", run, "--json"], null, TimeSpan.FromMinutes(10));

@@ -139,8 +139,8 @@ public class TrainingPartsTests
         Assert.Throws<SpecialistException>(() => config.With("warmup", "ten"));
         Assert.Throws<SpecialistException>(() => config.With("loss", "kl"));
         Assert.Equal(ScheduleHorizon.Steps, config.With("lr_horizon", "steps").LrHorizon);
-        var problems = Assert.Throws<SpecialistException>(() => (config with { Lr = 0, IdSet = "multiarith-dev" }).Validate());
+        var problems = Assert.Throws<SpecialistException>(() => (config with { Lr = 0, EvalPrompt = "8shot" }).Validate());
         Assert.Contains("lr is 0", problems.Message);
-        Assert.Contains("id_set 'multiarith-dev'", problems.Message);
+        Assert.Contains("eval_prompt is '8shot'", problems.Message);
     }
 }

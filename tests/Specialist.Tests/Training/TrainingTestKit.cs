@@ -45,11 +45,12 @@ internal static class TrainingTestKit
     /// <summary>24 GSM8K questions' teacher chains of thought with top-k targets, zero-shot CoT and in-context answer-only, micro-batches of 2.</summary>
     public static string StoreSet => LazyStoreSet.Value;
 
-    /// <summary>Options for quick runs: short sequences, a high rate (the tiny student starts far off), small evaluations.</summary>
+    /// <summary>Options for quick runs: short sequences, a high rate (the tiny student starts far off), small evaluations, one thread.</summary>
     public static string[] QuickOptions(string data, string run) =>
     [
         "--student", Student, "--data", data, "--out", run, "--data-root", TestPaths.DataRoot,
         "--lr", "5e-3", "--max-source-len", "64", "--max-target-len", "48", "--eval-limit", "8", "--eval-max-new-tokens", "16",
+        "--threads", "1", // a tiny model gains nothing from more, and a busy machine loses much
     ];
 
     public static void Check(CliRunner.Result result) => Assert.True(result.ExitCode == 0, result.ToString());

@@ -9,10 +9,11 @@ internal delegate IReadOnlyList<GeneratedSequence> GenerateBatch(IReadOnlyList<I
 internal sealed record SamplingSettings(double Temperature, double TopP, long? Seed);
 
 /// <summary>
-/// Collects the generation work of concurrent requests and runs it together: a worker thread takes everything queued
-/// (waiting up to a short window after the first request, so a burst arrives as one batch), groups it by sampling
-/// settings and makes one generate call per group, with the largest <c>max_tokens</c> and top-k of the group; each
-/// request's rows are then cut back to its own limits. A seeded request runs on its own, so its output depends only
+/// Collects the generation work of concurrent requests and runs it together: a worker thread takes everything queued,
+/// groups it by sampling settings and makes one generate call per group, with the largest <c>max_tokens</c> and top-k
+/// of the group; each request's rows are then cut back to its own limits. An idle worker waits a short window after
+/// the first request so that a burst arrives as one batch: the configured window or 5 % of the previous generate call,
+/// whichever is longer (at most 250 ms), because clients answered together send their next requests together. A seeded request runs on its own, so its output depends only
 /// on the request. With batching off, each request is its own generate call (the baseline of the benchmark).
 /// </summary>
 internal sealed class GenerationQueue : IDisposable
@@ -26,8 +27,11 @@ internal sealed class GenerationQueue : IDisposable
     private readonly int _eosId;
     private readonly bool _batching;
     private readonly TimeSpan _window;
+    private TimeSpan _lastCall;
     private readonly int _maxRows;
     private readonly int _maxBatchTokens;
+    private static readonly TimeSpan MaxAdaptiveWindow = TimeSpan.FromMilliseconds(250);
+
     private readonly Queue<Job> _pending = new();
     private readonly Thread _worker;
     private bool _stopping;
@@ -82,8 +86,10 @@ internal sealed class GenerationQueue : IDisposable
         while (TakeBatch() is { } batch)
         {
             // Seeded jobs get a group of their own (the job itself is the key), all others group by settings.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var group in batch.GroupBy(j => j.Sampling.Seed is null ? (object)j.Sampling : j))
                 Run([.. group]);
+            _lastCall = clock.Elapsed;
         }
     }
 
@@ -96,7 +102,8 @@ internal sealed class GenerationQueue : IDisposable
             if (_pending.Count == 0) return null;
             if (_batching && !_stopping)
             {
-                var deadline = DateTime.UtcNow + _window;
+                var adaptive = _lastCall * 0.05 < MaxAdaptiveWindow ? _lastCall * 0.05 : MaxAdaptiveWindow;
+                var deadline = DateTime.UtcNow + (adaptive > _window ? adaptive : _window);
                 while (_pending.Sum(j => j.Rows) < _maxRows && !_stopping && deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero)
                     Monitor.Wait(_pending, left);
             }
