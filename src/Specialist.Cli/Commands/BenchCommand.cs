@@ -16,6 +16,7 @@ internal static class BenchCommand
         {
             Console.WriteLine("usage: specialist bench model [--config NAME] [--steps N] [--json]");
             Console.WriteLine("       specialist bench eval [--configs tiny,t5-small] [--batches 1,16] [--new-tokens 128] [--data-root DIR] [--json]");
+            Console.WriteLine("       specialist bench serve (--model DIR | --config NAME [--data-root DIR]) [--requests 128] [--concurrency 32] [--max-tokens 32] [--json]");
             Console.WriteLine("       specialist bench train [--configs tiny,flan-t5-small] [--steps 5] [--memory-steps 500] [--data-root DIR] [--json]");
             return args.Length == 0 ? 2 : 0;
         }
@@ -24,8 +25,40 @@ internal static class BenchCommand
             "model" => Model(args[1..]),
             "eval" => EvalCommand.Benchmark(args[1..]),
             "train" => TrainCommand.Benchmark(args[1..]),
+            "serve" => Serve(args[1..]),
             _ => throw new UsageException($"unknown benchmark '{args[0]}'"),
         };
+    }
+
+    /// <summary>Requests/s of <c>serve</c> with and without batching concurrent requests (a random model of --config when no --model is given).</summary>
+    private static int Serve(string[] args)
+    {
+        var a = CommandArgs.Parse(args, "json");
+        var modelDir = a.Get("model");
+        var config = a.Get("config") ?? "t5-small";
+        var root = Specialist.Data.DataRoot.Resolve(a.Get("data-root"));
+        var requests = a.GetInt("requests", 128);
+        var concurrency = a.GetInt("concurrency", 32);
+        var maxTokens = a.GetInt("max-tokens", 32);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        string? temp = null;
+        if (modelDir is null)
+        {
+            temp = modelDir = Path.Combine(Path.GetTempPath(), "specialist-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
+            T5Checkpoint.WriteRandom(T5Config.Resolve(config), modelDir, Path.Combine(root, "tokenizers", "t5", "spiece.model"), seed: 0);
+        }
+        try
+        {
+            var result = Specialist.Teachers.Serving.ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, m => Console.Error.WriteLine($"bench serve: {m}")).GetAwaiter().GetResult();
+            if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
+            else Console.WriteLine($"{result.Model}: batched {result.Batched.RequestsPerSecond:F2} requests/s, unbatched {result.Unbatched.RequestsPerSecond:F2} requests/s ({result.Speedup:F1}x)");
+            return 0;
+        }
+        finally
+        {
+            if (temp is not null) Directory.Delete(temp, recursive: true);
+        }
     }
 
     private static int Model(string[] args)

@@ -5,14 +5,15 @@ namespace Specialist.Alignment;
 /// <summary>
 /// Levenshtein distance (unit insert, delete, substitute) over Unicode code points, as the authors' <c>editdistance</c>
 /// package computes it on Python strings. Token strings are a few characters long and the warping asks for many
-/// distances per text, so the common shapes are answered without a table and the rest with one stack row.
+/// distances per text, so the common shapes are answered without a table and the rest bit-parallel (past 64
+/// characters, with one row of the table).
 /// </summary>
 internal static class EditDistance
 {
     public static int Levenshtein(string a, string b) =>
         HasSurrogate(a) || HasSurrogate(b) ? Levenshtein<int>(CodePoints(a), CodePoints(b)) : Levenshtein(a.AsSpan(), b.AsSpan());
 
-    private static int Levenshtein<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : IEquatable<T>
+    private static int Levenshtein<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : struct, IEquatable<T>
     {
         // A common prefix or suffix never changes the distance; dropping it makes most token pairs trivial.
         var start = 0;
@@ -36,6 +37,7 @@ internal static class EditDistance
             a = b;
             b = t;
         }
+        if (b.Length <= 64) return BitParallel(a, b);
 
         Span<int> row = b.Length < 64 ? stackalloc int[64] : new int[b.Length + 1];
         for (var j = 0; j <= b.Length; j++) row[j] = j;
@@ -53,6 +55,35 @@ internal static class EditDistance
             }
         }
         return row[b.Length];
+    }
+
+    /// <summary>
+    /// Hyyrö's bit-vector form of the same table (2001; Myers 1999): one 64-bit word holds a column's vertical
+    /// differences, so each character of <paramref name="text"/> costs a handful of word operations. The row above
+    /// the table counts up by one per column, hence the carried-in 1 on the horizontal positive differences.
+    /// </summary>
+    private static int BitParallel<T>(ReadOnlySpan<T> text, ReadOnlySpan<T> pattern) where T : struct, IEquatable<T>
+    {
+        ulong positive = ~0UL, negative = 0;
+        var last = 1UL << (pattern.Length - 1);
+        var score = pattern.Length;
+        foreach (var c in text)
+        {
+            ulong equal = 0;
+            for (var k = 0; k < pattern.Length; k++)
+                if (pattern[k].Equals(c)) equal |= 1UL << k;
+            var vertical = equal | negative;
+            var horizontal = (((equal & positive) + positive) ^ positive) | equal;
+            var up = negative | ~(horizontal | positive);
+            var down = positive & horizontal;
+            if ((up & last) != 0) score++;
+            else if ((down & last) != 0) score--;
+            up = (up << 1) | 1;
+            down <<= 1;
+            positive = down | ~(vertical | up);
+            negative = up & vertical;
+        }
+        return score;
     }
 
     private static bool HasSurrogate(string s)

@@ -100,6 +100,7 @@ public sealed class TokenAligner
         private const int Infinity = int.MaxValue;
         private const int CostCacheBits = 14;
         private const int MaxWindow = 48;
+        private const int SmallWindow = 16;
 
         private TeacherSequence _teacher = null!;
         private StudentPieces _lookup = null!;
@@ -107,14 +108,20 @@ public sealed class TokenAligner
         private string[] _pieces = [];
         private int _n, _m;
 
+        // Per teacher token: its string without spaces, that string's length in code points, where it starts in the
+        // text (offsets path only; one more entry for the end) and how many path cells it has.
         private string[] _teacherContents = new string[256];
+        private int[] _teacherLengths = new int[256];
+        private int[] _teacherStarts = new int[257];
+        private int[] _teacherCount = new int[256];
+        // Per student token: its piece without ▁, that piece's length, its span in the text, its path cells and the
+        // first teacher token among them.
         private string[] _studentContents = new string[256];
+        private int[] _studentLengths = new int[256];
         private int[] _studentStarts = new int[256];
         private int[] _studentEnds = new int[256];
-        private int[] _teacherStarts = new int[257];
         private int[] _mapCount = new int[256];
         private int[] _firstTeacher = new int[256];
-        private int[] _teacherCount = new int[256];
         private int[] _cells = new int[4096];
         private readonly List<(int I, int J)> _matches = new(256);
         private readonly List<(int I, int J)> _anchors = new(256);
@@ -139,15 +146,18 @@ public sealed class TokenAligner
             _m = m;
             Ensure(ref _teacherContents, n);
             Ensure(ref _teacherCount, n);
+            Ensure(ref _teacherLengths, n);
             Ensure(ref _teacherStarts, n + 1);
             Ensure(ref _studentContents, m);
             Ensure(ref _studentStarts, m);
+            Ensure(ref _studentLengths, m);
             Ensure(ref _studentEnds, m);
             Ensure(ref _mapCount, m);
             Ensure(ref _firstTeacher, m);
             for (var i = 0; i < n; i++)
             {
                 _teacherContents[i] = lookup.Content(teacher.TokenNumber(i));
+                _teacherLengths[i] = CodePointLength(_teacherContents[i]);
                 _teacherCount[i] = 0;
             }
             _ids = new int[m];
@@ -158,6 +168,7 @@ public sealed class TokenAligner
                 _ids[j] = token.Id;
                 _pieces[j] = token.Piece;
                 _studentContents[j] = aligner.StudentContent(token.Id);
+                _studentLengths[j] = CodePointLength(_studentContents[j]);
                 _studentStarts[j] = token.Start;
                 _studentEnds[j] = token.End;
                 _mapCount[j] = 0;
@@ -202,7 +213,12 @@ public sealed class TokenAligner
         /// first row and column see only in-rectangle predecessors, as the infinite border makes them; D[0][0] is
         /// offset by cost(0, 0), which shifts every D alike).
         /// </summary>
-        public void WarpPath(int ia, int ja, int ib, int jb)
+        /// <param name="bound">
+        /// The cost of some path from A to B, or <see cref="Infinity"/>. A cell whose D would exceed it is never on
+        /// the optimal path nor ties with a cell that is (every D on that path is at most D(B) ≤ bound), so it is left
+        /// at infinity without computing its cost: the result is unchanged, and most of a wide window is skipped.
+        /// </param>
+        public void WarpPath(int ia, int ja, int ib, int jb, int bound = Infinity)
         {
             int rows = ib - ia + 1, cols = jb - ja + 1;
             if (rows == 1 || cols == 1)
@@ -232,7 +248,9 @@ public sealed class TokenAligner
                         best = Math.Min(best, d[row - cols + c]);
                     }
                     if (c > 0) best = Math.Min(best, d[row + c - 1]);
-                    d[row + c] = Cost(ia + r, ja + c) + best;
+                    // |length difference| bounds the edit distance from below: skip cells that cannot come in under the bound.
+                    var value = best > bound || best + Math.Abs(_teacherLengths[ia + r] - _studentLengths[ja + c]) > bound ? Infinity : best + Cost(ia + r, ja + c);
+                    d[row + c] = value > bound ? Infinity : value;
                 }
             }
             for (int r = rows - 1, c = cols - 1; r > 0 || c > 0;)
@@ -246,6 +264,29 @@ public sealed class TokenAligner
                 else if (up <= left) r--;
                 else c--;
             }
+        }
+
+        /// <summary>
+        /// The cost of the path from A = (ia, ja) to B = (ib, jb) that follows the character offsets: each teacher token
+        /// goes to the student token where it starts (kept monotone), columns in between are crossed along the row
+        /// above. A bound for <see cref="WarpPath"/>.
+        /// </summary>
+        private int OffsetPathCost(int ia, int ja, int ib, int jb)
+        {
+            var total = 0;
+            var c = ja;
+            var s = ja;
+            for (var i = ia + 1; i <= ib; i++)
+            {
+                // The last student token starting at or before the teacher token's start, within the window.
+                while (s < jb && _studentStarts[s + 1] <= _teacherStarts[i]) s++;
+                var target = Math.Clamp(s, c, jb);
+                for (var j = c + 1; j < target; j++) total += Cost(i - 1, j);
+                total += Cost(i, target);
+                c = target;
+            }
+            for (var j = c + 1; j <= jb; j++) total += Cost(ib, j);
+            return total;
         }
 
         /// <summary>
@@ -304,10 +345,15 @@ public sealed class TokenAligner
             // reach one. Such texts get the whole-text warping.
             for (var a = 1; a < _anchors.Count; a++)
                 if (_anchors[a].I - _anchors[a - 1].I > MaxWindow || _anchors[a].J - _anchors[a - 1].J > MaxWindow) return false;
-            for (var a = 1; a < _anchors.Count; a++) WarpPath(_anchors[a - 1].I, _anchors[a - 1].J, _anchors[a].I, _anchors[a].J);
+            for (var a = 1; a < _anchors.Count; a++)
+            {
+                var ((ia, ja), (ib, jb)) = (_anchors[a - 1], _anchors[a]);
+                WarpPath(ia, ja, ib, jb, (ib - ia + 1) * (jb - ja + 1) > SmallWindow ? OffsetPathCost(ia, ja, ib, jb) : Infinity);
+            }
             return true;
         }
 
+        /// <summary>Per student token from the recorded path: the teacher's list, a merged target or one-hot (see the class remarks).</summary>
         public SparseTargets BuildTargets(AlignmentOptions options)
         {
             var starts = new int[_m + 1];
@@ -418,6 +464,14 @@ public sealed class TokenAligner
             for (var k = start; k < _targetIds.Count; k++)
                 if (_targetIds[k] == id) return k;
             return -1;
+        }
+
+        private static int CodePointLength(string s)
+        {
+            var length = s.Length;
+            foreach (var c in s)
+                if (char.IsLowSurrogate(c)) length--;
+            return length;
         }
 
         private static void Ensure<T>(ref T[] buffer, int length)
