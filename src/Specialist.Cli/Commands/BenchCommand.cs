@@ -17,6 +17,7 @@ internal static class BenchCommand
             Console.WriteLine("usage: specialist bench model [--config NAME] [--steps N] [--json]");
             Console.WriteLine("       specialist bench eval [--configs tiny,t5-small] [--batches 1,16] [--new-tokens 128] [--data-root DIR] [--json]");
             Console.WriteLine("       specialist bench serve (--model DIR | --config NAME [--data-root DIR]) [--requests 128] [--concurrency 32] [--max-tokens 32] [--json]");
+            Console.WriteLine("       specialist bench align [--data-root DIR] [--student-tokenizer spiece.model] [--teacher gpt2] [--json]");
             Console.WriteLine("       specialist bench train [--configs tiny,flan-t5-small] [--steps 5] [--memory-steps 500] [--data-root DIR] [--json]");
             return args.Length == 0 ? 2 : 0;
         }
@@ -26,6 +27,7 @@ internal static class BenchCommand
             "eval" => EvalCommand.Benchmark(args[1..]),
             "train" => TrainCommand.Benchmark(args[1..]),
             "serve" => Serve(args[1..]),
+            "align" => Align(args[1..]),
             _ => throw new UsageException($"unknown benchmark '{args[0]}'"),
         };
     }
@@ -59,6 +61,21 @@ internal static class BenchCommand
         {
             if (temp is not null) Directory.Delete(temp, recursive: true);
         }
+    }
+
+    /// <summary>Alignment samples/s, <c>paper</c> and <c>fast</c>, on GSM8K-length chains of thought with the real T5 tokenizer.</summary>
+    private static int Align(string[] args)
+    {
+        var a = CommandArgs.Parse(args, "json");
+        var root = Specialist.Data.DataRoot.Resolve(a.Get("data-root"));
+        var student = a.Get("student-tokenizer") ?? Path.Combine(root, "tokenizers", "t5", "spiece.model");
+        var teacher = a.Get("teacher") ?? "gpt2";
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var result = Specialist.Alignment.AlignBenchmark.Run(root, student, teacher, progress: m => Console.Error.WriteLine($"bench align: {m}"));
+        if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
+        else Console.WriteLine($"fast {result.FastSamplesPerSecond:F0} samples/s (align only {result.FastAlignOnlySamplesPerSecond:F0}), paper {result.PaperSamplesPerSecond:F0} samples/s, {result.Samples} samples");
+        return 0;
     }
 
     private static int Model(string[] args)
