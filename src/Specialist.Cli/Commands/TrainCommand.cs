@@ -103,12 +103,13 @@ internal static class TrainCommand
             Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             return 0;
         }
-        var table = new Table().AddColumns("config", "loss", "parameters", "tokens/s", "step", "peak RSS");
+        var table = new Table().AddColumns("config", "loss", "parameters", "tokens/s", "step", "loss alone", "peak RSS");
         foreach (var f in result.Speed)
-            table.AddRow(f.Config, f.Loss, $"{f.Parameters / 1e6:F1}M", $"{f.TokensPerSecond:N0}", $"{f.StepMs:N0} ms", $"{f.PeakRssMb:N0} MB");
+            table.AddRow(f.Config, f.Loss, $"{f.Parameters / 1e6:F1}M", $"{f.TokensPerSecond:N0}", $"{f.StepMs:N0} ms", $"{f.LossMs:N1} ms", $"{f.PeakRssMb:N0} MB");
         AnsiConsole.Write(table);
-        foreach (var (config, overhead) in result.DistributionOverheadPercent)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{config}: distribution matching costs {overhead:+0.0;-0.0} % over sample matching"));
+        foreach (var o in result.DistributionOverhead)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{o.Config}: distribution matching costs {o.MeasuredPercent:+0.0;-0.0} % per step as measured, {o.LossOnlyPercent:+0.0;-0.0} % from the loss alone"));
         var m = result.Memory;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"memory, {m.Config} over {m.Steps} steps: {m.RssAfterWarmupMb:F0} MB after {m.WarmupSteps} steps, at most {m.RssMaxMb:F0} MB after ({m.GrowthPercent:+0.0;-0.0} %), {m.RssEndMb:F0} MB at the end ({result.Threads} threads)"));

@@ -235,23 +235,36 @@ public sealed class TokenAligner
             }
             Ensure(ref _cells, rows * cols);
             var d = _cells.AsSpan(0, rows * cols);
+            d.Fill(Infinity);
             d[0] = 0;
+            // Finite cells of the previous row lie in [low, high]: a row's cells left of low have only infinite
+            // predecessors, and right of high + 1 only their left neighbour, so each row is computed from low until
+            // it turns infinite past high + 1.
+            int low = 0, high = 0;
             for (var r = 0; r < rows; r++)
             {
                 var row = r * cols;
-                for (var c = r == 0 ? 1 : 0; c < cols; c++)
+                int first = -1, last = -1;
+                for (var c = r == 0 ? 1 : low; c < cols; c++)
                 {
-                    var best = Infinity;
+                    var best = c > 0 ? d[row + c - 1] : Infinity;
                     if (r > 0)
                     {
-                        if (c > 0) best = d[row - cols + c - 1];
+                        if (c > 0) best = Math.Min(best, d[row - cols + c - 1]);
                         best = Math.Min(best, d[row - cols + c]);
                     }
-                    if (c > 0) best = Math.Min(best, d[row + c - 1]);
+                    if (best == Infinity && c > high + 1) break;
                     // |length difference| bounds the edit distance from below: skip cells that cannot come in under the bound.
-                    var value = best > bound || best + Math.Abs(_teacherLengths[ia + r] - _studentLengths[ja + c]) > bound ? Infinity : best + Cost(ia + r, ja + c);
-                    d[row + c] = value > bound ? Infinity : value;
+                    if (best == Infinity || best > bound || best + Math.Abs(_teacherLengths[ia + r] - _studentLengths[ja + c]) > bound) continue;
+                    var value = best + Cost(ia + r, ja + c);
+                    if (value > bound) continue;
+                    d[row + c] = value;
+                    if (first < 0) first = c;
+                    last = c;
                 }
+                if (r == 0) first = 0;
+                if (first < 0) break; // nothing under the bound: cannot happen while bound is a real path's cost
+                (low, high) = (first, Math.Max(last, first));
             }
             for (int r = rows - 1, c = cols - 1; r > 0 || c > 0;)
             {

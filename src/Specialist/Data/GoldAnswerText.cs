@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Specialist.Answers;
 
@@ -35,32 +34,26 @@ internal static partial class GoldAnswerText
         return GoldAnswer.FromText(text);
     }
 
-    /// <summary>Reads one number as written in a data set (see the class summary); false for anything else.</summary>
+    /// <summary>
+    /// Reads one number as written in a data set (see the class summary); false for anything else. The number syntax
+    /// itself (thousands groups, decimals, fractions) is <see cref="NumberScanner"/>'s, the one that reads model outputs:
+    /// the text, without "$", a leading "+" and parentheses around it, must be exactly one number.
+    /// </summary>
     public static bool TryParseNumber(string text, out double value, out string canonical)
     {
         value = 0;
         canonical = "";
-        var match = NumberPattern().Match(text.Trim());
-        if (!match.Success) return false;
-        var sign = match.Groups["neg"].Success ? "-" : "";
-        if (match.Groups["dec"].Success)
-        {
-            var digits = match.Groups["dec"].Value.Replace(",", "");
-            canonical = sign + digits;
-            value = double.Parse(canonical, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
-            return true;
-        }
-        var numerator = double.Parse(match.Groups["num"].Value, CultureInfo.InvariantCulture);
-        var denominator = double.Parse(match.Groups["den"].Value, CultureInfo.InvariantCulture);
-        if (denominator == 0) return false;
-        canonical = $"{sign}{match.Groups["num"].Value}/{match.Groups["den"].Value}";
-        value = (sign.Length > 0 ? -numerator : numerator) / denominator;
+        var bare = text.Trim().Replace("$", "");
+        if (bare.StartsWith('+')) bare = bare[1..];
+        var sign = bare.StartsWith('-') ? "-" : "";
+        var body = bare[sign.Length..];
+        if (body.StartsWith('(') && body.EndsWith(')')) body = body[1..^1];
+        var numbers = NumberScanner.Scan(body);
+        if (numbers.Count != 1 || numbers[0].Start != 0 || numbers[0].End != body.Length || body.StartsWith('-')) return false;
+        canonical = sign + body.Replace(",", "");
+        value = sign.Length > 0 ? -numbers[0].Value : numbers[0].Value;
         return true;
     }
-
-    // Sign, optional dollar sign, then a decimal (thousands commas only in groups of three) or a fraction, bare or in parentheses.
-    [GeneratedRegex(@"^(?<neg>-)?\+?\$?(?:(?<dec>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)|(?<num>\d+)/(?<den>\d+)|\((?<num>\d+)/(?<den>\d+)\))$", RegexOptions.CultureInvariant)]
-    private static partial Regex NumberPattern();
 
     // h:mm or h:mm:ss at the start, then the end or a space ("3:30 p.m.", "11:55 p.m. on 24 December 2014.").
     [GeneratedRegex(@"^\d{1,2}:\d{2}(?::\d{2})?(?:\s|$)", RegexOptions.CultureInvariant)]

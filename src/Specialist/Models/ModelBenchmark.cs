@@ -85,7 +85,7 @@ public static class ModelBenchmark
             var labels = randint(3, config.VocabSize, [batch, targetLength], dtype: ScalarType.Int64);
             var mask = ones_like(inputs);
             var started = Stopwatch.GetTimestamp();
-            optimizer.zero_grad();
+            model.ZeroGradients();
             var logits = model.forward(inputs, mask, model.ShiftRight(labels));
             var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), labels.view(-1));
             loss.backward();
