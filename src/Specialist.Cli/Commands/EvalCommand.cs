@@ -21,8 +21,8 @@ internal static class EvalCommand
         "         [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--batch-size 16] [--max-new-tokens 256]\n" +
         "         [--dtype fp32|bf16|fp16] [--api completions|chat] [--concurrency 8] [--timeout 120] [--max-retries 5] [--data-root DIR] [--json]\n" +
         "  Queries as METHOD.md §6 (default --prompt 4shot, --bbh-mode cot); a model folder decodes greedily, an endpoint at temperature 0\n" +
-        "  (its key is read from $OPENAI_API_KEY). Use asdiv-test and svamp-test, not the whole asdiv and svamp: those hold the
-  asdiv-dev and svamp-dev subsets that training selects checkpoints on. --limit N takes the first N problems of each set, and of each task for bbh.\n" +
+        "  (its key is read from $OPENAI_API_KEY). Use asdiv-test and svamp-test, not the whole asdiv and svamp: those hold the\n" +
+        "  asdiv-dev and svamp-dev subsets that training selects checkpoints on. --limit N takes the first N problems of each set, and of each task for bbh.\n" +
         "  Writes DIR/predictions.jsonl (a line per answer, flushed as each batch finishes) and DIR/results.json (accuracy with\n" +
         "  95 % Wilson intervals per set, BBH per task and their unweighted mean, the settings and the code's commit).\n" +
         "  Answers already in DIR for the same problem, query, model and decoding are reused: running again resumes.\n" +
