@@ -26,6 +26,7 @@ internal static class CliApp
         new("train", "specialize a student on a distillation set: sample or distribution matching, checkpoints, exact resume, OOD selection", a => Task.FromResult(TrainCommand.Run(a)), UsesTorch: true),
         new("report", "report.md with figures (PNG, SVG) from training runs and evaluations: dynamics, scaling, trade-off, loss", a => Task.FromResult(ReportCommand.Run(a))),
         new("synth", "seeded synthetic sets with gold CoT: GSM-like math, MultiArith/ASDiv/SVAMP-like OOD, BBH-like generic", a => Task.FromResult(SynthCommand.Run(a))),
+        new("run", "the whole pipeline; with no options the built-in miniature world: teacher, students, the paper's six phenomena", RunCommand.RunAsync, UsesTorch: true),
         new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
     ];
 

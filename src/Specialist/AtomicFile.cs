@@ -7,7 +7,9 @@ internal static class AtomicFile
 {
     public static void Write(string path, Action<FileStream> write)
     {
-        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder)) throw new SpecialistException($"cannot write {path}: its folder {folder} does not exist");
+        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
@@ -19,14 +21,21 @@ internal static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
-            throw new SpecialistException($"cannot write {path}: {e.Message}");
+            DeleteTemp(temp);
+            throw new SpecialistException($"cannot write {path}: {e.Message}", e);
         }
         catch
         {
-            File.Delete(temp);
+            DeleteTemp(temp);
             throw;
         }
+    }
+
+    // Best effort: a temp file that cannot be deleted (its folder gone, no permission) must not hide the write's own error.
+    private static void DeleteTemp(string temp)
+    {
+        try { File.Delete(temp); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     public static void WriteText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));

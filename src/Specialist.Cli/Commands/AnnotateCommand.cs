@@ -22,7 +22,9 @@ internal static class AnnotateCommand
         "       specialist annotate ... --batch-export FILE.jsonl     write the missing work as an OpenAI Batch API input file\n" +
         "       specialist annotate ... --batch-import RESULTS.jsonl  read a Batch API output file into the store\n" +
         "  --endpoint   the base URL including /v1 (default: $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY\n" +
-        "  --prompt-file  default: the paper's teacher prompt, <data root>/prompts/prompt_complex.txt\n" +
+        "  --prompt-file  default: the paper's teacher prompt, <data root>/prompts/prompt_complex.txt; each query is the prompt,\n" +
+        "                 then \"\\nQuestion: <q>\\nLet's think step by step\", or, if the file holds {question}, the file with the\n" +
+        "                 question in its place (e.g. a zero-shot \"Q: {question}\\nLet's think step by step\")\n" +
         "  --stop       repeatable, \\n and \\t understood; default \"\\n\\n\" for completions, none for chat; 'none' for none\n" +
         "  --samples-per-request  the API's n per request (default: K, at most 16); the prompt is billed once per request\n" +
         "  --price      dollars per million prompt and completion tokens, e.g. 0.15,0.60 (cost recorded per request)\n" +

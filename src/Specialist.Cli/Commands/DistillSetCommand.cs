@@ -7,21 +7,26 @@ using Specialist.Data;
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist distill-set build (--store FILE.db | --gold gsm8k-train) --student DIR --out SET [--formats ...] [--seed S]
-/// [--batch-size ic-cot=25,...] [--mode paper|fast] [--renormalize] [--merge] [--data-root DIR] [--json]</c> and
+/// <c>specialist distill-set build (--store FILE.db | --gold TRAIN-SET) --student DIR --out SET [--train-set NAME]
+/// [--dev-set NAME|none] [--formats ...] [--seed S] [--batch-size ic-cot=25,...] [--mode paper|fast] [--renormalize]
+/// [--merge] [--data-root DIR] [--json]</c> and
 /// <c>specialist distill-set info SET [--json]</c>: the training examples of the four formats, with sparse teacher targets.
 /// </summary>
 internal static class DistillSetCommand
 {
     private const string Usage =
-        "usage: specialist distill-set build (--store FILE.db | --gold gsm8k-train) --student DIR --out SET\n" +
+        "usage: specialist distill-set build (--store FILE.db | --gold TRAIN-SET) --student DIR --out SET\n" +
+        "                                    [--train-set NAME] [--dev-set NAME|none]\n" +
         "                                    [--formats ic-cot,ic-ao,zs-cot,zs-ao] [--seed S] [--batch-size ic-cot=25,ic-ao=35,zs-cot=40,zs-ao=60]\n" +
         "                                    [--mode paper|fast] [--renormalize] [--merge] [--data-root DIR] [--json]\n" +
         "       specialist distill-set info SET [--json]\n" +
-        "  --store    teacher chains of thought (every kept sample) with aligned top-k targets\n" +
-        "  --gold     GSM8K's human rationales with one-hot targets (the no-teacher baseline)\n" +
-        "  --student  the student's Hugging Face model folder (config.json, spiece.model)\n" +
-        "  GSM8K dev questions are left out; layout of SET: docs/distill-set.md";
+        "  --store      teacher chains of thought (every kept sample) with aligned top-k targets\n" +
+        "  --gold       the train set's human rationales with one-hot targets (the no-teacher baseline)\n" +
+        "  --student    the student's Hugging Face model folder (config.json, spiece.model or a word-level tokenizer.json)\n" +
+        "  --train-set  the set the questions and demonstrations come from (default: --gold's set, else gsm8k-train);\n" +
+        "               a store may hold only its questions; any set name, e.g. one in <data root>/sets/NAME.jsonl\n" +
+        "  --dev-set    questions left out of the train set, as questions and demonstrations (default gsm8k-dev; 'none' for none)\n" +
+        "  Demonstrations come from the question's task (its id up to the last '/'); layout of SET: docs/distill-set.md";
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -45,6 +50,8 @@ internal static class DistillSetCommand
         var parsed = CommandArgs.Parse(args, "json", "renormalize", "merge");
         var store = parsed.Get("store");
         var gold = parsed.Get("gold");
+        var trainSet = parsed.Get("train-set") ?? gold ?? DistillSetRequest.DefaultTrainSet;
+        var devSet = parsed.Get("dev-set") ?? DistillSetRequest.DefaultDevSet;
         var student = parsed.Require("student");
         var output = parsed.Require("out");
         var formats = parsed.Get("formats", "ic-cot,ic-ao,zs-cot,zs-ao", DistillFormats.ParseList);
@@ -56,11 +63,11 @@ internal static class DistillSetCommand
         var json = parsed.Flag("json");
         parsed.EnsureAllUsed();
         if ((store is null) == (gold is null)) throw new UsageException("give exactly one of --store and --gold");
-        if (gold is not null && gold != DistillSetBuilder.GoldSet) throw new UsageException($"--gold takes {DistillSetBuilder.GoldSet} (the set whose rationales are the targets), not '{gold}'");
+        if (gold is not null && gold != trainSet) throw new UsageException($"--gold takes the train set {trainSet} (the set whose rationales are the targets), not '{gold}'");
         if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var seed)) throw new UsageException($"option --seed: '{seedText}' is not a non-negative integer");
 
         var manifest = DistillSetBuilder.Build(
-            new DistillSetRequest(output, student, store, root, formats, sizes, seed, alignment),
+            new DistillSetRequest(output, student, store, root, formats, sizes, seed, alignment) { TrainSet = trainSet, DevSet = devSet == "none" ? null : devSet },
             line => Console.Error.WriteLine($"distill-set: {line}"));
         Print(Path.GetFullPath(output), manifest, json);
         return 0;

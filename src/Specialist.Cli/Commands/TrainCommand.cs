@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -27,7 +26,12 @@ internal static class TrainCommand
         "                                  steps once per optimiser step, so with --grad-accum G the rate barely decays\n" +
         "  --epochs 10 | --steps N         length of the run (optimiser steps); --grad-accum G micro-batches per step\n" +
         "  --eval-every 500 --eval-sets gsm8k-dev,multiarith-dev,asdiv-dev,svamp-dev --id-set gsm8k-dev --eval-limit K\n" +
+        "  --ood-sets a,b                  the sets whose mean accuracy selects best-ood (default: the eval sets but the id set;\n" +
+        "                                  other eval sets are tracked in the metrics only)\n" +
         "  --eval-prompt 4shot|zeroshot --eval-max-new-tokens 256 --eval-batch-size 16\n" +
+        "  --replay SET --replay-share 0.1 each micro-batch comes from the distillation set SET (gold data for the same student;\n" +
+        "                                  its own formats and batch sizes) with this chance, trained with cross-entropy and\n" +
+        "                                  logged as replay:FORMAT; epochs count the --data set only\n" +
         "  --save-every N (default: at every evaluation) --keep-last 2   --max-source-len N --max-target-len N (truncation)\n" +
         "  --seed S --threads N --device cpu|cuda --dtype fp32|bf16 --data-root DIR\n" +
         "  --config run.json takes the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it.\n" +
@@ -64,17 +68,7 @@ internal static class TrainCommand
             try { config.Validate(); }
             catch (SpecialistException e) { throw new UsageException(e.Message); }
 
-        using var stop = new CancellationTokenSource();
-        PosixSignalRegistration OnSignal(PosixSignal signal) => PosixSignalRegistration.Create(signal, context =>
-        {
-            if (stop.IsCancellationRequested) return; // a second signal ends the process at once
-            context.Cancel = true;
-            stop.Cancel();
-            Console.Error.WriteLine();
-            Console.Error.WriteLine("train: stopping after this step and saving a checkpoint (signal again to quit at once)");
-        });
-        using var sigint = OnSignal(PosixSignal.SIGINT);
-        using var sigterm = OnSignal(PosixSignal.SIGTERM);
+        using var stop = new StopSignals("train: stopping after this step and saving a checkpoint (signal again to quit at once)");
 
         var progress = new ProgressLine(enabled: !json);
         var result = resume is null

@@ -24,15 +24,15 @@ public sealed record DistillAlignmentInfo(string Mode, bool Renormalize, bool Me
 
 /// <summary>A distillation set's <c>manifest.json</c> (layout: docs/distill-set.md).</summary>
 /// <param name="FormatVersion">The layout version (<see cref="DistillSet.FormatVersion"/>).</param>
-/// <param name="Source"><c>store</c> (teacher chains of thought) or <c>gold</c> (GSM8K's human rationales, one-hot).</param>
-/// <param name="SourcePath">The store file, or the gold set's name (<c>gsm8k-train</c>).</param>
+/// <param name="Source"><c>store</c> (teacher chains of thought) or <c>gold</c> (the train set's gold rationales, one-hot).</param>
+/// <param name="SourcePath">The store file, or the gold train set's name (<c>gsm8k-train</c>).</param>
 /// <param name="Teacher">The store's teacher model, where known.</param>
 /// <param name="StudentFolder">The student model folder whose tokenizer encoded the set.</param>
-/// <param name="TokenizerSha256">SHA-256 of that folder's <c>spiece.model</c>: a set only fits a student with the same tokenizer.</param>
+/// <param name="TokenizerSha256">SHA-256 of that folder's tokenizer file (<see cref="Tokenization.Tokenizers.ModelTokenizerFile"/>): a set only fits a student with the same tokenizer.</param>
 /// <param name="VocabularySize">The tokenizer's vocabulary size (every id is below it).</param>
 /// <param name="Seed">The seed of demonstration draws and of the plan's shuffles.</param>
-/// <param name="Questions">Training questions the set covers.</param>
-/// <param name="ExcludedDevQuestions">GSM8K dev questions left out.</param>
+/// <param name="Questions">Train-set questions the set covers.</param>
+/// <param name="ExcludedDevQuestions">Train-set questions left out as dev questions (GSM8K's 200 by default).</param>
 /// <param name="Formats">Per format: examples and micro-batches, in <see cref="DistillFormats.All"/> order.</param>
 /// <param name="Alignment">How teacher targets were aligned (store sets).</param>
 /// <param name="Created">UTC time of the build.</param>
@@ -50,7 +50,7 @@ public sealed record DistillSetManifest(
 
 /// <summary>One training example: encoder input, decoder target and a target distribution per decoder position.</summary>
 /// <param name="Format">Its format.</param>
-/// <param name="QuestionId">The question (<c>gsm8k-train/17</c>).</param>
+/// <param name="QuestionId">The question (<c>gsm8k-train/17</c>, <c>synth-bbh/navigate/3</c>).</param>
 /// <param name="SampleIndex">The store's sample index of its chain of thought; -1 for answer-only and gold examples.</param>
 /// <param name="EncoderIds">Encoder input ids, ending with end-of-sequence.</param>
 /// <param name="DecoderIds">Decoder target ids, ending with end-of-sequence.</param>

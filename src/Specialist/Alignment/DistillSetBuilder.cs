@@ -9,29 +9,44 @@ namespace Specialist.Alignment;
 
 /// <summary>What to build a distillation set from, and how.</summary>
 /// <param name="OutputDirectory">The set's folder (new or empty).</param>
-/// <param name="StudentFolder">The student's Hugging Face model folder (<c>config.json</c>, <c>spiece.model</c>).</param>
+/// <param name="StudentFolder">The student's Hugging Face model folder (<c>config.json</c>, and <c>spiece.model</c> or a word-level <c>tokenizer.json</c>).</param>
 /// <param name="StorePath">An annotation store: teacher chains of thought with their top-k. Null for a gold set.</param>
-/// <param name="DataRoot">The data root holding GSM8K (questions, gold answers, rationales, dev indices, demonstrations).</param>
+/// <param name="DataRoot">The data root holding <see cref="TrainSet"/> and <see cref="DevSet"/> (questions, gold answers, rationales, demonstrations).</param>
 /// <param name="Formats">The formats to build.</param>
 /// <param name="BatchSizes">Micro-batch size per format.</param>
 /// <param name="Seed">Seeds demonstration draws and the plan's shuffles.</param>
 /// <param name="Alignment">How store chains of thought are aligned with the student.</param>
 public sealed record DistillSetRequest(
     string OutputDirectory, string StudentFolder, string? StorePath, string DataRoot, IReadOnlyList<TrainingFormat> Formats,
-    IReadOnlyDictionary<TrainingFormat, int> BatchSizes, ulong Seed, AlignmentOptions Alignment);
+    IReadOnlyDictionary<TrainingFormat, int> BatchSizes, ulong Seed, AlignmentOptions Alignment)
+{
+    /// <summary>The default <see cref="TrainSet"/>: GSM8K's training questions, as in the paper.</summary>
+    public const string DefaultTrainSet = "gsm8k-train";
+
+    /// <summary>The default <see cref="DevSet"/>: the 200 GSM8K training questions kept for checkpoint selection.</summary>
+    public const string DefaultDevSet = "gsm8k-dev";
+
+    /// <summary>
+    /// The set (<see cref="ProblemSets.Load"/>) the questions come from: a gold set's questions and rationales, the only
+    /// questions a store may hold, and the demonstrations.
+    /// </summary>
+    public string TrainSet { get; init; } = DefaultTrainSet;
+
+    /// <summary>A set whose questions are left out of <see cref="TrainSet"/>, as questions and as demonstrations; null leaves none out.</summary>
+    public string? DevSet { get; init; } = DefaultDevSet;
+}
 
 /// <summary>
-/// Builds a distillation set (METHOD.md §2): for every GSM8K training question outside the dev set, one example per
-/// answer-only format and, per chain-of-thought format, one example per chain of thought — every kept sample of the
-/// store (its target the aligned teacher top-k), or, for a gold set, the question's human rationale with calculator
-/// marks removed and "The answer is N" (one-hot: the "no teacher" baseline). In-context inputs draw 4 demonstrations
-/// afresh per example from the training questions outside the dev set.
+/// Builds a distillation set (METHOD.md §2): for every question of the train set (GSM8K train by default) outside the
+/// dev set, one example per answer-only format and, per chain-of-thought format, one example per chain of thought —
+/// every kept sample of the store (its target the aligned teacher top-k), or, for a gold set, the question's human
+/// rationale with calculator marks removed and "The answer is N" unless it ends by stating its answer
+/// (<see cref="TrainingPrompts.GoldChainOfThought"/>; one-hot: the "no teacher" baseline). In-context
+/// inputs draw 4 demonstrations afresh per example from the train set's questions of the same task
+/// (<see cref="DemoSampler.TaskOf"/>) outside the dev set.
 /// </summary>
 public static class DistillSetBuilder
 {
-    /// <summary>The only gold set a distillation set can be built from.</summary>
-    public const string GoldSet = "gsm8k-train";
-
     private const int QuestionsPerChunk = 256;
 
     /// <summary>A chain of thought to train on: the store's sample (or -1 for gold) and its aligned or one-hot decoder side.</summary>
@@ -59,10 +74,10 @@ public static class DistillSetBuilder
             throw new SpecialistException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {student.VocabularySize} pieces");
 
         var data = new DataOptions(request.DataRoot);
-        var train = ProblemSets.Load(GoldSet, data);
-        var dev = ProblemSets.Load("gsm8k-dev", data).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var train = ProblemSets.Load(request.TrainSet, data);
+        var dev = (request.DevSet is null ? [] : ProblemSets.Load(request.DevSet, data)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var pool = train.Where(p => !dev.Contains(p.Id)).ToList();
-        var source = request.StorePath is null ? null : new StoreQuestions(request.StorePath, train, dev);
+        var source = request.StorePath is null ? null : new StoreQuestions(request.StorePath, request.TrainSet, train, dev);
         var questions = source?.Read() ?? pool.Select(p => new Question(p, [GoldCot(p)]));
 
         var aligner = new TokenAligner(student, request.Alignment);
@@ -118,14 +133,14 @@ public static class DistillSetBuilder
         var manifest = new DistillSetManifest(
             DistillSet.FormatVersion,
             source is null ? "gold" : "store",
-            source is null ? GoldSet : Path.GetFullPath(request.StorePath!),
+            source is null ? request.TrainSet : Path.GetFullPath(request.StorePath!),
             source?.Teacher,
             Path.GetFullPath(request.StudentFolder),
-            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(request.StudentFolder, Tokenizers.SentencePieceFileName)))),
+            Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Tokenizers.ModelTokenizerFile(request.StudentFolder)))),
             student.VocabularySize,
             request.Seed,
             done,
-            source?.ExcludedDev ?? dev.Count,
+            source?.ExcludedDev ?? train.Count - pool.Count,
             [.. formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
             source is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
             DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
@@ -133,14 +148,12 @@ public static class DistillSetBuilder
         return manifest;
     }
 
-    /// <summary>The gold chain of thought: the rationale without calculator marks, then "The answer is N" on its own line (as the in-context demonstrations lay it out).</summary>
-    private static Cot GoldCot(Problem p) =>
-        new(-1, null, GsmRationale.StripCalculatorMarks(p.Rationale ?? throw new SpecialistException($"{p.Id} has no gold rationale")).TrimEnd()
-                      + "\n" + TrainingPrompts.AnswerOnlyTarget(p.Answer));
+    /// <summary>The gold chain of thought, laid out as in-context demonstrations lay it out (<see cref="TrainingPrompts.GoldChainOfThought"/>).</summary>
+    private static Cot GoldCot(Problem p) => new(-1, null, TrainingPrompts.GoldChainOfThought(p));
 
     private static string Input(TrainingFormat format, Question q, DemoSampler sampler) =>
         TrainingPrompts.Input(format, q.Problem.Question,
-            TrainingPrompts.IsInContext(format) ? sampler.Draw(TrainingPrompts.DemoCount, excludeId: q.Problem.Id) : null);
+            TrainingPrompts.IsInContext(format) ? sampler.Draw(TrainingPrompts.DemoCount, questionId: q.Problem.Id) : null);
 
     private static (int[] Ids, SparseTargets Targets) Decoder(Cot cot, ITokenizer student, TokenAligner aligner)
     {
@@ -161,7 +174,7 @@ public static class DistillSetBuilder
     /// ids as text, then sample index), dev questions left out and counted. A kept sample stored without log-probs
     /// trains with a one-hot target on its text.
     /// </summary>
-    private sealed class StoreQuestions(string path, IReadOnlyList<Problem> train, HashSet<string> dev)
+    private sealed class StoreQuestions(string path, string trainSet, IReadOnlyList<Problem> train, HashSet<string> dev)
     {
         private readonly Dictionary<string, Problem> _byId = train.ToDictionary(p => p.Id, StringComparer.Ordinal);
 
@@ -186,7 +199,7 @@ public static class DistillSetBuilder
                     current = null;
                     currentId = sample.QuestionId;
                     if (!_byId.TryGetValue(sample.QuestionId, out var problem))
-                        throw new SpecialistException($"{Path.GetFullPath(path)}: question '{sample.QuestionId}' is not a {GoldSet} question; a distillation set is built from GSM8K training questions");
+                        throw new SpecialistException($"{Path.GetFullPath(path)}: question '{sample.QuestionId}' is not a {trainSet} question; a distillation set is built from the questions of its train set");
                     if (dev.Contains(sample.QuestionId))
                     {
                         ExcludedDev++;

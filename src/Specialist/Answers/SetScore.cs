@@ -19,8 +19,12 @@ public sealed record SetScore(string Set, int Total, int Scored, int Correct, IR
     /// <summary>The 95 % Wilson interval of <see cref="Accuracy"/>.</summary>
     public (double Lo, double Hi) Ci95 => WilsonInterval.Compute(Correct, Total);
 
-    /// <summary>Whether a set name is BIG-Bench Hard (<c>bbh</c> or <c>bbh/&lt;task&gt;</c>), scored with <see cref="BbhAnswerScorer"/>.</summary>
-    public static bool IsBbhSet(string setName) => setName == "bbh" || setName.StartsWith("bbh/", StringComparison.Ordinal);
+    /// <summary>
+    /// Whether a set name is BIG-Bench Hard (<c>bbh</c> or <c>bbh/&lt;task&gt;</c>) or the miniature world's BBH-like
+    /// generic suite (names starting <c>synth-bbh</c>), scored with <see cref="BbhAnswerScorer"/>.
+    /// </summary>
+    public static bool IsBbhSet(string setName) =>
+        setName == "bbh" || setName.StartsWith("bbh/", StringComparison.Ordinal) || setName.StartsWith("synth-bbh", StringComparison.Ordinal);
 
     /// <summary>
     /// Scores <paramref name="predictions"/> on <paramref name="problems"/>: math problems with

@@ -1,3 +1,5 @@
+using Specialist.Synthetic;
+
 namespace Specialist.Data;
 
 /// <summary>How to load a set: the data root and, for <c>custom</c>, the file and its fields.</summary>
@@ -23,14 +25,18 @@ public sealed record CustomSetOptions(string Path, string QuestionField, string 
 /// of the id (seed 230112726, see <c>DevTestSplits</c>): dev for checkpoint selection, test for reporting.</description></item>
 /// <item><term>bbh, bbh/&lt;task&gt;</term><description>bbh/bbh/*.json; id <c>bbh/&lt;task&gt;/&lt;i&gt;</c>; gold = target as text.</description></item>
 /// <item><term>custom</term><description>any JSON array or JSONL file (<see cref="CustomSetOptions"/>).</description></item>
+/// <item><term>any other name</term><description>the set file <c>&lt;root&gt;/sets/&lt;name&gt;.jsonl</c> in
+/// <see cref="SyntheticSetFile"/>'s layout (one <c>{"id", "question", "answer", "rationale"}</c> per line), e.g.
+/// the miniature world's synthetic sets; <c>mix-train</c> reads <c>sets/mix-train.jsonl</c>.</description></item>
 /// </list>
 /// </remarks>
 public static class ProblemSets
 {
-    /// <summary>The set names <see cref="Load"/> accepts (bbh tasks as <c>bbh/&lt;task&gt;</c> are accepted too).</summary>
+    /// <summary>The built-in set names <see cref="Load"/> accepts (bbh tasks as <c>bbh/&lt;task&gt;</c>, and set files in the data root, are accepted too).</summary>
     public static IReadOnlyList<string> Names { get; } = ["gsm8k-train", "gsm8k-dev", "gsm8k-test", "multiarith-dev", "multiarith-test", "asdiv", "asdiv-dev", "asdiv-test", "svamp", "svamp-dev", "svamp-test", "bbh", "custom"];
 
     private const string BbhTaskPrefix = "bbh/";
+    private const string SetsFolder = "sets";
 
     /// <summary>Loads a set; throws <see cref="SpecialistException"/> (or <see cref="DataFormatException"/>) on bad input.</summary>
     public static IReadOnlyList<Problem> Load(string setName, DataOptions options) => setName switch
@@ -47,8 +53,19 @@ public static class ProblemSets
         "bbh" => BbhData.TaskNames(options.Root).SelectMany(task => BbhData.ReadTask(options.Root, task)).ToList(),
         "custom" => CustomSet.Load(options.Custom ?? throw new SpecialistException("the custom set needs a file and its question and answer fields")),
         _ when setName.StartsWith(BbhTaskPrefix, StringComparison.Ordinal) => BbhData.LoadTask(options.Root, setName[BbhTaskPrefix.Length..]),
-        _ => throw new SpecialistException($"unknown set '{setName}'; the sets are: {string.Join(", ", Names)}, and bbh/<task> for one BBH task"),
+        _ => LoadSetFile(setName, options.Root),
     };
+
+    /// <summary>The file a set called <paramref name="setName"/> is kept in under the data root: <c>&lt;root&gt;/sets/&lt;name&gt;.jsonl</c>.</summary>
+    public static string SetFilePath(string root, string setName) => Path.Combine(root, SetsFolder, setName + ".jsonl");
+
+    private static IReadOnlyList<Problem> LoadSetFile(string setName, string root)
+    {
+        var path = SetFilePath(root, setName);
+        if (File.Exists(path)) return SyntheticSetFile.Read(path);
+        throw new SpecialistException(
+            $"unknown set '{setName}'; the sets are: {string.Join(", ", Names)}, bbh/<task> for one BBH task, or a set file {Path.GetFullPath(path)}");
+    }
 
     /// <summary>
     /// Loads a set keyed by problem id, for looking up gold answers (e.g. when scoring predictions).

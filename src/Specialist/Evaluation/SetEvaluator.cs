@@ -79,9 +79,13 @@ public static class SetEvaluator
         return new PredictionRecord(problem.Id, promptHash, output, extracted, gold.Text, AnswerScorer.IsCorrect(output, gold));
     }
 
-    /// <summary>The task of a BBH problem id (<c>bbh/&lt;task&gt;/&lt;i&gt;</c>), or null for any other id.</summary>
+    /// <summary>
+    /// The task of a BBH problem id (<c>bbh/&lt;task&gt;/&lt;i&gt;</c>), or of a synthetic BBH-like one
+    /// (<c>synth-bbh/&lt;task&gt;/&lt;i&gt;</c>, scored the same way); null for any other id.
+    /// </summary>
     internal static string? BbhTask(string problemId) =>
-        problemId.StartsWith("bbh/", StringComparison.Ordinal) ? problemId.Split('/')[1] : null;
+        problemId.StartsWith("bbh/", StringComparison.Ordinal) || problemId.StartsWith(Synthetic.SyntheticTasks.GenericIdPrefix, StringComparison.Ordinal)
+            ? problemId.Split('/')[1] : null;
 
     /// <summary>SHA-256 (lower-case hex) of the query's UTF-8 bytes: a prediction is reused only for the very same query.</summary>
     public static string HashPrompt(string prompt) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt)));

@@ -17,7 +17,8 @@ public sealed record CheckpointSummary(string Directory, T5Config Config, long P
 
 /// <summary>
 /// T5 models in the Hugging Face folder layout: <c>config.json</c> plus <c>model.safetensors</c>, or shards listed by
-/// <c>model.safetensors.index.json</c>, plus the tokenizer's <c>spiece.model</c>. Pickled <c>pytorch_model.bin</c>
+/// <c>model.safetensors.index.json</c>, plus the tokenizer: T5's <c>spiece.model</c>, or the word-level
+/// <c>tokenizer.json</c> of a student trained from scratch (<see cref="Tokenizers.ModelTokenizerFile"/>). Pickled <c>pytorch_model.bin</c>
 /// files are refused (loading a pickle can run code). Everything about a checkpoint is checked against its config
 /// before any weight is allocated.
 /// </summary>
@@ -122,7 +123,8 @@ public static class T5Checkpoint
     /// Saves <paramref name="model"/> into <paramref name="directory"/> (created if needed): config.json, then
     /// model.safetensors, or shards of at most <paramref name="maxShardBytes"/> with their index when it is larger;
     /// files of the other layout left from an earlier save are removed. Each file is written atomically.
-    /// <paramref name="tokenizerPath"/> (a SentencePiece model) is copied in as spiece.model.
+    /// <paramref name="tokenizerPath"/> is copied in under the name a model folder keeps it by: a word-level
+    /// <c>*.json</c> tokenizer as tokenizer.json, a SentencePiece model as spiece.model.
     /// </summary>
     public static void Save(T5Model model, string directory, string? tokenizerPath = null, long maxShardBytes = DefaultMaxShardBytes)
     {
@@ -170,7 +172,7 @@ public static class T5Checkpoint
         AtomicFile.WriteText(Path.Combine(directory, ConfigFileName), model.Config.ToJson(TorchDTypeName(model.DType)));
         if (tokenizerPath is not null)
         {
-            var target = Path.Combine(directory, Tokenizers.SentencePieceFileName);
+            var target = Path.Combine(directory, TokenizerFileName(tokenizerPath));
             if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer file {tokenizerPath} does not exist");
             if (Path.GetFullPath(tokenizerPath) != Path.GetFullPath(target)) AtomicFile.Copy(tokenizerPath, target);
         }
@@ -178,11 +180,13 @@ public static class T5Checkpoint
 
     /// <summary>
     /// Writes a randomly initialised model (Hugging Face's initialisation, seeded) with its tokenizer: the same layout a
-    /// downloaded FlanT5 has, for tests, benchmarks and experiments. Fails if the tokenizer has more ids than the config's vocabulary.
+    /// downloaded FlanT5 has, for tests, benchmarks and experiments. <paramref name="tokenizerPath"/> is a SentencePiece
+    /// model or a word-level <c>tokenizer.json</c>, copied in as <see cref="Save"/> copies it. Fails if the tokenizer has
+    /// more ids than the config's vocabulary.
     /// </summary>
     public static CheckpointSummary WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
     {
-        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give the SentencePiece model, e.g. spiece.model)");
+        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give a SentencePiece model such as spiece.model, or a word-level tokenizer.json)");
         var tokenizer = Tokenizers.Load(tokenizerPath);
         if (tokenizer.VocabularySize > config.VocabSize)
             throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
@@ -191,6 +195,10 @@ public static class T5Checkpoint
         using (var model = new T5Model(config)) Save(model, directory, tokenizerPath);
         return Inspect(directory);
     }
+
+    // As Tokenizers.Load tells the two kinds apart: a *.json file is word level, anything else SentencePiece.
+    private static string TokenizerFileName(string tokenizerPath) =>
+        tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName : Tokenizers.SentencePieceFileName;
 
     private static bool IsShardName(string name) =>
         name.StartsWith("model-", StringComparison.Ordinal) && name.Contains("-of-", StringComparison.Ordinal) && name.EndsWith(".safetensors", StringComparison.Ordinal);

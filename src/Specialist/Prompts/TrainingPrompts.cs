@@ -58,18 +58,7 @@ public static class TrainingPrompts
         var hasDemos = demos is { Count: > 0 };
         if (IsInContext(format) != hasDemos)
             throw new ArgumentException(IsInContext(format) ? $"{format} needs demonstrations" : $"{format} takes no demonstrations", nameof(demos));
-        var text = new StringBuilder();
-        foreach (var demo in demos ?? [])
-        {
-            text.Append("Q: ").Append(demo.Question).Append('\n');
-            if (format == TrainingFormat.InContextCot)
-            {
-                var rationale = demo.Rationale ?? throw new SpecialistException($"demonstration '{demo.Id}' has no gold rationale");
-                text.Append(ThinkStepByStep).Append('\n').Append(GsmRationale.StripCalculatorMarks(rationale).TrimEnd()).Append('\n');
-            }
-            else text.Append("A: ");
-            text.Append(AnswerOnlyTarget(demo.Answer)).Append("\n\n");
-        }
+        var text = new StringBuilder(hasDemos ? Demonstrations(format, demos!) : "");
         text.Append("Q: ").Append(question);
         text.Append(format switch
         {
@@ -81,6 +70,23 @@ public static class TrainingPrompts
     }
 
     /// <summary>
+    /// The demonstrations of an in-context input, each followed by a blank line: <c>Q: {q}\nA: The answer is N\n\n</c>
+    /// (answer-only) or <c>Q: {q}\nLet's think step by step\n{rationale}\nThe answer is N\n\n</c> (chain of thought).
+    /// </summary>
+    public static string Demonstrations(TrainingFormat format, IReadOnlyList<Problem> demos)
+    {
+        var text = new StringBuilder();
+        foreach (var demo in demos)
+        {
+            text.Append("Q: ").Append(demo.Question).Append('\n');
+            if (format == TrainingFormat.InContextCot) text.Append(ThinkStepByStep).Append('\n').Append(GoldChainOfThought(demo));
+            else text.Append("A: ").Append(AnswerOnlyTarget(demo.Answer));
+            text.Append("\n\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
     /// The decoder target: <c>The answer is N</c> for answer-only formats, the teacher's chain of thought (trimmed of
     /// surrounding blank space, as the authors' <c>strip()</c>) for the others.
     /// </summary>
@@ -88,6 +94,18 @@ public static class TrainingPrompts
         IsCot(format)
             ? (teacherCot ?? throw new ArgumentException($"{format} needs the teacher's chain of thought", nameof(teacherCot))).Trim()
             : AnswerOnlyTarget(gold);
+
+    /// <summary>
+    /// A problem's gold chain of thought as demonstrations and gold training targets lay it out: the rationale without
+    /// calculator marks or trailing blank space, then <c>\nThe answer is N</c> — unless its last line states the answer
+    /// already (BBH-style rationales end "So the answer is X."; a GSM8K line like "The answer is therefore 3." does not count).
+    /// </summary>
+    public static string GoldChainOfThought(Problem problem)
+    {
+        var rationale = GsmRationale.StripCalculatorMarks(problem.Rationale ?? throw new SpecialistException($"'{problem.Id}' has no gold rationale")).TrimEnd();
+        var lastLine = rationale[(rationale.LastIndexOf('\n') + 1)..];
+        return lastLine.Contains("So the answer is ", StringComparison.Ordinal) ? rationale : rationale + "\n" + AnswerOnlyTarget(problem.Answer);
+    }
 
     /// <summary><c>The answer is N</c>, N the gold answer's text.</summary>
     public static string AnswerOnlyTarget(GoldAnswer gold) => "The answer is " + gold.Text;

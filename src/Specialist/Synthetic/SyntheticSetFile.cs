@@ -9,30 +9,35 @@ namespace Specialist.Synthetic;
 /// A set of problems as JSONL in the <c>custom</c> set's layout, one <c>{"id", "question", "answer", "rationale"}</c>
 /// object per line; a numeric answer is a JSON number, any other a string. <c>specialist data stats custom --path FILE
 /// --question-field question --answer-field answer --id-field id</c> reads it; <see cref="Read"/> gives back the same
-/// problems, rationales included.
+/// problems, rationales included. Written to <c>&lt;data root&gt;/sets/&lt;name&gt;.jsonl</c>
+/// (<see cref="ProblemSets.SetFilePath"/>), it is a set every command loads by name.
 /// </summary>
 public static class SyntheticSetFile
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Writes <paramref name="problems"/> to <paramref name="path"/> (atomically: readers never see half a file).</summary>
-    public static void Write(string path, IEnumerable<Problem> problems) => AtomicFile.Write(path, stream =>
+    /// <summary>Writes <paramref name="problems"/> to <paramref name="path"/> (atomically: readers never see half a file), creating its folder if need be.</summary>
+    public static void Write(string path, IEnumerable<Problem> problems)
     {
-        foreach (var problem in problems)
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, stream =>
         {
-            using (var json = new Utf8JsonWriter(stream, WriterOptions))
+            foreach (var problem in problems)
             {
-                json.WriteStartObject();
-                json.WriteString("id", problem.Id);
-                json.WriteString("question", problem.Question);
-                if (problem.Answer.IsNumeric) json.WriteNumber("answer", problem.Answer.Number!.Value);
-                else json.WriteString("answer", problem.Answer.Text);
-                if (problem.Rationale is { } rationale) json.WriteString("rationale", rationale);
-                json.WriteEndObject();
+                using (var json = new Utf8JsonWriter(stream, WriterOptions))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("id", problem.Id);
+                    json.WriteString("question", problem.Question);
+                    if (problem.Answer.IsNumeric) json.WriteNumber("answer", problem.Answer.Number!.Value);
+                    else json.WriteString("answer", problem.Answer.Text);
+                    if (problem.Rationale is { } rationale) json.WriteString("rationale", rationale);
+                    json.WriteEndObject();
+                }
+                stream.WriteByte((byte)'\n');
             }
-            stream.WriteByte((byte)'\n');
-        }
-    });
+        });
+    }
 
     /// <summary>Reads a file <see cref="Write"/> wrote; errors name the file, the line and the field.</summary>
     public static IReadOnlyList<Problem> Read(string path)

@@ -32,12 +32,19 @@ public static class Tokenizers
     /// word-level <c>tokenizer.json</c> (the miniature world's students). SentencePiece comes first because Hugging
     /// Face folders ship a <c>tokenizer.json</c> of their own format too.
     /// </summary>
-    public static ITokenizer LoadFromModelFolder(string folder)
+    public static ITokenizer LoadFromModelFolder(string folder) => Load(ModelTokenizerFile(folder));
+
+    /// <summary>
+    /// The tokenizer file of a model folder, as <see cref="LoadFromModelFolder"/> chooses it: <c>spiece.model</c>, else a
+    /// word-level <c>tokenizer.json</c>. Its bytes identify the tokenizer (distillation sets record their SHA-256), and
+    /// checkpoints copy it under the same name.
+    /// </summary>
+    public static string ModelTokenizerFile(string folder)
     {
         var model = Path.Combine(folder, SentencePieceFileName);
-        if (File.Exists(model)) return SentencePieceUnigramTokenizer.Load(model);
+        if (File.Exists(model)) return model;
         var wordLevel = Path.Combine(folder, WordLevelTokenizer.FileName);
-        if (File.Exists(wordLevel)) return WordLevelTokenizer.Load(wordLevel);
+        if (File.Exists(wordLevel)) return wordLevel;
         throw new SpecialistException($"tokenizer not found: {Path.GetFullPath(model)} does not exist (a T5 model folder keeps its SentencePiece model there)");
     }
 }

@@ -6,15 +6,16 @@ using Specialist.Data;
 namespace Specialist.Tokenization;
 
 /// <summary>
-/// A small word-level tokenizer built from a corpus, for students trained from scratch. Text splits into runs of
-/// letters, single digits (so every number is spelt digit by digit) and single other characters; a unit after one
-/// space carries the space as a leading <c>▁</c> (<c>"▁apples"</c>), as SentencePiece marks it, so
-/// <c>Decode(Encode(text))</c> gives the text back. Other whitespace is a token of its own: a newline is <c>"\n"</c>, a
-/// space before whitespace or at the end is a bare <c>"▁"</c>. A word outside the vocabulary is spelt letter by letter,
-/// and every printable ASCII character (with and without <c>▁</c>) is in the vocabulary, so only characters the corpus
-/// never showed become <c>&lt;unk&gt;</c>. Ids as T5's: <c>&lt;pad&gt;</c> 0, <c>&lt;/s&gt;</c> 1 (appended to every
-/// text), <c>&lt;unk&gt;</c> 2. Saved as <c>tokenizer.json</c>: <c>{"kind": "word-level", "pieces": [...]}</c>, the
-/// piece of id i at index i. Immutable, so thread-safe.
+/// A small word-level tokenizer built from a corpus, for students (and miniature teachers) trained from scratch. Text
+/// splits into runs of letters, single digits (so every number is spelt digit by digit) and single other characters; a
+/// unit after one space carries the space as a leading <c>▁</c> (<c>"▁apples"</c>), as SentencePiece marks it. Leading
+/// and trailing whitespace is dropped, as SentencePiece's normalisation drops it, so <c>Decode(Encode(text))</c> gives
+/// back the text without it. Other whitespace is a token of its own: a newline is
+/// <c>"\n"</c>, a space before whitespace is a bare <c>"▁"</c>. A word outside the vocabulary is spelt character by
+/// character, and every printable ASCII character (with and without <c>▁</c>) is in the vocabulary, so only characters
+/// the corpus never showed become <c>&lt;unk&gt;</c>. Ids as T5's: <c>&lt;pad&gt;</c> 0, <c>&lt;/s&gt;</c> 1 (appended
+/// to every text), <c>&lt;unk&gt;</c> 2. Saved as <c>tokenizer.json</c>: <c>{"kind": "word-level", "pieces": [...]}</c>,
+/// the piece of id i at index i. Immutable, so thread-safe.
 /// </summary>
 public sealed class WordLevelTokenizer : ITokenizer
 {
@@ -196,15 +197,20 @@ public sealed class WordLevelTokenizer : ITokenizer
             : (BodyStart > Start ? SpacePiece : "") + text.Substring(BodyStart, End - BodyStart);
     }
 
+    // The units of the text without its leading and trailing whitespace.
     private static IEnumerable<Unit> Split(string text)
     {
-        for (var i = 0; i < text.Length;)
+        var end = text.Length;
+        while (end > 0 && char.IsWhiteSpace(text[end - 1])) end--;
+        var i = 0;
+        while (i < end && char.IsWhiteSpace(text[i])) i++;
+        while (i < end)
         {
             var start = i;
             if (char.IsWhiteSpace(text[i]))
             {
                 // One space before a non-space belongs to what follows; any other whitespace stands alone.
-                if (!(text[i] == ' ' && i + 1 < text.Length && !char.IsWhiteSpace(text[i + 1])))
+                if (text[i] != ' ' || char.IsWhiteSpace(text[i + 1])) // text[i + 1] exists: the text ends with a non-space
                 {
                     yield return new Unit(i, i, i + 1, IsWhitespace: true);
                     i++;
@@ -214,7 +220,7 @@ public sealed class WordLevelTokenizer : ITokenizer
             }
             var bodyStart = i;
             if (char.IsLetter(text[i]))
-                while (i < text.Length && char.IsLetter(text[i])) i++;
+                while (i < end && char.IsLetter(text[i])) i++;
             else i += char.IsSurrogatePair(text, i) ? 2 : 1;
             yield return new Unit(start, bodyStart, i, IsWhitespace: false);
         }

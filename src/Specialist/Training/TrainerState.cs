@@ -14,11 +14,15 @@ namespace Specialist.Training;
 /// <param name="ElapsedSeconds">Training wall time so far, over all sessions.</param>
 /// <param name="TorchRngState">The state of libtorch's default generator (dropout draws from it).</param>
 /// <param name="Evaluations">Every evaluation so far, for model selection.</param>
+/// <param name="ReplayEpoch">The replay set's epoch of its next micro-batch (0 when the run replays none).</param>
+/// <param name="ReplayBatchInEpoch">The index of that micro-batch in the replay set's epoch order.</param>
 /// <remarks>
 /// The data order needs no saved generator: each epoch's order is drawn afresh from (seed, epoch), so the position
-/// (<see cref="Epoch"/>, <see cref="BatchInEpoch"/>) is its whole state.
+/// (<see cref="Epoch"/>, <see cref="BatchInEpoch"/>) is its whole state; likewise the replay set's, and which
+/// micro-batches replay is a function of (seed, step) (<see cref="ReplayMix"/>).
 /// </remarks>
-internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long Tokens, double ElapsedSeconds, byte[] TorchRngState, IReadOnlyList<EvalRecord> Evaluations)
+internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long Tokens, double ElapsedSeconds, byte[] TorchRngState,
+    IReadOnlyList<EvalRecord> Evaluations, int ReplayEpoch = 0, int ReplayBatchInEpoch = 0)
 {
     public const string FileName = "trainer_state.json";
     private const string FormatName = "specialist-trainer-state/1";
@@ -29,6 +33,8 @@ internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long
         ["step"] = Step,
         ["epoch"] = Epoch,
         ["batch_in_epoch"] = BatchInEpoch,
+        ["replay_epoch"] = ReplayEpoch,
+        ["replay_batch_in_epoch"] = ReplayBatchInEpoch,
         ["tokens"] = Tokens,
         ["elapsed_s"] = ElapsedSeconds,
         ["torch_rng_state"] = Convert.ToBase64String(TorchRngState),
@@ -50,10 +56,12 @@ internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long
             throw new DataFormatException(path, "top level", "format", $"is {root["format"]?.ToJsonString() ?? "missing"}, expected \"{FormatName}\"");
         T Field<T>(string key) => root[key] is JsonValue v && v.TryGetValue<T>(out var value) ? value
             : throw new DataFormatException(path, "top level", key, $"is {root[key]?.ToJsonString() ?? "missing"}");
+        int ReplayField(string key) => root[key] is null ? 0 : Field<int>(key); // absent in states saved before replay existed
         return new TrainerState(
             Field<long>("step"), Field<int>("epoch"), Field<int>("batch_in_epoch"), Field<long>("tokens"), Field<double>("elapsed_s"),
             Convert.FromBase64String(Field<string>("torch_rng_state")),
             [.. (root["evaluations"] as JsonArray ?? throw new DataFormatException(path, "top level", "evaluations", "is missing"))
-                .Select(e => MetricsLog.EvalFromJson(e!, path))]);
+                .Select(e => MetricsLog.EvalFromJson(e!, path))],
+            ReplayField("replay_epoch"), ReplayField("replay_batch_in_epoch"));
     }
 }

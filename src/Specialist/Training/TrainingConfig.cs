@@ -20,7 +20,7 @@ public enum LossKind
 /// </summary>
 public sealed record TrainingConfig
 {
-    /// <summary>The student model folder (Hugging Face layout with spiece.model).</summary>
+    /// <summary>The student model folder (Hugging Face layout with spiece.model, or a word-level tokenizer.json).</summary>
     public string Student { get; init; } = "";
     /// <summary>The distillation set folder (<c>specialist distill-set build</c>).</summary>
     public string Data { get; init; } = "";
@@ -54,6 +54,18 @@ public sealed record TrainingConfig
     public IReadOnlyList<string> EvalSets { get; init; } = ["gsm8k-dev", "multiarith-dev", "asdiv-dev", "svamp-dev"];
     /// <summary>The in-distribution set; the other <see cref="EvalSets"/> are out-of-distribution. When it is not evaluated, no best ID checkpoint is named.</summary>
     public string IdSet { get; init; } = "gsm8k-dev";
+
+    /// <summary>
+    /// The OOD sets, whose mean accuracy selects the best OOD checkpoint: those set here (<c>ood_sets</c>, each an
+    /// evaluation set other than <see cref="IdSet"/>), or, when none is set, every evaluation set other than
+    /// <see cref="IdSet"/>. Evaluation sets in neither role (a generic-ability set, say) are tracked in the metrics only.
+    /// </summary>
+    public IReadOnlyList<string> OodSets
+    {
+        get => _oodSets.Count > 0 ? _oodSets : [.. EvalSets.Where(s => s != IdSet)];
+        init => _oodSets = value;
+    }
+    private readonly IReadOnlyList<string> _oodSets = [];
     /// <summary>Evaluate only the first this many problems of each set; null = all.</summary>
     public int? EvalLimit { get; init; }
     /// <summary><c>4shot</c> or <c>zeroshot</c> (Prompts.EvaluationQueries).</summary>
@@ -76,6 +88,14 @@ public sealed record TrainingConfig
     public int? MaxSourceLen { get; init; }
     /// <summary>Keep at most this many decoder target tokens (the first ones); null = all.</summary>
     public int? MaxTargetLen { get; init; }
+    /// <summary>
+    /// A second distillation set (gold data, encoded for the same student) replayed during training; empty = none. Its
+    /// micro-batches keep the set's own sizes and formats, always train with cross-entropy, and are logged as
+    /// <c>replay:FORMAT</c>; epochs count the main set only.
+    /// </summary>
+    public string Replay { get; init; } = "";
+    /// <summary>The chance that a micro-batch comes from <see cref="Replay"/>, drawn per micro-batch from the seed.</summary>
+    public double ReplayShare { get; init; } = 0.1;
 
     /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
     public static IReadOnlyList<string> Keys { get; } =
@@ -83,11 +103,8 @@ public sealed record TrainingConfig
         "student", "data", "out", "loss", "formats", "lr", "warmup", "schedule", "lr_horizon", "epochs", "steps", "grad_accum",
         "batch_size", "max_grad_norm", "weight_decay", "eval_every", "eval_sets", "id_set", "eval_limit", "eval_prompt",
         "eval_max_new_tokens", "eval_batch_size", "save_every", "keep_last", "data_root", "seed", "device", "dtype", "threads",
-        "max_source_len", "max_target_len",
+        "max_source_len", "max_target_len", "ood_sets", "replay", "replay_share",
     ];
-
-    /// <summary>The OOD sets: the evaluation sets other than <see cref="IdSet"/>.</summary>
-    public IReadOnlyList<string> OodSets => [.. EvalSets.Where(s => s != IdSet)];
 
     /// <summary>
     /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep <paramref name="start"/>'s
@@ -108,17 +125,26 @@ public sealed record TrainingConfig
         {
             throw new SpecialistException($"cannot read {path}: {e.Message}");
         }
+        return Read(root, path, "top level", start);
+    }
+
+    /// <summary>
+    /// <paramref name="start"/> with the settings of <paramref name="settings"/>, a JSON object with the <see cref="Keys"/>
+    /// found at <paramref name="location"/> of <paramref name="path"/> (errors name both and the key).
+    /// </summary>
+    internal static TrainingConfig Read(JsonObject settings, string path, string location, TrainingConfig start)
+    {
         var config = start;
-        foreach (var (key, node) in root)
+        foreach (var (key, node) in settings)
         {
-            if (!Keys.Contains(key)) throw new DataFormatException(path, "top level", key, $"is not a training setting (the settings are: {string.Join(", ", Keys)})");
+            if (!Keys.Contains(key)) throw new DataFormatException(path, location, key, $"is not a training setting (the settings are: {string.Join(", ", Keys)})");
             try
             {
                 config = config.With(key, JsonText(node));
             }
             catch (SpecialistException e) when (e is not DataFormatException)
             {
-                throw new DataFormatException(path, "top level", key, e.Message);
+                throw new DataFormatException(path, location, key, e.Message);
             }
         }
         return config;
@@ -126,8 +152,8 @@ public sealed record TrainingConfig
 
     /// <summary>
     /// This config with <paramref name="key"/> set from its text form, as the command line gives it: numbers, names,
-    /// comma-separated lists (<c>formats</c>, <c>eval_sets</c>), <c>batch_size</c> as <c>N</c> or <c>ic-cot=25,zs-ao=60</c>;
-    /// <c>none</c> clears an optional number.
+    /// comma-separated lists (<c>formats</c>, <c>eval_sets</c>, <c>ood_sets</c>), <c>batch_size</c> as <c>N</c> or <c>ic-cot=25,zs-ao=60</c>
+    /// (empty: the set's sizes, as a config file records an empty object); <c>none</c> clears an optional number.
     /// </summary>
     public TrainingConfig With(string key, string value)
     {
@@ -149,7 +175,7 @@ public sealed record TrainingConfig
             "epochs" => this with { Epochs = Int() },
             "steps" => this with { Steps = OptionalInt() },
             "grad_accum" => this with { GradAccum = Int() },
-            "batch_size" => this with { BatchSize = ParseBatchSizes(value) },
+            "batch_size" => this with { BatchSize = value.Length == 0 ? new Dictionary<string, int>() : ParseBatchSizes(value) },
             "max_grad_norm" => this with { MaxGradNorm = Double() },
             "weight_decay" => this with { WeightDecay = Double() },
             "eval_every" => this with { EvalEvery = Int() },
@@ -168,6 +194,9 @@ public sealed record TrainingConfig
             "threads" => this with { Threads = Int() },
             "max_source_len" => this with { MaxSourceLen = OptionalInt() },
             "max_target_len" => this with { MaxTargetLen = OptionalInt() },
+            "ood_sets" => this with { OodSets = List() },
+            "replay" => this with { Replay = value },
+            "replay_share" => this with { ReplayShare = Double() },
             _ => throw new SpecialistException($"'{key}' is not a training setting (the settings are: {string.Join(", ", Keys)})"),
         };
     }
@@ -190,6 +219,12 @@ public sealed record TrainingConfig
         Require(WeightDecay >= 0, $"weight_decay is {WeightDecay}, must be at least 0");
         Require(EvalEvery >= 0, $"eval_every is {EvalEvery}, must be at least 0 (0 = only at the end)");
         Require(EvalSets.Distinct().Count() == EvalSets.Count, "eval_sets names a set twice");
+        Require(_oodSets.Distinct().Count() == _oodSets.Count, "ood_sets names a set twice");
+        foreach (var set in _oodSets)
+        {
+            Require(EvalSets.Contains(set), $"ood_sets names {set}, which eval_sets does not");
+            Require(set != IdSet, $"ood_sets names {set}, the id_set");
+        }
         Require(EvalLimit is null or >= 1, $"eval_limit is {EvalLimit}, must be at least 1");
         Require(EvalPrompt is "4shot" or "zeroshot", $"eval_prompt is '{EvalPrompt}', must be 4shot or zeroshot");
         Require(EvalMaxNewTokens >= 1, $"eval_max_new_tokens is {EvalMaxNewTokens}, must be at least 1");
@@ -201,6 +236,8 @@ public sealed record TrainingConfig
         Require(Threads >= 0, $"threads is {Threads}, must be at least 0 (0 = libtorch's default)");
         Require(MaxSourceLen is null or >= 2, $"max_source_len is {MaxSourceLen}, must be at least 2");
         Require(MaxTargetLen is null or >= 1, $"max_target_len is {MaxTargetLen}, must be at least 1");
+        Require(Replay.Length == 0 ? ReplayShare is >= 0 and < 1 : ReplayShare is > 0 and < 1,
+            $"replay_share is {ReplayShare}, must be {(Replay.Length == 0 ? "at least 0" : "above 0")} and below 1");
         if (problems.Count > 0) throw new SpecialistException("training config: " + string.Join("; ", problems));
     }
 
@@ -244,6 +281,9 @@ public sealed record TrainingConfig
             ["threads"] = Threads,
             ["max_source_len"] = Optional(MaxSourceLen),
             ["max_target_len"] = Optional(MaxTargetLen),
+            ["ood_sets"] = Strings(_oodSets),
+            ["replay"] = Replay,
+            ["replay_share"] = ReplayShare,
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }

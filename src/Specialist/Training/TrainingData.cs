@@ -56,25 +56,34 @@ internal sealed class TrainingData : IDisposable
     /// (all the set holds when empty), micro-batches of <c>config.BatchSize</c> (the set's sizes where it names none).
     /// Fails when the set was encoded with another tokenizer than the student's.
     /// </summary>
-    public static TrainingData Open(TrainingConfig config)
+    public static TrainingData Open(TrainingConfig config) => Open(config.Data, config, config.Formats, config.BatchSize);
+
+    /// <summary>
+    /// Opens the replay set <c>config.Replay</c> for <c>config.Student</c>, null when the run replays none: every format
+    /// it holds, in its own micro-batch sizes (<c>config.BatchSize</c> sizes the main set). Fails as <see cref="Open(TrainingConfig)"/>.
+    /// </summary>
+    public static TrainingData? OpenReplay(TrainingConfig config) =>
+        config.Replay.Length == 0 ? null : Open(config.Replay, config, [], new Dictionary<string, int>());
+
+    private static TrainingData Open(string path, TrainingConfig config, IReadOnlyList<string> formats, IReadOnlyDictionary<string, int> batchSizes)
     {
-        var set = DistillSet.Open(config.Data);
+        var set = DistillSet.Open(path);
         try
         {
             var manifest = set.Manifest;
-            var spiece = Path.Combine(config.Student, Tokenizers.SentencePieceFileName);
-            if (!File.Exists(spiece)) throw new SpecialistException($"student {config.Student} has no {Tokenizers.SentencePieceFileName}");
-            var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(spiece)));
+            // The tokenizer file's bytes identify the tokenizer: the set records the SHA-256 of the file it was encoded with.
+            var tokenizerFile = Tokenizers.ModelTokenizerFile(config.Student);
+            var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(tokenizerFile)));
             if (sha != manifest.TokenizerSha256)
-                throw new SpecialistException($"distillation set {set.Directory} was encoded with another tokenizer (spiece.model sha256 {manifest.TokenizerSha256[..12]}…) " +
-                    $"than the student {config.Student} ({sha[..12]}…): build the set with --student {config.Student}");
-            var wanted = config.Formats.Count == 0 ? set.Formats.ToHashSet() : config.Formats.Select(DistillFormats.Parse).ToHashSet();
+                throw new SpecialistException($"distillation set {set.Directory} was encoded with another tokenizer (sha256 {manifest.TokenizerSha256[..12]}…) " +
+                    $"than the student {config.Student} ({Path.GetFileName(tokenizerFile)} sha256 {sha[..12]}…): build the set with --student {config.Student}");
+            var wanted = formats.Count == 0 ? set.Formats.ToHashSet() : formats.Select(DistillFormats.Parse).ToHashSet();
             var missing = wanted.Where(f => set.Count(f) == 0).Select(DistillFormats.Name).ToList();
             if (missing.Count > 0)
                 throw new SpecialistException($"distillation set {set.Directory} holds no {string.Join(", ", missing)} examples (it holds {string.Join(", ", set.Formats.Select(DistillFormats.Name))})");
             var counts = wanted.ToDictionary(f => f, set.Count);
             var sizes = wanted.ToDictionary(f => f, f =>
-                config.BatchSize.TryGetValue(DistillFormats.Name(f), out var size) || config.BatchSize.TryGetValue("*", out size)
+                batchSizes.TryGetValue(DistillFormats.Name(f), out var size) || batchSizes.TryGetValue("*", out size)
                     ? size
                     : manifest.Formats.First(i => i.Name == DistillFormats.Name(f)).MicroBatchSize);
             return new TrainingData(counts, sizes, set.Read, unchecked((ulong)config.Seed), set);

@@ -47,7 +47,8 @@ public static class TrainingRecipe
         if (File.Exists(Path.Combine(runDirectory, ConfigFileName)) || Directory.Exists(Path.Combine(runDirectory, RunCheckpoints.FolderName)))
             throw new SpecialistException($"{runDirectory} already holds a training run: continue it with --resume {runDirectory}, or choose another --out");
         using var data = TrainingData.Open(config);
-        return Run(config, data, resumeFrom: null, report, stop);
+        using var replay = TrainingData.OpenReplay(config);
+        return Run(config, data, resumeFrom: null, report, stop, replay);
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, with its recorded config.</summary>
@@ -55,7 +56,8 @@ public static class TrainingRecipe
     {
         var (config, checkpoint) = OpenForResume(runDirectory);
         using var data = TrainingData.Open(config);
-        return Run(config, data, checkpoint, report, stop);
+        using var replay = TrainingData.OpenReplay(config);
+        return Run(config, data, checkpoint, report, stop, replay);
     }
 
     /// <summary>The recorded config of a run and its latest complete checkpoint (folder path).</summary>
@@ -79,12 +81,14 @@ public static class TrainingRecipe
         {
             Student = Path.GetFullPath(config.Student),
             Data = Path.GetFullPath(config.Data),
+            Replay = config.Replay.Length == 0 ? "" : Path.GetFullPath(config.Replay),
             Out = Path.GetFullPath(config.Out),
             DataRoot = DataRoot.Resolve(config.DataRoot),
         };
     }
 
-    internal static TrainingResult Run(TrainingConfig config, TrainingData data, string? resumeFrom, Action<TrainingEvent>? report, CancellationToken stop)
+    internal static TrainingResult Run(TrainingConfig config, TrainingData data, string? resumeFrom, Action<TrainingEvent>? report, CancellationToken stop,
+        TrainingData? replay = null)
     {
         // The formats and micro-batch sizes actually used are recorded, so the run can be resumed and compared.
         config = config with { Formats = data.FormatNames, BatchSize = data.BatchSizes };
@@ -102,7 +106,7 @@ public static class TrainingRecipe
 
         // --- Student and optimiser: from the student folder, or from the checkpoint being resumed.
         var modelFolder = resumeFrom ?? config.Student;
-        var tokenizerPath = Path.Combine(config.Student, Tokenizers.SentencePieceFileName);
+        var tokenizerPath = Tokenizers.ModelTokenizerFile(config.Student);
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
         using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype));
         model.to(device);
@@ -110,7 +114,9 @@ public static class TrainingRecipe
         using var optimizer = new AdamW(model.parameters(), lr: config.Lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: config.WeightDecay);
 
         // --- Schedule: warm-up and decay counted in optimiser steps; the horizon in steps, or in micro-batches as the authors' code.
-        var totalSteps = config.Steps ?? (long)Math.Ceiling((double)config.Epochs * data.PerEpoch / config.GradAccum);
+        // Epochs count the main set's micro-batches; replayed ones come on top.
+        var mix = new ReplayMix(config.Seed, replay is null ? 0 : config.ReplayShare);
+        var totalSteps = config.Steps ?? (long)Math.Ceiling((double)mix.MicroBatchesFor((long)config.Epochs * data.PerEpoch) / config.GradAccum);
         var horizon = config.LrHorizon == ScheduleHorizon.MicroSteps ? totalSteps * config.GradAccum : totalSteps;
         var schedule = new LearningRateSchedule(config.Lr, config.Warmup, config.Schedule, horizon);
 
@@ -140,6 +146,7 @@ public static class TrainingRecipe
         var selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, MetricsFileName));
         using var stream = new TrainingStream(data.EpochOrder, data.PerEpoch, state.Epoch, state.BatchInEpoch);
+        using var replayStream = replay is null ? null : new TrainingStream(replay.EpochOrder, replay.PerEpoch, state.ReplayEpoch, state.ReplayBatchInEpoch);
         var distribution = config.Loss == LossKind.Distribution;
         var tokens = state.Tokens;
         var startStep = state.Step;
@@ -159,18 +166,21 @@ public static class TrainingRecipe
             var epoch = stream.Epoch;
             for (var micro = 0; micro < config.GradAccum; micro++)
             {
-                (var batch, epoch) = stream.Next();
+                var replayed = mix.IsReplay((step - 1) * config.GradAccum + micro);
+                var (batch, batchEpoch) = replayed ? replayStream!.Next() : stream.Next();
+                if (!replayed) epoch = batchEpoch;
+                var name = replayed ? ReplayMix.Prefix + batch.Name : batch.Name;
                 using var scope = NewDisposeScope();
-                var sparse = distribution && batch.IsCot; // answer-only batches always use cross-entropy
+                var sparse = distribution && batch.IsCot && !replayed; // answer-only and replayed (gold) batches always use cross-entropy
                 using var tensors = MicroBatchTensors.Build(batch, model.Config.VocabSize, model.Config.PadTokenId, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
                 var logits = model.forward(tensors.InputIds, tensors.AttentionMask, model.ShiftRight(tensors.Labels));
                 var loss = sparse
                     ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)
                     : SequenceLosses.CrossEntropy(logits, tensors.Labels, tensors.LabelMask);
                 var value = loss.item<float>();
-                if (!float.IsFinite(value)) throw NotFinite($"the loss is {value}", step, batch.Name, runDirectory, lastSaved);
+                if (!float.IsFinite(value)) throw NotFinite($"the loss is {value}", step, name, runDirectory, lastSaved);
                 (loss / config.GradAccum).backward();
-                losses.Add((batch.Name, value));
+                losses.Add((name, value));
                 stepTokens += tensors.Tokens;
             }
 
@@ -210,7 +220,7 @@ public static class TrainingRecipe
             {
                 using var rngState = generator.get_state();
                 var saved = new TrainerState(step, stream.Epoch, stream.Index, tokens, state.ElapsedSeconds + session.Elapsed.TotalSeconds,
-                    rngState.data<byte>().ToArray(), evaluations);
+                    rngState.data<byte>().ToArray(), evaluations, replayStream?.Epoch ?? 0, replayStream?.Index ?? 0);
                 RunCheckpoints.Save(runDirectory, model, optimizer, saved, tokenizerPath);
                 lastSaved = (step, checkpoint);
                 selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);

@@ -1,3 +1,5 @@
+using Specialist.Prompts;
+
 namespace Specialist.Training;
 
 /// <summary>
@@ -50,4 +52,37 @@ internal sealed class TrainingStream : IDisposable
     }
 
     public void Dispose() => _current.Dispose();
+}
+
+/// <summary>
+/// Which micro-batches of a run come from its replay set: micro-batch g (counted from 0 over the whole run) does when
+/// draw g of a SplitMix64 stream seeded from the run's seed falls below the share. A pure function of (seed, g), so a
+/// resumed run draws the same; the two sets' own positions are all the state it needs besides.
+/// </summary>
+internal readonly struct ReplayMix(long seed, double share)
+{
+    /// <summary>The prefix that names replayed micro-batches in the metrics (<c>replay:zs-cot</c>).</summary>
+    public const string Prefix = "replay:";
+
+    // Keeps the draws apart from the other streams taken from the same seed.
+    private const ulong Salt = 0x5245504C41590000UL;
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>Whether micro-batch <paramref name="microBatch"/> comes from the replay set (never when the share is 0).</summary>
+    public bool IsReplay(long microBatch)
+    {
+        // The g-th output of SplitMix64 from a state is one step from state + g × its gamma.
+        var draw = new SplitMix64(unchecked(((ulong)seed ^ Salt) + (ulong)microBatch * Gamma)).NextUInt64();
+        return (draw >> 11) * (1.0 / (1UL << 53)) < share;
+    }
+
+    /// <summary>How many micro-batches, counted from the start of a run, hold exactly <paramref name="main"/> from the main set.</summary>
+    public long MicroBatchesFor(long main)
+    {
+        if (share == 0) return main;
+        long all = 0;
+        for (long taken = 0; taken < main; all++)
+            if (!IsReplay(all)) taken++;
+        return all;
+    }
 }

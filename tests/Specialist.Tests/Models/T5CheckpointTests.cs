@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using Specialist.Models;
+using Specialist.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -262,5 +263,41 @@ public class T5CheckpointTests
         Assert.Equal(["model.safetensors"], summary.Files);
         Assert.Equal(model.ParameterCount * 4, summary.TensorBytes);
         Assert.Equal(T5Config.Tiny, summary.Config);
+    }
+
+    [Fact]
+    public void WriteRandomWithAWordLevelTokenizerKeepsItAsTokenizerJson()
+    {
+        var words = WordLevelTokenizer.Build(["Ann has 3 apples.", "So the answer is Yes."], maxVocabulary: 400);
+        // Any *.json tokenizer is word level and lands in the folder as tokenizer.json, where the folder's loader looks.
+        var source = Path.Combine(TestPaths.NewTempDir(), "words.json");
+        words.Save(source);
+        var dir = TestPaths.NewTempDir();
+
+        var summary = T5Checkpoint.WriteRandom(T5Config.Tiny with { VocabSize = words.VocabularySize }, dir, source, seed: 4);
+
+        Assert.Equal(words.VocabularySize, summary.Config.VocabSize);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(Path.Combine(dir, "tokenizer.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "spiece.model")));
+        Assert.Equal(Path.Combine(dir, "tokenizer.json"), Tokenizers.ModelTokenizerFile(dir));
+        var loaded = Tokenizers.LoadFromModelFolder(dir);
+        Assert.Equal(words.VocabularySize, loaded.VocabularySize);
+        Assert.Equal(words.Encode("Ann has 3 apples.").Ids, loaded.Encode("Ann has 3 apples.").Ids);
+        using var model = T5Checkpoint.Load(dir);
+        Assert.Equal(words.VocabularySize, model.Config.VocabSize);
+        // The SentencePiece model keeps its own name.
+        var t5 = TestPaths.NewTempDir();
+        T5Checkpoint.WriteRandom(T5Config.Tiny, t5, TestPaths.T5SpieceModel, seed: 4);
+        Assert.Equal(Path.Combine(t5, "spiece.model"), Tokenizers.ModelTokenizerFile(t5));
+        Assert.False(File.Exists(Path.Combine(t5, "tokenizer.json")));
+    }
+
+    [Fact]
+    public void WriteRandomWithoutATokenizerFileSaysWhichFilesItTakes()
+    {
+        var missing = Path.Combine(TestPaths.NewTempDir(), "tokenizer.json");
+        var e = Assert.Throws<SpecialistException>(() => T5Checkpoint.WriteRandom(T5Config.Tiny, TestPaths.NewTempDir(), missing, seed: 1));
+        Assert.Contains(missing, e.Message);
+        Assert.Contains("word-level tokenizer.json", e.Message);
     }
 }

@@ -51,7 +51,7 @@ public class DemoSamplerTests
         var seen = new HashSet<string>();
         for (var i = 0; i < 300; i++)
         {
-            var demos = sampler.Draw(5, excludeId: "p/3");
+            var demos = sampler.Draw(5, questionId: "p/3");
             Assert.Equal(5, demos.Select(d => d.Id).Distinct().Count());
             Assert.DoesNotContain(demos, d => d.Id == "p/3");
             foreach (var d in demos) seen.Add(d.Id);
@@ -63,7 +63,48 @@ public class DemoSamplerTests
     public void Too_few_problems_is_an_error()
     {
         var sampler = new DemoSampler(Pool(4), 1);
-        Assert.Throws<SpecialistException>(() => sampler.Draw(4, excludeId: "p/0"));
+        Assert.Throws<SpecialistException>(() => sampler.Draw(4, questionId: "p/0"));
         Assert.Equal(4, sampler.Draw(4).Count);
+    }
+
+    [Fact]
+    public void Demos_come_from_the_question_s_task()
+    {
+        var pool = Enumerable.Range(0, 30).Select(i => new Problem($"synth-bbh/{(i % 3 == 0 ? "navigate" : "word_sorting")}/{i}", $"q{i}", GoldAnswer.FromText("Yes")))
+            .Concat(Pool(20)).ToList();
+        var sampler = new DemoSampler(pool, 3);
+        for (var i = 0; i < 200; i++)
+        {
+            var demos = sampler.Draw(4, questionId: "synth-bbh/navigate/9");
+            Assert.All(demos, d => Assert.StartsWith("synth-bbh/navigate/", d.Id));
+            Assert.DoesNotContain(demos, d => d.Id == "synth-bbh/navigate/9");
+            Assert.All(sampler.Draw(4, questionId: "p/2"), d => Assert.Matches(@"^p/\d+$", d.Id));
+        }
+        Assert.Equal("synth-bbh/navigate", DemoSampler.TaskOf("synth-bbh/navigate/3"));
+        Assert.Equal("gsm8k-train", DemoSampler.TaskOf("gsm8k-train/17"));
+        // navigate holds 10 problems: 9 besides the question.
+        var e = Assert.Throws<SpecialistException>(() => sampler.Draw(10, questionId: "synth-bbh/navigate/0"));
+        Assert.Contains("synth-bbh/navigate", e.Message);
+    }
+
+    [Fact]
+    public void A_pool_of_one_task_draws_as_rejection_sampling_over_the_whole_pool()
+    {
+        // The draws of a GSM8K pool (one task) must not change: uniform indices over the whole pool, repeats and the
+        // question itself rejected, one SplitMix64 stream.
+        var pool = Pool(50);
+        var sampler = new DemoSampler(pool, 11);
+        var random = new SplitMix64(11);
+        for (var call = 0; call < 50; call++)
+        {
+            var question = $"p/{call}";
+            var expected = new List<int>();
+            while (expected.Count < 4)
+            {
+                var index = random.NextBelow(pool.Count);
+                if (!expected.Contains(index) && pool[index].Id != question) expected.Add(index);
+            }
+            Assert.Equal(expected.Select(i => pool[i].Id), sampler.Draw(4, questionId: question).Select(p => p.Id));
+        }
     }
 }

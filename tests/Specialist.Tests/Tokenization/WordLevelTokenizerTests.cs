@@ -17,15 +17,19 @@ public sealed class WordLevelTokenizerTests
     [InlineData("Mia has 3 * 12 = 36 apples.\nShe gives 5 apples to Ben.")]
     [InlineData("  two leading spaces,  two inside, a tab\tand a trailing space ")]
     [InlineData("Zyxt qwerty unseen words, 1234567890!\n\nblank line above")]
+    [InlineData("\n Let's think step by step\n")]
     [InlineData("")]
-    public void Decode_gives_the_text_back_and_each_token_covers_its_own_text(string text)
+    [InlineData(" \n\t ")]
+    public void Decode_gives_the_text_back_without_its_outer_whitespace_and_each_token_covers_its_own_text(string text)
     {
         var tokenizer = Build();
         var encoded = tokenizer.Encode(text);
-        Assert.Equal(text, tokenizer.Decode(encoded.Ids));
+        var trimmed = text.Trim();
+        Assert.Equal(trimmed, tokenizer.Decode(encoded.Ids));
         Assert.Equal(tokenizer.EosId, encoded.Ids[^1]);
         Assert.Equal((text.Length, 0), (encoded.Tokens[^1].Start, encoded.Tokens[^1].Length));
-        var end = 0;
+        var start = text.Length - text.TrimStart().Length;
+        var end = start;
         foreach (var token in encoded.Tokens.SkipLast(1))
         {
             Assert.Equal(end, token.Start);
@@ -33,8 +37,17 @@ public sealed class WordLevelTokenizerTests
             Assert.Equal(text.Substring(token.Start, token.Length), token.Piece.Replace('\u2581', ' '));
             end = token.End;
         }
-        Assert.Equal(text.Length, end);
+        Assert.Equal(trimmed.Length, end - start);
         Assert.DoesNotContain(tokenizer.UnkId!.Value, encoded.Ids);
+    }
+
+    [Fact]
+    public void Outer_whitespace_encodes_like_none_as_sentencepiece_normalises_it()
+    {
+        var tokenizer = Build();
+        Assert.Equal(tokenizer.Encode("Let's think step by step").Ids, tokenizer.Encode("Let's think step by step\n").Ids);
+        Assert.Equal(tokenizer.Encode("Mia has 3 apples.").Ids, tokenizer.Encode(" \tMia has 3 apples.  ").Ids);
+        Assert.Equal([tokenizer.EosId!.Value], tokenizer.Encode(" \n ").Ids);
     }
 
     [Fact]
@@ -59,7 +72,7 @@ public sealed class WordLevelTokenizerTests
         var dropped = Enumerable.Range(size, 3).Select(full.GetPiece).ToList();
         Assert.All(dropped, piece => Assert.True(piece.TrimStart('\u2581').Length > 1, piece)); // words, not characters
         var text = string.Concat(dropped.Select(piece => piece.Replace('\u2581', ' ')));
-        Assert.Equal(text, small.Decode(small.Encode(text).Ids));
+        Assert.Equal(text.Trim(), small.Decode(small.Encode(text).Ids));
         Assert.True(small.Encode(text).Ids.Count > full.Encode(text).Ids.Count);
         var e = Assert.Throws<SpecialistException>(() => WordLevelTokenizer.Build(Corpus, 50));
         Assert.Contains("50", e.Message);

@@ -1,0 +1,349 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Specialist.Alignment;
+using Specialist.Answers;
+using Specialist.Evaluation;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Reports;
+using Specialist.Teachers;
+using Specialist.Teachers.Serving;
+using Specialist.Tokenization;
+using Specialist.Training;
+using static TorchSharp.torch;
+
+namespace Specialist.Pipeline;
+
+/// <summary>What <c>specialist run</c> runs.</summary>
+/// <param name="Profile">Sizes and budgets.</param>
+/// <param name="OutputFolder">The run folder: every stage's output lands here.</param>
+/// <param name="Seed">Seeds the world, the models and the data order.</param>
+/// <param name="CacheFolder">Where teachers are cached; null = <c>$SPECIALIST_CACHE</c>, <c>$XDG_CACHE_HOME/specialist</c> or <c>~/.cache/specialist</c>.</param>
+public sealed record RunOptions(RunProfile Profile, string OutputFolder, ulong Seed, string? CacheFolder = null);
+
+/// <summary>Progress of a run, for displays.</summary>
+/// <param name="Stage">The stage (<see cref="MiniatureRun.Stages"/> or <see cref="ConfiguredRun.Stages"/>).</param>
+/// <param name="Message">What happened.</param>
+/// <param name="Fraction">How much of the stage is done, when known.</param>
+/// <param name="Eta">Time left in the stage at its pace so far, when known.</param>
+public sealed record RunEvent(string Stage, string Message, double? Fraction = null, TimeSpan? Eta = null);
+
+/// <summary>One stage's wall time.</summary>
+/// <param name="Stage">The stage.</param>
+/// <param name="Seconds">Its wall time (when it ran in an earlier call: as recorded then).</param>
+/// <param name="Reused">Whether this call found it done and skipped it.</param>
+public sealed record StageTiming(string Stage, double Seconds, bool Reused);
+
+/// <summary>What a run made.</summary>
+/// <param name="OutputFolder">The run folder.</param>
+/// <param name="ReportPath">report.md.</param>
+/// <param name="PhenomenaPath">phenomena.json.</param>
+/// <param name="TeacherFolder">The teacher used.</param>
+/// <param name="TeacherCached">Whether the teacher came from the cache.</param>
+/// <param name="Timings">Per stage, in order.</param>
+/// <param name="Phenomena">The six phenomena as measured.</param>
+public sealed record RunSummary(string OutputFolder, string ReportPath, string PhenomenaPath, string TeacherFolder, bool TeacherCached,
+    IReadOnlyList<StageTiming> Timings, IReadOnlyList<Phenomenon> Phenomena);
+
+/// <summary>
+/// <c>specialist run</c>: the paper in miniature, offline. It makes a world (synthetic tasks, two tokenizers), trains
+/// or reuses a teacher, serves it on 127.0.0.1 and annotates through the OpenAI-compatible client, aligns the teacher's
+/// top-k to the student tokenizer into distillation sets, trains generalist students of several sizes and specializes
+/// them (distribution matching; sample matching, zero-shot formats only, generic replay and an equal-compute control on
+/// one size), evaluates before and after, and writes the report with the six phenomena. Each stage reads the files
+/// the previous one wrote in the run folder; a stage that finished is skipped when the same run is started again.
+/// </summary>
+public static class MiniatureRun
+{
+    /// <summary>The stages in order.</summary>
+    public static IReadOnlyList<string> Stages { get; } = ["world", "teacher", "annotate", "align", "generalists", "specialize", "eval", "report"];
+
+    /// <summary>The size that also gets the comparison variants (sample matching, zero-shot only, replay, control).</summary>
+    internal const string VariantSize = "m";
+
+    // Tiny models decode at a cost per step that barely grows with the batch: decode whole sets at once.
+    private const int EvalBatch = 256;
+    private static readonly string GenericDev = MiniatureWorld.Set(MiniatureWorld.Generic, "dev");
+
+    public static async Task<RunSummary> RunAsync(RunOptions options, Action<RunEvent>? report = null, CancellationToken stop = default)
+    {
+        var profile = options.Profile;
+        var seed = options.Seed;
+        var output = Path.GetFullPath(options.OutputFolder);
+        // A run folder belongs to one profile and seed.
+        var stages = RunStages.Open(output, new JsonObject { ["profile"] = profile.Name, ["seed"] = seed },
+            (recorded, path) => $"{output} holds a run with {recorded?.ToJsonString()} ({path}); choose another --out, or the same --profile and --seed to continue it",
+            report, stop);
+
+        TorchRuntime.EnsureLoaded();
+        var layout = new RunLayout(output);
+        MiniatureWorld world = MiniatureWorld.Open(layout.World);
+        stages.Run("world", () => world = MiniatureWorld.Build(layout.World, profile, seed));
+
+        var cacheRoot = options.CacheFolder ?? MiniatureTeacher.CacheRoot();
+        var teacherFolder = MiniatureTeacher.Folder(cacheRoot, profile, seed);
+        var teacherCached = MiniatureTeacher.IsComplete(teacherFolder);
+        stages.Run("teacher", () =>
+        {
+            if (teacherCached)
+            {
+                report?.Invoke(new RunEvent("teacher", $"reusing the cached teacher {teacherFolder}", 1));
+                return;
+            }
+            var clock = Stopwatch.StartNew();
+            MiniatureTeacher.Train(world, profile, seed, teacherFolder, e => Progress(report, "teacher", "training", e), stop);
+            report?.Invoke(new RunEvent("teacher", $"trained in {clock.Elapsed.TotalSeconds:F0} s and cached in {teacherFolder}"));
+        });
+        if (!MiniatureTeacher.IsComplete(teacherFolder))
+            throw new SpecialistException($"the teacher {teacherFolder} is missing (the cache was cleared?): delete {Path.Combine(output, RunStages.StagesFileName)} to train it again");
+
+        stages.Run("annotate", () => Annotate(world, profile, teacherFolder, layout, report, stop).GetAwaiter().GetResult());
+        stages.Run("align", () => BuildDistillSets(world, profile, seed, layout, report));
+
+        var jobs = TrainingJobs(world, profile, seed, layout);
+        stages.Run("generalists", () => RunJobs("generalists", jobs.Where(j => j.Stage == "generalists").ToList(), profile, report, stop));
+        stages.Run("specialize", () => RunJobs("specialize", jobs.Where(j => j.Stage == "specialize").ToList(), profile, report, stop));
+        stages.Run("eval", () => Evaluate(world, profile, layout, report));
+
+        IReadOnlyList<Phenomenon> phenomena = [];
+        stages.Run("report", () => phenomena = WriteReport(world, profile, seed, layout, teacherFolder, teacherCached));
+        if (phenomena.Count == 0) phenomena = Phenomena.Read(layout.PhenomenaFile);
+        return new RunSummary(output, Path.Combine(layout.Report, Report.FileName), layout.PhenomenaFile, teacherFolder, teacherCached, stages.Timings, phenomena);
+    }
+
+    // --- Annotate: the teacher behind `serve`, asked through the same client as a real teacher.
+
+    private static async Task Annotate(MiniatureWorld world, RunProfile profile, string teacherFolder, RunLayout layout, Action<RunEvent>? report, CancellationToken stop)
+    {
+        Directory.CreateDirectory(layout.Annotate);
+        var teacherEval = Path.Combine(layout.Annotate, "teacher-eval");
+        await using var server = await TeacherServer.StartAsync(new ServeOptions
+        {
+            ModelDirectory = teacherFolder, Host = "127.0.0.1", Port = 0, ModelName = "miniature-teacher",
+            MaxBatchRows = 128, MaxBatchTokens = 65_536,
+        }, stop);
+        report?.Invoke(new RunEvent("annotate", $"serving the teacher ({server.Parameters:N0} parameters) at {server.Url}"));
+        var endpoint = new Uri(server.Url, "v1");
+        var clientOptions = new TeacherClientOptions(endpoint, null, TimeSpan.FromMinutes(5), 3);
+
+        // The teacher's own accuracy, through the endpoint like any API model.
+        using (var asked = EvaluatedModel.FromEndpoint(clientOptions, server.ModelName, TeacherApi.Completions, profile.MaxNewTokens, concurrency: 16))
+            EvaluationRun.Run(asked, new EvaluationRequest([MiniatureWorld.Set(MiniatureWorld.Math, "test"), .. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))],
+                world.Root, "zeroshot", BbhMode.Cot, null, teacherEval), m => report?.Invoke(new RunEvent("annotate", "teacher eval: " + m)));
+
+        var template = File.ReadAllText(world.TeacherPrompt);
+        var config = new AnnotationConfig(server.ModelName, TeacherApi.Completions, AnnotationConfig.HashPrompt(template), profile.SampleTemperature, 1.0,
+            profile.MaxNewTokens, profile.TopLogprobs, []);
+        var trainSet = MiniatureWorld.Set(MiniatureWorld.Math, "train");
+        var problems = Data.ProblemSets.Load(trainSet, new Data.DataOptions(world.Root));
+        var job = new AnnotationJob(trainSet, problems, template, config, profile.Samples, profile.Samples, null);
+        await RunStages.AnnotateAsync(layout.Store, clientOptions, job, concurrency: 32, report, stop);
+    }
+
+    // --- Align: distillation sets for the students (all share the student tokenizer).
+
+    private static void BuildDistillSets(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, Action<RunEvent>? report)
+    {
+        // A set is encoded for a student folder; every student shares the tokenizer, so one untrained folder serves.
+        var reference = Path.Combine(layout.Align, "student-tokenizer");
+        WriteStudent(world, profile.Students[0], reference, seed);
+        var all = DistillFormats.All;
+        // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
+        var sizes = all.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
+        void Build(string folder, string? store, string trainSet)
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            var manifest = DistillSetBuilder.Build(new DistillSetRequest(folder, reference, store, world.Root, all, sizes, seed, new AlignmentOptions())
+            {
+                TrainSet = trainSet,
+                DevSet = null,
+            });
+            report?.Invoke(new RunEvent("align", $"{Path.GetFileName(folder)}: {RunStages.Describe(manifest)}"));
+        }
+        Build(layout.MixtureSet, null, MiniatureWorld.Mixture);
+        Build(layout.TeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"));
+        Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"));
+    }
+
+    private static void WriteStudent(MiniatureWorld world, StudentSize size, string folder, ulong seed)
+    {
+        var tokenizer = Tokenizers.Load(world.StudentTokenizer);
+        T5Checkpoint.WriteRandom(size.Config(tokenizer.VocabularySize), folder, world.StudentTokenizer, (long)seed);
+    }
+
+    // --- Students: generalists, then specialization and its comparisons.
+
+    /// <summary>A training run of the plan: its stage, what it starts from, and its config.</summary>
+    internal sealed record TrainingJob(string Stage, string Name, StudentSize Size, string? InitFrom, TrainingConfig Config, long Cost);
+
+    internal static IReadOnlyList<TrainingJob> TrainingJobs(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout)
+    {
+        var id = MiniatureWorld.Set(MiniatureWorld.Math, "dev");
+        var ood = MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "dev")).ToList();
+        var generic = MiniatureWorld.Set(MiniatureWorld.Generic, "dev");
+        var common = new TrainingConfig
+        {
+            DataRoot = world.Root, Seed = (long)seed, Threads = 1, Lr = profile.Lr, Warmup = 100, Schedule = ScheduleKind.Cosine,
+            MaxSourceLen = profile.MaxSourceLength, MaxTargetLen = profile.MaxTargetLength, EvalPrompt = "zeroshot",
+            EvalMaxNewTokens = profile.MaxNewTokens, EvalBatchSize = EvalBatch, KeepLast = 1, IdSet = id,
+            EvalSets = [id, .. ood, generic], OodSets = ood,
+        };
+        var jobs = new List<TrainingJob>();
+        foreach (var size in profile.Students)
+        {
+            var cost = (long)size.DModel * size.DModel * size.Layers;
+            var generalist = layout.Student(size.Name, "generalist");
+            jobs.Add(new("generalists", "generalist", size, null, common with
+            {
+                Student = layout.Student(size.Name, "init"), Data = layout.MixtureSet, Out = generalist, Steps = profile.GeneralistSteps, EvalEvery = 0,
+            }, cost * profile.GeneralistSteps));
+            var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
+            var specialize = common with
+            {
+                Student = from, Data = layout.TeacherSet, Steps = profile.SpecializeSteps, Loss = LossKind.Distribution,
+                EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
+            };
+            jobs.Add(new("specialize", "specialized", size, from, specialize with { Out = layout.Student(size.Name, "specialized") }, cost * profile.SpecializeSteps));
+            if (size.Name != VariantSize) continue;
+            jobs.Add(new("specialize", "sample-matching", size, from, specialize with { Out = layout.Student(size.Name, "sample-matching"), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with { Out = layout.Student(size.Name, "zero-shot-only"), Formats = ["zs-cot", "zs-ao"] }, cost * profile.SpecializeSteps / 2));
+            jobs.Add(new("specialize", "replay", size, from, specialize with { Out = layout.Student(size.Name, "replay"), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", "control", size, from, specialize with { Out = layout.Student(size.Name, "control"), Data = layout.MixtureSet, Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+        }
+        return jobs;
+    }
+
+    /// <summary>
+    /// Runs training jobs, up to <see cref="RunProfile.Parallel"/> at once (each on one libtorch thread), the costliest
+    /// first. A job that finished is skipped; one that was interrupted resumes from its last checkpoint.
+    /// </summary>
+    private static void RunJobs(string stage, IReadOnlyList<TrainingJob> jobs, RunProfile profile, Action<RunEvent>? report, CancellationToken stop)
+    {
+        var total = jobs.Sum(j => j.Config.Steps ?? 0);
+        long done = 0;
+        var clock = Stopwatch.StartNew();
+        var progressLock = new object();
+        void OnEvent(TrainingJob job, TrainingEvent e)
+        {
+            lock (progressLock)
+            {
+                if (e.Train is not null) done++;
+                var fraction = (double)done / Math.Max(1, total);
+                var eta = done == 0 ? (TimeSpan?)null : clock.Elapsed / fraction * (1 - fraction);
+                var label = $"{job.Size.Name}/{job.Name}";
+                if (e.Eval is { } eval)
+                    report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture,
+                        $"{label} step {e.Step}: ID {100 * (eval.IdAccuracy ?? 0):F1} %, OOD mean {100 * (eval.OodMean ?? 0):F1} %, generic {100 * eval.Accuracy.GetValueOrDefault(GenericDev):F1} %"), fraction, eta));
+                else if (e.Train is { } t && (e.Step % 25 == 0 || e.Step == e.TotalSteps))
+                    report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
+            }
+        }
+        var order = jobs.OrderByDescending(j => j.Cost).ToList();
+        var next = 0;
+        var workers = Enumerable.Range(0, Math.Min(profile.Parallel, order.Count)).Select(_ => Task.Factory.StartNew(() =>
+        {
+            while (true)
+            {
+                int index;
+                lock (progressLock) index = next++;
+                if (index >= order.Count) return;
+                var job = order[index];
+                TrainOne(job, e => OnEvent(job, e), stop);
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        try
+        {
+            Task.WaitAll(workers);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            throw e.InnerExceptions[0];
+        }
+    }
+
+    private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
+    {
+        if (RunStages.TrainingFinished(job.Config)) return;
+        if (job.InitFrom is null && !File.Exists(Path.Combine(job.Config.Student, T5Checkpoint.ConfigFileName)))
+            WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Size, job.Config.Student, unchecked((ulong)job.Config.Seed));
+        RunStages.Train(job.Config, report, stop);
+    }
+
+    // --- Eval: test sets before and after, zero-shot; 4-shot too for the in-context comparison.
+
+    private static void Evaluate(MiniatureWorld world, RunProfile profile, RunLayout layout, Action<RunEvent>? report)
+    {
+        var math = new[] { MiniatureWorld.Set(MiniatureWorld.Math, "test") }.Concat(MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))).ToList();
+        var everything = math.Append(MiniatureWorld.Set(MiniatureWorld.Generic, "test")).ToList();
+        var work = new List<(string Model, string Folder, string Prompt, IReadOnlyList<string> Sets)>();
+        foreach (var size in profile.Students)
+        {
+            work.Add(($"{size.Name}-generalist", GeneralistCheckpoint(layout, size.Name, profile), "zeroshot", everything));
+            work.Add(($"{size.Name}-specialized", BestOod(layout.Student(size.Name, "specialized")), "zeroshot", everything));
+            if (size.Name != VariantSize) continue;
+            foreach (var variant in new[] { "sample-matching", "zero-shot-only", "replay", "control" })
+                work.Add(($"{size.Name}-{variant}", BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));
+            foreach (var model in new[] { "generalist", "specialized", "zero-shot-only" })
+                work.Add(($"{size.Name}-{model}", model == "generalist" ? GeneralistCheckpoint(layout, size.Name, profile) : BestOod(layout.Student(size.Name, model)),
+                    "4shot", [MiniatureWorld.Set(MiniatureWorld.Math, "test")]));
+        }
+        var done = 0;
+        var progressLock = new object();
+        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = profile.Parallel }, item =>
+        {
+            using var model = EvaluatedModel.FromFolder(item.Folder, EvalBatch, profile.MaxNewTokens);
+            var outcome = EvaluationRun.Run(model, new EvaluationRequest(item.Sets, world.Root, item.Prompt, BbhMode.Cot, null, layout.Evaluation(item.Model, item.Prompt)));
+            lock (progressLock)
+            {
+                done++;
+                var generic = outcome.Results.BbhMean is { } g ? string.Create(CultureInfo.InvariantCulture, $", generic {100 * g:F1} %") : "";
+                report?.Invoke(new RunEvent("eval", string.Create(CultureInfo.InvariantCulture,
+                    $"{item.Model} ({item.Prompt}): math {100 * (outcome.Results.MathMean ?? 0):F1} %{generic}"), (double)done / work.Count));
+            }
+        });
+    }
+
+    internal static string GeneralistCheckpoint(RunLayout layout, string size, RunProfile profile) =>
+        Path.Combine(layout.Student(size, "generalist"), RunCheckpoints.RelativePath(profile.GeneralistSteps));
+
+    internal static string BestOod(string run) => Path.Combine(run, RunSelection.BestOodLink);
+
+    // --- Report.
+
+    private static IReadOnlyList<Phenomenon> WriteReport(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
+    {
+        var runs = profile.Students.Select(s => layout.Student(s.Name, "specialized"))
+            .Concat(new[] { "sample-matching", "zero-shot-only", "replay", "control" }.Select(v => layout.Student(VariantSize, v)))
+            .ToList();
+        var after = profile.Students.Select(s => layout.Evaluation($"{s.Name}-specialized", "zeroshot")).ToList();
+        var before = profile.Students.Select(s => layout.Evaluation($"{s.Name}-generalist", "zeroshot")).ToList();
+        Report.Write(new ReportInputs(runs, after, before), layout.Report);
+        return MiniatureFindings.Write(world, profile, seed, layout, teacherFolder, teacherCached);
+    }
+
+    private static void Progress(Action<RunEvent>? report, string stage, string what, TrainingEvent e)
+    {
+        if (report is null || e.Train is not { } t || (e.Step % 50 != 0 && e.Step != e.TotalSteps)) return;
+        report(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{what}: step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"),
+            (double)e.Step / e.TotalSteps, e.Eta));
+    }
+}
+
+/// <summary>Where each stage of a run keeps its files.</summary>
+internal sealed class RunLayout(string root)
+{
+    public string Root { get; } = root;
+    public string World => Path.Combine(Root, "world");
+    public string Annotate => Path.Combine(Root, "annotate");
+    public string Store => Path.Combine(Annotate, "annotations.db");
+    public string Align => Path.Combine(Root, "distill");
+    public string MixtureSet => Path.Combine(Align, "mixture-gold");
+    public string TeacherSet => Path.Combine(Align, "math-teacher");
+    public string GenericSet => Path.Combine(Align, "generic-gold");
+    public string Students => Path.Combine(Root, "students");
+    public string Student(string size, string run) => Path.Combine(Students, $"{size}-{run}");
+    public string Evaluation(string model, string prompt) => Path.Combine(Root, "eval", $"{model}-{prompt}");
+    public string Report => Path.Combine(Root, "report");
+    public string PhenomenaFile => Path.Combine(Report, "phenomena.json");
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Specialist.Alignment;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Tokenization;
+using Specialist.Training;
+
+namespace Specialist.Pipeline;
+
+/// <summary>
+/// The miniature world's teacher: a T5 larger than every student, trained from scratch on the gold chains of thought
+/// of the in-distribution math problems (math alone: in this budget a math-only teacher is the stronger math teacher),
+/// in the zero-shot format its annotation prompt uses. It is kept in the user's cache folder, keyed by profile, seed
+/// and everything the training depends on, so a second run reuses it.
+/// </summary>
+internal static class MiniatureTeacher
+{
+    // Bump when the world or the teacher's recipe changes in a way the key below does not see.
+    private const int Version = 3;
+
+    /// <summary>The cache folder: <c>$SPECIALIST_CACHE</c>, else <c>$XDG_CACHE_HOME/specialist</c>, else <c>~/.cache/specialist</c>.</summary>
+    public static string CacheRoot() =>
+        Environment.GetEnvironmentVariable("SPECIALIST_CACHE") is { Length: > 0 } cache ? Path.GetFullPath(cache)
+        : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "specialist");
+
+    /// <summary>The teacher's folder in the cache for this profile and seed.</summary>
+    public static string Folder(string cacheRoot, RunProfile profile, ulong seed)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture,
+            $"v{Version} {profile.Teacher} steps {profile.TeacherSteps} math {profile.MathTrain} eval {profile.MathEval} vocab {profile.TeacherVocabulary} lr {profile.TeacherLr} batch {profile.CotBatch}");
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+        return Path.Combine(cacheRoot, "teachers", $"{profile.Name}-seed{seed}-{hash}");
+    }
+
+    /// <summary>Whether <paramref name="folder"/> holds a finished teacher.</summary>
+    public static bool IsComplete(string folder) =>
+        File.Exists(Path.Combine(folder, T5Checkpoint.ConfigFileName)) && File.Exists(Path.Combine(folder, T5Checkpoint.WeightsFileName))
+        && File.Exists(Path.Combine(folder, WordLevelTokenizer.FileName));
+
+    /// <summary>
+    /// Trains the teacher into <paramref name="folder"/>: a random T5 with the teacher's tokenizer, a gold distillation
+    /// set of the math training problems (zero-shot chain of thought), <see cref="RunProfile.TeacherSteps"/> steps of the
+    /// training recipe; then the last checkpoint's model files move into the folder. Work happens in a sibling folder,
+    /// so an interrupted build leaves no teacher that looks finished.
+    /// </summary>
+    public static void Train(MiniatureWorld world, RunProfile profile, ulong seed, string folder, Action<TrainingEvent>? report, CancellationToken stop)
+    {
+        var work = folder + ".building";
+        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        Directory.CreateDirectory(work);
+        var init = Path.Combine(work, "init");
+        var tokenizer = Tokenizers.Load(world.TeacherTokenizer);
+        T5Checkpoint.WriteRandom(profile.Teacher.Config(tokenizer.VocabularySize), init, world.TeacherTokenizer, (long)seed);
+        var data = Path.Combine(work, "gold-math");
+        DistillSetBuilder.Build(new DistillSetRequest(data, init, null, world.Root, [TrainingFormat.ZeroShotCot],
+            new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = profile.CotBatch }, seed, new AlignmentOptions())
+        {
+            TrainSet = MiniatureWorld.Set(MiniatureWorld.Math, "train"),
+            DevSet = null,
+        });
+        var run = Path.Combine(work, "run");
+        var result = TrainingRecipe.Start(new TrainingConfig
+        {
+            Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps,
+            EvalSets = [], EvalEvery = 0, DataRoot = world.Root, Seed = (long)seed, Threads = 0, KeepLast = 1,
+            MaxTargetLen = profile.MaxTargetLength, MaxGradNorm = 1.0, WeightDecay = 0.01,
+        }, report, stop);
+        if (result.Interrupted) throw new OperationCanceledException("teacher training was interrupted");
+        var last = Path.Combine(run, RunCheckpoints.RelativePath(result.Step));
+        Directory.CreateDirectory(folder + ".tmp");
+        foreach (var file in new[] { T5Checkpoint.ConfigFileName, T5Checkpoint.WeightsFileName, WordLevelTokenizer.FileName })
+            File.Copy(Path.Combine(last, file), Path.Combine(folder + ".tmp", file), overwrite: true);
+        File.Copy(Path.Combine(run, TrainingRecipe.MetricsFileName), Path.Combine(folder + ".tmp", "training-metrics.jsonl"), overwrite: true);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.Move(folder + ".tmp", folder);
+        Directory.Delete(work, recursive: true);
+    }
+}

@@ -1,0 +1,94 @@
+using Specialist.Data;
+using Specialist.Prompts;
+using Specialist.Synthetic;
+using Specialist.Tokenization;
+
+namespace Specialist.Pipeline;
+
+/// <summary>
+/// The miniature world's data root: synthetic sets as set files (<c>sets/&lt;name&gt;.jsonl</c>, read by name like
+/// any set), the prompts the stages read (<c>prompts/</c>) and the two tokenizers (<c>tokenizers/</c>). Every stage
+/// after this one reads it as it reads the real data root.
+/// </summary>
+/// <param name="Root">The data root.</param>
+/// <param name="TeacherTokenizer">The teacher's word-level tokenizer.json: every word of the world is one piece.</param>
+/// <param name="StudentTokenizer">The students' word-level tokenizer.json: the frequent words; the others are spelt letter by letter.</param>
+public sealed record MiniatureWorld(string Root, string TeacherTokenizer, string StudentTokenizer)
+{
+    /// <summary>The in-distribution math sets' stem (<c>synth-math-train</c>, <c>-dev</c>, <c>-test</c>).</summary>
+    public const string Math = "synth-math";
+    /// <summary>The generic (BBH-like) sets' stem.</summary>
+    public const string Generic = "synth-bbh";
+    /// <summary>The generalist's training mixture: the generic training problems and as many math ones as one generic task has.</summary>
+    public const string Mixture = "synth-mix-train";
+
+    /// <summary>The out-of-distribution math stems: held-out phrasings of familiar shapes, then MultiArith-, ASDiv- and SVAMP-like.</summary>
+    public static IReadOnlyList<string> OutOfDistribution { get; } = ["synth-math-mild", "synth-multiarith", "synth-asdiv", "synth-svamp"];
+
+    /// <summary>The annotation prompt of the miniature teacher: zero-shot, as it was trained.</summary>
+    public const string TeacherPromptFile = "teacher_zero_shot.txt";
+
+    /// <summary>A set's name: <paramref name="stem"/> and its split (<c>train</c>, <c>dev</c>, <c>test</c>).</summary>
+    public static string Set(string stem, string split) => $"{stem}-{split}";
+
+    /// <summary>The teacher's annotation prompt file.</summary>
+    public string TeacherPrompt => Path.Combine(Root, "prompts", TeacherPromptFile);
+
+    /// <summary>
+    /// Writes the world into <paramref name="root"/>: per kind one seeded call sliced into disjoint train, dev and test
+    /// sets; the 4-shot evaluation prompt from four training problems; the tokenizers built from every question and
+    /// the training chains of thought (a pretrained tokenizer knows the words of the test questions too).
+    /// </summary>
+    public static MiniatureWorld Build(string root, RunProfile profile, ulong seed)
+    {
+        var sets = new Dictionary<string, IReadOnlyList<Problem>>(StringComparer.Ordinal);
+        void Split(string stem, IReadOnlyList<Problem> problems, int train, int eval)
+        {
+            if (train > 0) sets[Set(stem, "train")] = [.. problems.Take(train)];
+            sets[Set(stem, "dev")] = [.. problems.Skip(train).Take(eval)];
+            sets[Set(stem, "test")] = [.. problems.Skip(train + eval).Take(eval)];
+        }
+
+        var math = SyntheticTasks.Generate(SyntheticTaskKind.Math, profile.MathTrain + 2 * profile.MathEval, seed);
+        Split(Math, math, profile.MathTrain, profile.MathEval);
+        var oodKinds = new[] { SyntheticTaskKind.MathMild, SyntheticTaskKind.MultiArith, SyntheticTaskKind.Asdiv, SyntheticTaskKind.Svamp };
+        for (var i = 0; i < oodKinds.Length; i++)
+            Split(OutOfDistribution[i], SyntheticTasks.Generate(oodKinds[i], 2 * profile.MathEval, seed), 0, profile.MathEval);
+
+        // Generic sets hold every task in equal numbers, each task's problems in their own disjoint slices.
+        var perTask = SyntheticTasks.GenericTaskNames
+            .Select(task => SyntheticTasks.GenerateGeneric(task, profile.GenericTrainPerTask + 2 * profile.GenericEvalPerTask, seed))
+            .ToList();
+        foreach (var (split, skip, take) in new[] { ("train", 0, profile.GenericTrainPerTask), ("dev", profile.GenericTrainPerTask, profile.GenericEvalPerTask), ("test", profile.GenericTrainPerTask + profile.GenericEvalPerTask, profile.GenericEvalPerTask) })
+            sets[Set(Generic, split)] = [.. perTask.SelectMany(t => t.Skip(skip).Take(take))];
+        sets[Mixture] = [.. sets[Set(Math, "train")].Take(profile.GenericTrainPerTask), .. sets[Set(Generic, "train")]];
+
+        Directory.CreateDirectory(Path.Combine(root, "sets"));
+        foreach (var (name, problems) in sets) SyntheticSetFile.Write(Path.Combine(root, "sets", name + ".jsonl"), problems);
+
+        // The student's 4-shot prompt lays its demonstrations out as the in-context training inputs do; the paper's
+        // prompt file ends with one newline, and the query adds "\nQ: ...".
+        var train = sets[Set(Math, "train")];
+        var prompts = Path.Combine(root, "prompts");
+        Directory.CreateDirectory(prompts);
+        AtomicFile.WriteText(Path.Combine(prompts, EvaluationPrompts.FewShotMathFile),
+            TrainingPrompts.Demonstrations(TrainingFormat.InContextCot, [.. train.Take(TrainingPrompts.DemoCount)]).TrimEnd('\n') + "\n");
+        AtomicFile.WriteText(Path.Combine(prompts, TeacherPromptFile), TrainingPrompts.Input(TrainingFormat.ZeroShotCot, "{question}"));
+
+        var corpus = sets.Values.SelectMany(s => s).Select(p => p.Question)
+            .Concat(sets[Mixture].Concat(train).Select(TrainingPrompts.GoldChainOfThought))
+            .Append(TrainingPrompts.Input(TrainingFormat.InContextAnswerOnly, "", [.. train.Take(1)]))
+            .ToList();
+        var tokenizers = Path.Combine(root, "tokenizers");
+        Directory.CreateDirectory(tokenizers);
+        var teacher = Path.Combine(tokenizers, "teacher.json");
+        var student = Path.Combine(tokenizers, "student.json");
+        WordLevelTokenizer.Build(corpus, profile.TeacherVocabulary).Save(teacher);
+        WordLevelTokenizer.Build(corpus, profile.StudentVocabulary).Save(student);
+        return new MiniatureWorld(Path.GetFullPath(root), Path.GetFullPath(teacher), Path.GetFullPath(student));
+    }
+
+    /// <summary>The world a finished <see cref="Build"/> left in <paramref name="root"/>.</summary>
+    public static MiniatureWorld Open(string root) =>
+        new(Path.GetFullPath(root), Path.GetFullPath(Path.Combine(root, "tokenizers", "teacher.json")), Path.GetFullPath(Path.Combine(root, "tokenizers", "student.json")));
+}

@@ -1,0 +1,439 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Specialist.Alignment;
+using Specialist.Answers;
+using Specialist.Data;
+using Specialist.Models;
+using Specialist.Prompts;
+using Specialist.Teachers;
+using Specialist.Training;
+
+namespace Specialist.Pipeline;
+
+/// <summary>The <c>teacher</c> section of a run config: who annotates, what and how (<c>specialist annotate</c>'s settings).</summary>
+public sealed record RunTeacher
+{
+    /// <summary>The OpenAI-compatible base URL including <c>/v1</c>; the key comes from <c>$OPENAI_API_KEY</c>.</summary>
+    public required Uri Endpoint { get; init; }
+    /// <summary>The model name the endpoint serves.</summary>
+    public required string Model { get; init; }
+    public TeacherApi Api { get; init; } = TeacherApi.Completions;
+    /// <summary>The set whose questions are annotated; the distillation set is built from its questions and demonstrations.</summary>
+    public string Set { get; init; } = DistillSetRequest.DefaultTrainSet;
+    public int Samples { get; init; } = 4;
+    /// <summary>The API's <c>n</c> per request; null = <see cref="Samples"/>, at most 16 (<see cref="RequestSamples"/>).</summary>
+    public int? SamplesPerRequest { get; init; }
+    /// <summary>The samples one request asks for: <see cref="SamplesPerRequest"/> or its default.</summary>
+    public int RequestSamples => SamplesPerRequest ?? Math.Min(Samples, 16);
+    public double Temperature { get; init; } = 0.5;
+    public double TopP { get; init; } = 1.0;
+    public int MaxTokens { get; init; } = 256;
+    public int TopLogprobs { get; init; } = 5;
+    /// <summary>Stop sequences; null = the API's default (<see cref="AnnotationConfig.DefaultStop"/>).</summary>
+    public IReadOnlyList<string>? Stop { get; init; }
+    /// <summary>The prompt template; null = the data root's teacher prompt (<c>prompts/prompt_complex.txt</c>).</summary>
+    public string? PromptFile { get; init; }
+    /// <summary>Annotate only the first this many questions (after the dev questions are left out); null = all.</summary>
+    public int? Limit { get; init; }
+    public int Concurrency { get; init; } = 8;
+    /// <summary>The longest one attempt may take, in seconds.</summary>
+    public double Timeout { get; init; } = 120;
+    public int MaxRetries { get; init; } = 5;
+    /// <summary>Dollars per million prompt and completion tokens, to record a cost per request; null records none.</summary>
+    public TeacherPrice? Price { get; init; }
+
+    /// <summary>The sampling settings the store records, for a prompt template with hash <paramref name="promptHash"/>.</summary>
+    public AnnotationConfig Sampling(string promptHash) =>
+        new(Model, Api, promptHash, Temperature, TopP, MaxTokens, TopLogprobs, Stop ?? Teachers.AnnotationConfig.DefaultStop(Api));
+}
+
+/// <summary>The <c>distill</c> section: how the distillation set is built from the store (<c>specialist distill-set build</c>).</summary>
+public sealed record RunDistill
+{
+    public IReadOnlyList<TrainingFormat> Formats { get; init; } = DistillFormats.All;
+    public AlignmentOptions Alignment { get; init; } = new();
+    /// <summary>Micro-batch size per format (the paper's 250M sizes unless set).</summary>
+    public IReadOnlyDictionary<TrainingFormat, int> BatchSizes { get; init; } = DistillFormats.PaperBatchSizes;
+    /// <summary>Questions left out of training and of the annotation, as questions and demonstrations; null = none.</summary>
+    public string? DevSet { get; init; } = DistillSetRequest.DefaultDevSet;
+}
+
+/// <summary>The <c>eval</c> section: what the student is evaluated on before and after (<c>specialist eval</c>'s settings).</summary>
+public sealed record RunEvaluation
+{
+    public IReadOnlyList<string> Sets { get; init; } = ["gsm8k-test", "multiarith-test", "asdiv-test", "svamp-test", "bbh"];
+    /// <summary><c>4shot</c>, <c>zeroshot</c> or <c>teacher</c>.</summary>
+    public string Prompt { get; init; } = "4shot";
+    public BbhMode BbhMode { get; init; } = BbhMode.Cot;
+    /// <summary>The first this many problems of each set (and of each BBH task); null = all.</summary>
+    public int? Limit { get; init; }
+    public int BatchSize { get; init; } = 16;
+    public int MaxNewTokens { get; init; } = 256;
+    /// <summary><c>fp32</c>, <c>bf16</c> or <c>fp16</c>.</summary>
+    public string Dtype { get; init; } = "fp32";
+}
+
+/// <summary>
+/// The file of <c>specialist run --config FILE</c> (docs/run-config.md): one JSON object that chains annotate, align,
+/// train, eval and report on a real student, teacher endpoint and data root. Paths are resolved against the working
+/// directory when the file is read.
+/// </summary>
+public sealed record RunConfig
+{
+    /// <summary>The run folder; every stage writes under it.</summary>
+    public required string Out { get; init; }
+    /// <summary>The data root (sets, prompts).</summary>
+    public required string DataRoot { get; init; }
+    /// <summary>The student's Hugging Face model folder, evaluated as "before" and trained from.</summary>
+    public required string Student { get; init; }
+    /// <summary>Seeds the demonstration draws and the training run.</summary>
+    public long Seed { get; init; }
+    public required RunTeacher Teacher { get; init; }
+    public RunDistill Distill { get; init; } = new();
+    /// <summary>The training settings; <see cref="ConfiguredRun"/> fills in the distillation set and the run folder.</summary>
+    public required TrainingConfig Train { get; init; }
+    public RunEvaluation Eval { get; init; } = new();
+
+    private const string TopLevel = "top level";
+
+    /// <summary>Training keys the run sets itself: from the top level, or from the stages before training.</summary>
+    private static readonly string[] RunOwnedTrainingKeys = ["student", "data", "out", "data_root", "seed"];
+
+    /// <summary>The top-level keys and each section's keys.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        [TopLevel] = ["out", "data_root", "student", "seed", "teacher", "distill", "train", "eval"],
+        ["teacher"] = ["endpoint", "model", "api", "set", "samples", "samples_per_request", "temperature", "top_p", "max_tokens", "top_logprobs",
+            "stop", "prompt_file", "limit", "concurrency", "timeout", "max_retries", "price"],
+        ["distill"] = ["formats", "alignment", "renormalize", "merge", "batch_size", "dev_set"],
+        ["train"] = [.. TrainingConfig.Keys.Except(RunOwnedTrainingKeys)],
+        ["eval"] = ["sets", "prompt", "bbh_mode", "limit", "batch_size", "max_new_tokens", "dtype"],
+    };
+
+    /// <summary>
+    /// Reads and checks a run config. An unknown key, a value of the wrong kind or out of range, a missing required
+    /// key or a path that does not exist is a <see cref="DataFormatException"/> naming the file, the section and the key.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="outOverride">Replaces the file's <c>out</c> (the command line's <c>--out</c>).</param>
+    public static RunConfig ReadFile(string path, string? outOverride = null)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new DataFormatException(path, TopLevel, null, "is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(path, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
+        }
+        catch (IOException e)
+        {
+            throw new SpecialistException($"cannot read {path}: {e.Message}");
+        }
+        var top = new Section(path, TopLevel, root);
+        var output = outOverride ?? top.String("out") ?? throw top.Error("out", "is missing: the run folder (or give --out)");
+        var dataRoot = top.ExistingPath("data_root", Data.DataRoot.Resolve(null), directory: true);
+        var student = top.ExistingPath("student", null, directory: true);
+        var seed = top.Long("seed", 0);
+        if (seed < 0) throw top.Error("seed", $"is {seed}, must be at least 0");
+        var distill = ReadDistill(top.Child("distill", required: false));
+        return new RunConfig
+        {
+            Out = Path.GetFullPath(output),
+            DataRoot = dataRoot,
+            Student = student,
+            Seed = seed,
+            Teacher = ReadTeacher(top.Child("teacher", required: true)),
+            Distill = distill,
+            Train = ReadTrain(top.Child("train", required: false), student, dataRoot, seed, distill),
+            Eval = ReadEval(top.Child("eval", required: false)),
+        };
+    }
+
+    private static RunTeacher ReadTeacher(Section s)
+    {
+        var endpointText = s.String("endpoint") ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
+            ?? throw s.Error("endpoint", "is missing (and $OPENAI_BASE_URL is not set): the teacher's base URL including /v1");
+        var samples = s.Int("samples", 4);
+        var teacher = new RunTeacher
+        {
+            Endpoint = s.Parse("endpoint", endpointText, TeacherClientOptions.ParseEndpoint),
+            Model = s.String("model") ?? throw s.Error("model", "is missing: the model name the endpoint serves"),
+            Api = s.Parse("api", s.String("api") ?? "completions", Teachers.AnnotationConfig.ParseApi),
+            Set = s.String("set") ?? DistillSetRequest.DefaultTrainSet,
+            Samples = samples,
+            SamplesPerRequest = s.OptionalInt("samples_per_request"),
+            Temperature = s.Double("temperature", 0.5),
+            TopP = s.Double("top_p", 1.0),
+            MaxTokens = s.Int("max_tokens", 256),
+            TopLogprobs = s.Int("top_logprobs", 5),
+            Stop = s.Strings("stop"),
+            PromptFile = s.Has("prompt_file") ? s.ExistingPath("prompt_file", null, directory: false) : null,
+            Limit = s.OptionalInt("limit"),
+            Concurrency = s.Int("concurrency", 8),
+            Timeout = s.Double("timeout", 120),
+            MaxRetries = s.Int("max_retries", 5),
+            Price = s.Numbers("price") switch
+            {
+                null => null,
+                [var input, var output] when input >= 0 && output >= 0 => new TeacherPrice(input, output),
+                _ => throw s.Error("price", "must be [input, output]: dollars per million prompt and completion tokens, each at least 0"),
+            },
+        };
+        s.AtLeast("samples", teacher.Samples, 1);
+        s.AtLeast("samples_per_request", teacher.SamplesPerRequest, 1);
+        s.AtLeast("limit", teacher.Limit, 1);
+        s.AtLeast("concurrency", teacher.Concurrency, 1);
+        s.AtLeast("max_retries", teacher.MaxRetries, 0);
+        if (!(teacher.Timeout > 0)) throw s.Error("timeout", $"is {teacher.Timeout}, must be a positive number of seconds");
+        try
+        {
+            teacher.Sampling("").Validate();
+        }
+        catch (SpecialistException e)
+        {
+            throw s.Error(null, e.Message);
+        }
+        return teacher;
+    }
+
+    private static RunDistill ReadDistill(Section s)
+    {
+        var formats = s.Strings("formats") is { } names
+            ? names.Count == 0 ? throw s.Error("formats", "is empty: name at least one of ic-cot, ic-ao, zs-cot, zs-ao")
+                : s.Parse("formats", string.Join(",", names), DistillFormats.ParseList)
+            : DistillFormats.All;
+        var sizes = new Dictionary<TrainingFormat, int>(DistillFormats.PaperBatchSizes);
+        if (s.Child("batch_size", required: false) is { } batch)
+            foreach (var name in batch.Names)
+            {
+                var size = batch.Int(name, 0);
+                batch.AtLeast(name, size, 1);
+                sizes[batch.Parse(name, name, DistillFormats.Parse)] = size;
+            }
+        var devSet = s.String("dev_set") ?? DistillSetRequest.DefaultDevSet;
+        return new RunDistill
+        {
+            Formats = formats,
+            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? "fast", AlignmentOptions.ParseMode), s.Bool("renormalize", false), s.Bool("merge", false)),
+            BatchSizes = sizes,
+            DevSet = devSet == "none" ? null : devSet,
+        };
+    }
+
+    private static TrainingConfig ReadTrain(Section s, string student, string dataRoot, long seed, RunDistill distill)
+    {
+        var config = TrainingConfig.Read(s.Node, s.File, s.Location, new TrainingConfig()) with { Student = student, DataRoot = dataRoot, Seed = seed };
+        try
+        {
+            (config with { Data = "distill", Out = "train" }).Validate();
+        }
+        catch (SpecialistException e)
+        {
+            throw s.Error(null, e.Message);
+        }
+        if (config.OodSets.Count == 0)
+            throw s.Error("eval_sets", "must hold a set other than id_set: the run evaluates the best OOD checkpoint (best-ood) after training");
+        var built = distill.Formats.Select(DistillFormats.Name).ToList();
+        foreach (var format in config.Formats)
+            if (!built.Contains(format)) throw s.Error("formats", $"names {format}, which distill.formats does not build ({string.Join(", ", built)})");
+        return config;
+    }
+
+    private static RunEvaluation ReadEval(Section s)
+    {
+        var sets = s.Strings("sets");
+        if (sets is { Count: 0 }) throw s.Error("sets", "is empty: name at least one set");
+        var eval = new RunEvaluation
+        {
+            Sets = sets ?? new RunEvaluation().Sets,
+            Prompt = s.String("prompt") ?? "4shot",
+            BbhMode = s.Parse("bbh_mode", s.String("bbh_mode") ?? "cot", BbhAnswerScorer.ParseMode),
+            Limit = s.OptionalInt("limit"),
+            BatchSize = s.Int("batch_size", 16),
+            MaxNewTokens = s.Int("max_new_tokens", 256),
+            Dtype = s.String("dtype") ?? "fp32",
+        };
+        s.Parse("prompt", eval.Prompt, EvaluationQueries.ParseStyle);
+        s.Parse("dtype", eval.Dtype, T5Checkpoint.ParseDType);
+        s.AtLeast("limit", eval.Limit, 1);
+        s.AtLeast("batch_size", eval.BatchSize, 1);
+        s.AtLeast("max_new_tokens", eval.MaxNewTokens, 1);
+        return eval;
+    }
+
+    /// <summary>
+    /// Every setting that shapes the results, resolved (defaults filled in, paths absolute): what a run folder's
+    /// <c>run.json</c> records. Left out: <c>out</c>, and the teacher's endpoint, concurrency, timeout, retries and price,
+    /// which change where and how fast the same work is done, not the work.
+    /// </summary>
+    internal JsonObject Settings()
+    {
+        static JsonArray Strings(IEnumerable<string> items) => new([.. items.Select(s => (JsonNode?)JsonValue.Create(s))]);
+        var batch = new JsonObject();
+        foreach (var format in DistillFormats.All.Where(Distill.Formats.Contains)) batch[DistillFormats.Name(format)] = Distill.BatchSizes[format];
+        var train = JsonNode.Parse(Train.ToJson())!.AsObject();
+        foreach (var key in RunOwnedTrainingKeys) train.Remove(key);
+        return new JsonObject
+        {
+            ["data_root"] = DataRoot,
+            ["student"] = Student,
+            ["seed"] = Seed,
+            ["teacher"] = new JsonObject
+            {
+                ["model"] = Teacher.Model,
+                ["api"] = Teachers.AnnotationConfig.ApiName(Teacher.Api),
+                ["set"] = Teacher.Set,
+                ["samples"] = Teacher.Samples,
+                ["samples_per_request"] = Teacher.RequestSamples,
+                ["temperature"] = Teacher.Temperature,
+                ["top_p"] = Teacher.TopP,
+                ["max_tokens"] = Teacher.MaxTokens,
+                ["top_logprobs"] = Teacher.TopLogprobs,
+                ["stop"] = Strings(Teacher.Sampling("").Stop),
+                ["prompt_file"] = Teacher.PromptFile,
+                ["limit"] = Teacher.Limit,
+            },
+            ["distill"] = new JsonObject
+            {
+                ["formats"] = Strings(Distill.Formats.Select(DistillFormats.Name)),
+                ["alignment"] = AlignmentOptions.ModeName(Distill.Alignment.Mode),
+                ["renormalize"] = Distill.Alignment.Renormalize,
+                ["merge"] = Distill.Alignment.Merge,
+                ["batch_size"] = batch,
+                ["dev_set"] = Distill.DevSet,
+            },
+            ["train"] = train,
+            ["eval"] = new JsonObject
+            {
+                ["sets"] = Strings(Eval.Sets),
+                ["prompt"] = Eval.Prompt,
+                ["bbh_mode"] = Eval.BbhMode == BbhMode.Cot ? "cot" : "ao",
+                ["limit"] = Eval.Limit,
+                ["batch_size"] = Eval.BatchSize,
+                ["max_new_tokens"] = Eval.MaxNewTokens,
+                ["dtype"] = Eval.Dtype,
+            },
+        };
+    }
+
+    /// <summary>One JSON object of the file: typed reads whose errors name the file, the section and the key; null reads as absent.</summary>
+    private sealed class Section
+    {
+        public Section(string file, string location, JsonObject node)
+        {
+            File = file;
+            Location = location;
+            Node = node;
+            if (Keys.TryGetValue(location, out var known))
+                foreach (var (key, _) in node)
+                {
+                    if (location == "train" && RunOwnedTrainingKeys.Contains(key))
+                        throw Error(key, "is set by the run (student, data_root and seed at the top level; data and out in the run folder): leave it out of train");
+                    if (!known.Contains(key))
+                        throw Error(key, $"is not a{(location == TopLevel ? " top-level" : $" {location}")} setting (the settings are: {string.Join(", ", known)})");
+                }
+        }
+
+        public string File { get; }
+        public string Location { get; }
+        public JsonObject Node { get; }
+        public IEnumerable<string> Names => Node.Select(p => p.Key);
+
+        public DataFormatException Error(string? key, string problem) => new(File, Location, key, problem);
+
+        public bool Has(string key) => Node[key] is not null;
+
+        /// <summary>The nested section <paramref name="key"/>; an absent optional one reads as empty.</summary>
+        public Section Child(string key, bool required) => Node[key] switch
+        {
+            JsonObject child => new Section(File, Location == TopLevel ? key : $"{Location}.{key}", child),
+            null when !required => new Section(File, Location == TopLevel ? key : $"{Location}.{key}", new JsonObject()),
+            null => throw Error(key, "is missing"),
+            var other => throw Wrong(key, other, "an object"),
+        };
+
+        public string? String(string key) => Node[key] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            var other => throw Wrong(key, other, "a string"),
+        };
+
+        public int Int(string key, int fallback) => OptionalInt(key) ?? fallback;
+
+        public int? OptionalInt(string key) => Node[key] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) => n,
+            var other => throw Wrong(key, other, "an integer"),
+        };
+
+        public long Long(string key, long fallback) => Node[key] switch
+        {
+            null => fallback,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) => n,
+            var other => throw Wrong(key, other, "an integer"),
+        };
+
+        public double Double(string key, double fallback) => Node[key] switch
+        {
+            null => fallback,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>(),
+            var other => throw Wrong(key, other, "a number"),
+        };
+
+        public bool Bool(string key, bool fallback) => Node[key] switch
+        {
+            null => fallback,
+            JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+            var other => throw Wrong(key, other, "true or false"),
+        };
+
+        public IReadOnlyList<string>? Strings(string key) => Node[key] switch
+        {
+            null => null,
+            JsonArray a when a.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.String) => [.. a.Select(i => i!.GetValue<string>())],
+            var other => throw Wrong(key, other, "a list of strings"),
+        };
+
+        public IReadOnlyList<double>? Numbers(string key) => Node[key] switch
+        {
+            null => null,
+            JsonArray a when a.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.Number) => [.. a.Select(i => i!.GetValue<double>())],
+            var other => throw Wrong(key, other, "a list of numbers"),
+        };
+
+        /// <summary>A path (made absolute) that must exist; <paramref name="fallback"/> when absent, or an error when that is null too.</summary>
+        public string ExistingPath(string key, string? fallback, bool directory)
+        {
+            var given = String(key);
+            var path = Path.GetFullPath(given ?? fallback ?? throw Error(key, $"is missing: the {(directory ? "folder" : "file")} it names is required"));
+            if (directory ? !Directory.Exists(path) : !System.IO.File.Exists(path))
+                throw Error(key, $"{(given is null ? "defaults to" : "names")} {path}, which is not a{(directory ? " folder" : " file")}");
+            return path;
+        }
+
+        /// <summary>Reads <paramref name="text"/> with a library parser; its complaint becomes an error naming the key.</summary>
+        public T Parse<T>(string key, string text, Func<string, T> parse)
+        {
+            try
+            {
+                return parse(text);
+            }
+            catch (SpecialistException e) when (e is not DataFormatException)
+            {
+                throw Error(key, e.Message);
+            }
+        }
+
+        public void AtLeast(string key, int? value, int minimum)
+        {
+            if (value < minimum) throw Error(key, string.Create(CultureInfo.InvariantCulture, $"is {value}, must be at least {minimum}"));
+        }
+
+        private DataFormatException Wrong(string key, JsonNode node, string expected) => Error(key, $"is {node.ToJsonString()}, expected {expected}");
+    }
+}

@@ -1,0 +1,122 @@
+using Specialist.Models;
+
+namespace Specialist.Pipeline;
+
+/// <summary>One student size of the miniature world.</summary>
+/// <param name="Name">Its name in the run folder and the report (<c>s</c>, <c>m</c>, <c>l</c>).</param>
+/// <param name="DModel">Hidden width.</param>
+/// <param name="Layers">Encoder layers (the decoder has as many).</param>
+/// <param name="Heads">Attention heads.</param>
+public sealed record StudentSize(string Name, int DModel, int Layers, int Heads)
+{
+    /// <summary>A T5 v1.0 shape (ReLU feed-forward four times as wide, tied embeddings) for a vocabulary of <paramref name="vocabularySize"/>, without dropout.</summary>
+    public T5Config Config(int vocabularySize) => new()
+    {
+        VocabSize = vocabularySize, DModel = DModel, DKv = DModel / Heads, DFf = 4 * DModel, NumHeads = Heads,
+        NumLayers = Layers, NumDecoderLayers = Layers, DropoutRate = 0,
+    };
+}
+
+/// <summary>
+/// The sizes and budgets of a miniature-world run (<c>specialist run --profile quick|default|full</c>): how many
+/// synthetic problems, how big and how long the teacher and the students are trained, how much the teacher annotates
+/// and how much is evaluated. Everything else — the stages, the formats, the losses, the selection — is the same in
+/// every profile.
+/// </summary>
+public sealed record RunProfile
+{
+    public required string Name { get; init; }
+
+    // --- The world.
+    /// <summary>In-distribution math problems for training (the teacher's and the students').</summary>
+    public required int MathTrain { get; init; }
+    /// <summary>Problems per generic task for training.</summary>
+    public required int GenericTrainPerTask { get; init; }
+    /// <summary>Problems per math split for dev and for test (ID, mild OOD, MultiArith-, ASDiv-, SVAMP-like).</summary>
+    public required int MathEval { get; init; }
+    /// <summary>Problems per generic task for dev and for test.</summary>
+    public required int GenericEvalPerTask { get; init; }
+    /// <summary>
+    /// The students' vocabulary size limit: the frequent words, the rest spelt letter by letter. The teacher's vocabulary
+    /// (<see cref="TeacherVocabulary"/>) holds every word, so many teacher tokens map onto several student tokens.
+    /// </summary>
+    public int StudentVocabulary { get; init; } = 600;
+    /// <summary>The teacher's vocabulary size limit.</summary>
+    public int TeacherVocabulary { get; init; } = 2500;
+
+    // --- The teacher.
+    public required StudentSize Teacher { get; init; }
+    public required int TeacherSteps { get; init; }
+    /// <summary>
+    /// The teacher's peak learning rate. T5 does not scale attention logits by 1/√d_kv, so wider models want lower rates
+    /// (measured here: d 96 and 128 at 3e-3 learned math far slower than d 64 did).
+    /// </summary>
+    public double TeacherLr { get; init; } = 1.5e-3;
+    /// <summary>Chains of thought the teacher samples per question.</summary>
+    public required int Samples { get; init; }
+    public double SampleTemperature { get; init; } = 0.5;
+    public int TopLogprobs { get; init; } = 5;
+
+    // --- The students.
+    public required IReadOnlyList<StudentSize> Students { get; init; }
+    /// <summary>Optimiser steps of generalist training (every size the same).</summary>
+    public required int GeneralistSteps { get; init; }
+    /// <summary>Optimiser steps of specialization, and of the equal-compute control.</summary>
+    public required int SpecializeSteps { get; init; }
+    /// <summary>Evaluations during specialization (evenly spaced, the last at the end).</summary>
+    public int Evaluations { get; init; } = 4;
+    /// <summary>Share of micro-batches drawn from generic data in the replay variant.</summary>
+    public double ReplayShare { get; init; } = 0.1;
+    public double Lr { get; init; } = 3e-3;
+    /// <summary>Micro-batch size of every format but zero-shot answer-only, which takes twice as many.</summary>
+    public int CotBatch { get; init; } = 16;
+    /// <summary>Encoder tokens kept (the last ones): four demonstrations of long generic tasks would be many more.</summary>
+    public int MaxSourceLength { get; init; } = 192;
+    public int MaxTargetLength { get; init; } = 192;
+    public int MaxNewTokens { get; init; } = 160;
+
+    /// <summary>Runs that can train at once, each on one libtorch thread: tiny models use two threads poorly, two runs well.</summary>
+    public int Parallel { get; init; } = 2;
+
+    /// <summary>About 2 minutes here: the end-to-end smoke test. Phenomena are reported but too small to show.</summary>
+    public static RunProfile Quick { get; } = new()
+    {
+        Name = "quick",
+        MathTrain = 600, GenericTrainPerTask = 40, MathEval = 40, GenericEvalPerTask = 8,
+        Teacher = new("teacher", 48, 2, 4), TeacherSteps = 150, TeacherLr = 3e-3, Samples = 2,
+        Students = [new("s", 16, 1, 2), new("m", 24, 1, 2), new("l", 32, 1, 2)],
+        GeneralistSteps = 40, SpecializeSteps = 30, Evaluations = 2,
+    };
+
+    /// <summary>The paper in miniature: students of about 60k, 140k and 240k parameters and a 1.4M-parameter teacher.</summary>
+    public static RunProfile Default { get; } = new()
+    {
+        Name = "default",
+        MathTrain = 4000, GenericTrainPerTask = 250, MathEval = 200, GenericEvalPerTask = 40,
+        Teacher = new("teacher", 96, 3, 4), TeacherSteps = 4000, Samples = 2,
+        Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4)],
+        GeneralistSteps = 1500, SpecializeSteps = 1500, Evaluations = 3,
+    };
+
+    /// <summary>Longer and bigger: more data, a larger teacher, a fourth (deeper) student, longer training.</summary>
+    public static RunProfile Full { get; } = new()
+    {
+        Name = "full",
+        MathTrain = 8000, GenericTrainPerTask = 500, MathEval = 400, GenericEvalPerTask = 50,
+        Teacher = new("teacher", 128, 4, 4), TeacherSteps = 10000, TeacherLr = 1e-3, Samples = 4,
+        Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4), new("xl", 64, 4, 4)],
+        GeneralistSteps = 4000, SpecializeSteps = 4000, Evaluations = 4,
+    };
+
+    /// <summary>The profile names <see cref="Parse"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["quick", "default", "full"];
+
+    /// <summary>The profile called <paramref name="name"/>.</summary>
+    public static RunProfile Parse(string name) => name switch
+    {
+        "quick" => Quick,
+        "default" => Default,
+        "full" => Full,
+        _ => throw new SpecialistException($"unknown profile '{name}' (use {string.Join(", ", Names)})"),
+    };
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Specialist.Alignment;
+using Specialist.Teachers;
+using Specialist.Training;
+
+namespace Specialist.Pipeline;
+
+/// <summary>
+/// What the miniature and the configured run share: the run folder's bookkeeping — <c>run.json</c> (the settings the
+/// folder belongs to) and <c>stages.json</c> (each finished stage's seconds, so that a later call skips it) — and the
+/// stage bodies both runs have, annotating through the OpenAI-compatible client and starting or resuming a training run.
+/// </summary>
+internal sealed class RunStages
+{
+    public const string SettingsFileName = "run.json";
+    public const string StagesFileName = "stages.json";
+
+    private readonly string _output;
+    private readonly JsonObject _done;
+    private readonly Action<RunEvent>? _report;
+    private readonly CancellationToken _stop;
+    private readonly List<StageTiming> _timings = [];
+
+    private RunStages(string output, JsonObject done, Action<RunEvent>? report, CancellationToken stop)
+    {
+        _output = output;
+        _done = done;
+        _report = report;
+        _stop = stop;
+    }
+
+    /// <summary>The stages of this call so far, in order: run now, or reused from an earlier call.</summary>
+    public IReadOnlyList<StageTiming> Timings => _timings;
+
+    /// <summary>
+    /// Opens the run folder <paramref name="output"/> (created if missing) for a run with <paramref name="settings"/>:
+    /// a new or empty folder records them; a folder holding a run must have recorded the same, else the error is
+    /// <paramref name="mismatch"/>(what it recorded, the path of <c>run.json</c>); any other folder is refused.
+    /// </summary>
+    public static RunStages Open(string output, JsonObject settings, Func<JsonNode?, string, string> mismatch, Action<RunEvent>? report, CancellationToken stop)
+    {
+        Directory.CreateDirectory(output);
+        var path = Path.Combine(output, SettingsFileName);
+        if (File.Exists(path))
+        {
+            var recorded = JsonNode.Parse(File.ReadAllText(path));
+            if (recorded?.ToJsonString() != settings.ToJsonString()) throw new SpecialistException(mismatch(recorded, path));
+        }
+        else
+        {
+            if (Directory.EnumerateFileSystemEntries(output).Any())
+                throw new SpecialistException($"{output} is not empty and holds no run ({SettingsFileName} is missing): choose an empty or new --out");
+            AtomicFile.WriteText(path, settings.ToJsonString(Indented) + "\n");
+        }
+        var stages = Path.Combine(output, StagesFileName);
+        var done = File.Exists(stages) ? JsonNode.Parse(File.ReadAllText(stages)) as JsonObject ?? new JsonObject() : new JsonObject();
+        return new RunStages(output, done, report, stop);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as <paramref name="stage"/> unless an earlier call finished it; records its seconds
+    /// in <c>stages.json</c> once it returns.
+    /// </summary>
+    public void Run(string stage, Action body)
+    {
+        _stop.ThrowIfCancellationRequested();
+        if (_done.TryGetPropertyValue(stage, out var done) && done is not null)
+        {
+            _timings.Add(new StageTiming(stage, done["seconds"]!.GetValue<double>(), Reused: true));
+            _report?.Invoke(new RunEvent(stage, "done in an earlier run: reused", 1));
+            return;
+        }
+        var clock = Stopwatch.StartNew();
+        _report?.Invoke(new RunEvent(stage, "started", 0));
+        body();
+        var seconds = Math.Round(clock.Elapsed.TotalSeconds, 1);
+        _done[stage] = new JsonObject { ["seconds"] = seconds };
+        AtomicFile.WriteText(Path.Combine(_output, StagesFileName), _done.ToJsonString(Indented) + "\n");
+        _timings.Add(new StageTiming(stage, seconds, Reused: false));
+        _report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"finished in {seconds:F1} s"), 1));
+    }
+
+    /// <summary>
+    /// Annotates <paramref name="job"/> into the store at <paramref name="storePath"/> through the teacher at
+    /// <paramref name="client"/>, reporting progress as the <c>annotate</c> stage. Work already stored is skipped; a
+    /// request that still failed after its retries fails the stage (a later call retries it).
+    /// </summary>
+    public static async Task AnnotateAsync(string storePath, TeacherClientOptions client, AnnotationJob job, int concurrency, Action<RunEvent>? report, CancellationToken stop)
+    {
+        using var store = AnnotationStore.Open(storePath, create: true);
+        using var teacher = new TeacherClient(client);
+        var summary = await AnnotationRunner.RunAsync(store, teacher, job, concurrency,
+            new SyncProgress<AnnotationProgress>(p => report?.Invoke(new RunEvent("annotate",
+                $"{p.Done}/{p.Total} requests, {p.NewKept}/{p.NewSamples} samples kept, {p.TokensPerSecond:N0} tokens/s",
+                (double)p.Done / Math.Max(1, p.Total), p.Done == 0 ? null : p.Elapsed / p.Done * (p.Total - p.Done)))), stop);
+        if (summary.Failed > 0) throw new SpecialistException($"{summary.Failed} annotation requests failed; run again to retry them");
+        report?.Invoke(new RunEvent("annotate", string.Create(CultureInfo.InvariantCulture,
+            $"{summary.Kept} of {summary.Samples} samples kept ({100 * summary.KeptRate:F1} %) in {storePath}")));
+    }
+
+    /// <summary>Whether the training run in <c>config.Out</c> has finished its <see cref="TrainingConfig.Steps"/> (known only when they are set).</summary>
+    public static bool TrainingFinished(TrainingConfig config) =>
+        File.Exists(Path.Combine(config.Out, RunSelection.FileName)) && RunCheckpoints.List(config.Out).LastOrDefault() is { } last && last.Step == config.Steps;
+
+    /// <summary>
+    /// Starts the training run of <paramref name="config"/>, or resumes it from its latest checkpoint when an earlier
+    /// call left one; an interrupted run ends in <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static void Train(TrainingConfig config, Action<TrainingEvent>? report, CancellationToken stop)
+    {
+        var run = config.Out;
+        var result = File.Exists(Path.Combine(run, TrainingRecipe.ConfigFileName)) && RunCheckpoints.List(run).Count > 0
+            ? TrainingRecipe.Resume(run, report, stop)
+            : TrainingRecipe.Start(config, report, stop);
+        if (result.Interrupted) throw new OperationCanceledException("training was interrupted; run the same command again to continue");
+    }
+
+    /// <summary>A distillation set in one line: its questions, examples per format and the share of soft targets.</summary>
+    public static string Describe(DistillSetManifest manifest) =>
+        $"{manifest.Questions} questions, " + string.Join(", ", manifest.Formats.Select(f => $"{f.Name} {f.Examples}")) +
+        (manifest.Alignment is { } a ? string.Create(CultureInfo.InvariantCulture, $"; {100.0 * a.SoftTargets / Math.Max(1, a.TargetTokens):F1} % of CoT positions have a soft target") : "");
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Reports progress on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+    private sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
+    }
+}
