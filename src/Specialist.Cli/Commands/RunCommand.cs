@@ -23,7 +23,7 @@ internal static class RunCommand
         "  tokenizer, three student sizes trained as generalists and specialized (distribution matching; sample matching,\n" +
         "  zero-shot formats only, generic replay and an equal-compute control on one size), evaluation and a report with the\n" +
         "  paper's six phenomena.\n" +
-        "  --profile  quick (~2 min, a smoke test), default (the paper's phenomena; ~25 min, less with the teacher cached), full (bigger, longer)\n" +
+        "  --profile  quick (~1 min, a smoke test), default (~23 min on 2 cores, ~14 with the teacher cached), full (bigger, longer)\n" +
         "  --out      the run folder (default: runs/<profile>); every stage writes there: world/ (sets, prompts, tokenizers),\n" +
         "             annotate/ (annotations.db, teacher-eval/), distill/ (distillation sets), students/ (training runs),\n" +
         "             eval/ (results.json, predictions.jsonl), report/ (report.md, phenomena.json, figures), stages.json (timings)\n" +

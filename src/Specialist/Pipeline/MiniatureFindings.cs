@@ -36,7 +36,7 @@ internal static class MiniatureFindings
             var after = Eval($"{size.Name}-specialized", "zeroshot");
             return new Student(size.Name, after.Settings.Parameters ?? 0, Id(before), Id(after), Ood(before), Ood(after), Generic(before), Generic(after));
         }).ToList();
-        var variant = students.Single(s => s.Name == MiniatureRun.VariantSize);
+        var variant = students.Single(s => s.Name == MiniatureRun.VariantSize(profile));
         var control = Eval($"{variant.Name}-control", "zeroshot");
         var replay = Eval($"{variant.Name}-replay", "zeroshot");
         var phenomena = new List<Phenomenon>();
@@ -178,7 +178,7 @@ internal static class MiniatureFindings
             $"({string.Join(", ", MiniatureWorld.OutOfDistribution)}), {Synthetic.SyntheticTasks.GenericTaskNames.Count} BBH-like generic tasks; {profile.MathEval} problems per math dev and test split, {profile.GenericEvalPerTask} per generic task. " +
             $"Tokenizers: both word-level, numbers digit by digit; the teacher's holds every word of the world ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter, so one teacher token often becomes several student tokens.\n\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"**Teacher**: a T5 of {teacherParams:N0} parameters trained from scratch on the math gold chains of thought only (a stronger math teacher in this budget than one trained on the mixture), {profile.TeacherSteps} steps{(teacherCached ? ", reused from the cache" : "")}. " +
+            $"**Teacher**: a T5 of {teacherParams:N0} parameters trained from scratch on the math gold chains of thought only (its one job is math, so its whole budget goes there; a mixture-trained teacher was not compared), {profile.TeacherSteps} steps{(teacherCached ? ", reused from the cache" : "")}. " +
             $"Its own accuracy (zero-shot, through the served endpoint): {Pct(Id(teacherEval))} on {idTest}, {Pct(Ood(teacherEval))} mean over the OOD test splits. " +
             $"It wrote {stats.Samples} chains of thought ({profile.Samples} per question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probs); {stats.Kept} ({100 * stats.KeptRate:F1} %) had the gold answer and were kept. " +
             $"After alignment, {100 * softShare:F1} % of the student's chain-of-thought target positions got a soft (teacher) target.\n\n"));

@@ -59,8 +59,11 @@ public static class MiniatureRun
     /// <summary>The stages in order.</summary>
     public static IReadOnlyList<string> Stages { get; } = ["world", "teacher", "annotate", "align", "generalists", "specialize", "eval", "report"];
 
-    /// <summary>The size that also gets the comparison variants (sample matching, zero-shot only, replay, control).</summary>
-    internal const string VariantSize = "m";
+    /// <summary>
+    /// The size that also gets the comparison variants (sample matching, zero-shot only, replay, control): the smallest,
+    /// the cheapest to train four more times.
+    /// </summary>
+    internal static string VariantSize(RunProfile profile) => profile.Students[0].Name;
 
     // Tiny models decode at a cost per step that barely grows with the batch: decode whole sets at once.
     private const int EvalBatch = 256;
@@ -205,7 +208,7 @@ public static class MiniatureRun
                 EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
             };
             jobs.Add(new("specialize", "specialized", size, from, specialize with { Out = layout.Student(size.Name, "specialized") }, cost * profile.SpecializeSteps));
-            if (size.Name != VariantSize) continue;
+            if (size.Name != VariantSize(profile)) continue;
             jobs.Add(new("specialize", "sample-matching", size, from, specialize with { Out = layout.Student(size.Name, "sample-matching"), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
             jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with { Out = layout.Student(size.Name, "zero-shot-only"), Formats = ["zs-cot", "zs-ao"] }, cost * profile.SpecializeSteps / 2));
             jobs.Add(new("specialize", "replay", size, from, specialize with { Out = layout.Student(size.Name, "replay"), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
@@ -281,7 +284,7 @@ public static class MiniatureRun
         {
             work.Add(($"{size.Name}-generalist", GeneralistCheckpoint(layout, size.Name, profile), "zeroshot", everything));
             work.Add(($"{size.Name}-specialized", BestOod(layout.Student(size.Name, "specialized")), "zeroshot", everything));
-            if (size.Name != VariantSize) continue;
+            if (size.Name != VariantSize(profile)) continue;
             foreach (var variant in new[] { "sample-matching", "zero-shot-only", "replay", "control" })
                 work.Add(($"{size.Name}-{variant}", BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));
             foreach (var model in new[] { "generalist", "specialized", "zero-shot-only" })
@@ -314,7 +317,7 @@ public static class MiniatureRun
     private static IReadOnlyList<Phenomenon> WriteReport(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
     {
         var runs = profile.Students.Select(s => layout.Student(s.Name, "specialized"))
-            .Concat(new[] { "sample-matching", "zero-shot-only", "replay", "control" }.Select(v => layout.Student(VariantSize, v)))
+            .Concat(new[] { "sample-matching", "zero-shot-only", "replay", "control" }.Select(v => layout.Student(VariantSize(profile), v)))
             .ToList();
         var after = profile.Students.Select(s => layout.Evaluation($"{s.Name}-specialized", "zeroshot")).ToList();
         var before = profile.Students.Select(s => layout.Evaluation($"{s.Name}-generalist", "zeroshot")).ToList();

@@ -11,7 +11,7 @@ namespace Specialist.Pipeline;
 
 /// <summary>
 /// The miniature world's teacher: a T5 larger than every student, trained from scratch on the gold chains of thought
-/// of the in-distribution math problems (math alone: in this budget a math-only teacher is the stronger math teacher),
+/// of the in-distribution math problems (math alone: its one job is math, so the whole budget goes there; a mixture-trained teacher was not compared),
 /// in the zero-shot format its annotation prompt uses. It is kept in the user's cache folder, keyed by profile, seed
 /// and everything the training depends on, so a second run reuses it.
 /// </summary>
@@ -66,7 +66,7 @@ internal static class MiniatureTeacher
         {
             Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps,
             EvalSets = [], EvalEvery = 0, DataRoot = world.Root, Seed = (long)seed, Threads = 0, KeepLast = 1,
-            MaxTargetLen = profile.MaxTargetLength, MaxGradNorm = 1.0, WeightDecay = 0.01,
+            MaxGradNorm = 1.0, WeightDecay = 0.01, // math chains of thought are short: nothing to truncate
         }, report, stop);
         if (result.Interrupted) throw new OperationCanceledException("teacher training was interrupted");
         var last = Path.Combine(run, RunCheckpoints.RelativePath(result.Step));

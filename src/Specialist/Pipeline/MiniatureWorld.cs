@@ -19,7 +19,10 @@ public sealed record MiniatureWorld(string Root, string TeacherTokenizer, string
     public const string Math = "synth-math";
     /// <summary>The generic (BBH-like) sets' stem.</summary>
     public const string Generic = "synth-bbh";
-    /// <summary>The generalist's training mixture: the generic training problems and as many math ones as one generic task has.</summary>
+    /// <summary>
+    /// The generalist's training mixture: the generic training problems and as many math ones as three generic tasks
+    /// have (FlanT5's mixture held math chains of thought too, a minority of it).
+    /// </summary>
     public const string Mixture = "synth-mix-train";
 
     /// <summary>The out-of-distribution math stems: held-out phrasings of familiar shapes, then MultiArith-, ASDiv- and SVAMP-like.</summary>
@@ -61,7 +64,7 @@ public sealed record MiniatureWorld(string Root, string TeacherTokenizer, string
             .ToList();
         foreach (var (split, skip, take) in new[] { ("train", 0, profile.GenericTrainPerTask), ("dev", profile.GenericTrainPerTask, profile.GenericEvalPerTask), ("test", profile.GenericTrainPerTask + profile.GenericEvalPerTask, profile.GenericEvalPerTask) })
             sets[Set(Generic, split)] = [.. perTask.SelectMany(t => t.Skip(skip).Take(take))];
-        sets[Mixture] = [.. sets[Set(Math, "train")].Take(profile.GenericTrainPerTask), .. sets[Set(Generic, "train")]];
+        sets[Mixture] = [.. sets[Set(Math, "train")].Take(3 * profile.GenericTrainPerTask), .. sets[Set(Generic, "train")]];
 
         Directory.CreateDirectory(Path.Combine(root, "sets"));
         foreach (var (name, problems) in sets) SyntheticSetFile.Write(Path.Combine(root, "sets", name + ".jsonl"), problems);

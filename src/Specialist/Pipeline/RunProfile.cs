@@ -71,14 +71,14 @@ public sealed record RunProfile
     /// <summary>Micro-batch size of every format but zero-shot answer-only, which takes twice as many.</summary>
     public int CotBatch { get; init; } = 16;
     /// <summary>Encoder tokens kept (the last ones): four demonstrations of long generic tasks would be many more.</summary>
-    public int MaxSourceLength { get; init; } = 192;
-    public int MaxTargetLength { get; init; } = 192;
-    public int MaxNewTokens { get; init; } = 160;
+    public int MaxSourceLength { get; init; } = 160;
+    public int MaxTargetLength { get; init; } = 128;
+    public int MaxNewTokens { get; init; } = 128;
 
     /// <summary>Runs that can train at once, each on one libtorch thread: tiny models use two threads poorly, two runs well.</summary>
     public int Parallel { get; init; } = 2;
 
-    /// <summary>About 2 minutes here: the end-to-end smoke test. Phenomena are reported but too small to show.</summary>
+    /// <summary>About a minute here: the end-to-end smoke test. Phenomena are reported but too small to show.</summary>
     public static RunProfile Quick { get; } = new()
     {
         Name = "quick",
@@ -88,14 +88,14 @@ public sealed record RunProfile
         GeneralistSteps = 40, SpecializeSteps = 30, Evaluations = 2,
     };
 
-    /// <summary>The paper in miniature: students of about 60k, 140k and 240k parameters and a 1.4M-parameter teacher.</summary>
+    /// <summary>The paper in miniature: students of about 80k, 160k and 270k parameters and a 0.9M-parameter teacher.</summary>
     public static RunProfile Default { get; } = new()
     {
         Name = "default",
         MathTrain = 4000, GenericTrainPerTask = 250, MathEval = 200, GenericEvalPerTask = 40,
         Teacher = new("teacher", 96, 3, 4), TeacherSteps = 4000, Samples = 2,
         Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4)],
-        GeneralistSteps = 1500, SpecializeSteps = 1500, Evaluations = 3,
+        GeneralistSteps = 1000, SpecializeSteps = 1500, Evaluations = 3,
     };
 
     /// <summary>Longer and bigger: more data, a larger teacher, a fourth (deeper) student, longer training.</summary>

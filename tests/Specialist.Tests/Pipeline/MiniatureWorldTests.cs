@@ -33,9 +33,9 @@ public sealed class MiniatureWorldTests
         Assert.Equal(8, genericDev.Select(p => DemoSampler.TaskOf(p.Id)).Distinct().Count());
         Assert.Empty(genericDev.Select(p => p.Question).Intersect(Load(MiniatureWorld.Set(MiniatureWorld.Generic, "train")).Select(p => p.Question)));
 
-        // The generalist's mixture: every generic task, and math as one task among them.
+        // The generalist's mixture: every generic task, and math as much as three of them.
         var mixture = Load(MiniatureWorld.Mixture);
-        Assert.Equal(profile.GenericTrainPerTask, mixture.Count(p => p.Id.StartsWith("synth-math/", StringComparison.Ordinal)));
+        Assert.Equal(3 * profile.GenericTrainPerTask, mixture.Count(p => p.Id.StartsWith("synth-math/", StringComparison.Ordinal)));
         Assert.Equal(9, mixture.Select(p => DemoSampler.TaskOf(p.Id)).Distinct().Count());
     }
 

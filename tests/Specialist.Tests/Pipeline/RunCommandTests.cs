@@ -30,7 +30,7 @@ public sealed class RunCommandTests
         Assert.True(File.Exists(Path.Combine(first, "annotate", "annotations.db")));
         Assert.True(File.Exists(Path.Combine(first, "annotate", "teacher-eval", "results.json")));
         Assert.True(File.Exists(Path.Combine(first, "distill", "math-teacher", "manifest.json")));
-        foreach (var student in new[] { "s-specialized", "m-specialized", "l-specialized", "m-sample-matching", "m-zero-shot-only", "m-replay", "m-control" })
+        foreach (var student in new[] { "s-specialized", "m-specialized", "l-specialized", "s-sample-matching", "s-zero-shot-only", "s-replay", "s-control" })
             Assert.True(File.Exists(Path.Combine(first, "students", student, "selection.json")), student);
 
         // The report states the six phenomena; phenomena.json holds their numbers and the per-student figures.
