@@ -103,7 +103,7 @@ internal static class MiniatureFindings
             }));
 
         // P5: distribution matching converges faster than sample matching.
-        var dm = TrainingRun.Read(layout.Student(variant.Name, "specialized"));
+        var dm = runs.Single(r => Size(r) == variant.Name);
         var sm = TrainingRun.Read(layout.Student(variant.Name, "sample-matching"));
         var dmCurve = dm.Evaluations.Select(e => e.IdAccuracy).ToList();
         var smCurve = sm.Evaluations.Select(e => e.IdAccuracy).ToList();
@@ -121,7 +121,7 @@ internal static class MiniatureFindings
             }));
 
         // P6: in-context formats keep zero-shot ability; zero-shot-only training loses in-context ability.
-        var all0 = Id(Eval($"{variant.Name}-specialized", "zeroshot"));
+        var all0 = variant.MathIdAfter;
         var all4 = Id(Eval($"{variant.Name}-specialized", "4shot"));
         var zs0 = Id(Eval($"{variant.Name}-zero-shot-only", "zeroshot"));
         var zs4 = Id(Eval($"{variant.Name}-zero-shot-only", "4shot"));

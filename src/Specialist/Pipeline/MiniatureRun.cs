@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -19,8 +20,8 @@ namespace Specialist.Pipeline;
 /// <param name="Profile">Sizes and budgets.</param>
 /// <param name="OutputFolder">The run folder: every stage's output lands here.</param>
 /// <param name="Seed">Seeds the world, the models and the data order.</param>
-/// <param name="CacheFolder">Where teachers are cached; null = <c>$SPECIALIST_CACHE</c>, <c>$XDG_CACHE_HOME/specialist</c> or <c>~/.cache/specialist</c>.</param>
-public sealed record RunOptions(RunProfile Profile, string OutputFolder, ulong Seed, string? CacheFolder = null);
+/// <remarks>Teachers are cached in <c>$SPECIALIST_CACHE</c>, else <c>$XDG_CACHE_HOME/specialist</c>, else <c>~/.cache/specialist</c>.</remarks>
+public sealed record RunOptions(RunProfile Profile, string OutputFolder, ulong Seed);
 
 /// <summary>Progress of a run, for displays.</summary>
 /// <param name="Stage">The stage (<see cref="MiniatureRun.Stages"/> or <see cref="ConfiguredRun.Stages"/>).</param>
@@ -84,7 +85,7 @@ public static class MiniatureRun
         MiniatureWorld world = MiniatureWorld.Open(layout.World);
         stages.Run("world", () => world = MiniatureWorld.Build(layout.World, profile, seed));
 
-        var cacheRoot = options.CacheFolder ?? MiniatureTeacher.CacheRoot();
+        var cacheRoot = MiniatureTeacher.CacheRoot();
         var teacherFolder = MiniatureTeacher.Folder(cacheRoot, profile, seed);
         var teacherCached = MiniatureTeacher.IsComplete(teacherFolder);
         stages.Run("teacher", () =>
@@ -242,22 +243,11 @@ public static class MiniatureRun
                     report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
             }
         }
-        var order = jobs.OrderByDescending(j => j.Cost).ToList();
-        var next = 0;
-        var workers = Enumerable.Range(0, Math.Min(profile.Parallel, order.Count)).Select(_ => Task.Factory.StartNew(() =>
-        {
-            while (true)
-            {
-                int index;
-                lock (progressLock) index = next++;
-                if (index >= order.Count) return;
-                var job = order[index];
-                TrainOne(job, e => OnEvent(job, e), stop);
-            }
-        }, TaskCreationOptions.LongRunning)).ToArray();
+        // Costliest first, handed out one at a time in that order (NoBuffering: no chunks), so the two workers end together.
+        var order = Partitioner.Create(jobs.OrderByDescending(j => j.Cost), EnumerablePartitionerOptions.NoBuffering);
         try
         {
-            Task.WaitAll(workers);
+            Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = profile.Parallel }, job => TrainOne(job, e => OnEvent(job, e), stop));
         }
         catch (AggregateException e) when (e.InnerExceptions.Count == 1)
         {
