@@ -28,6 +28,9 @@ public static class DistillFormats
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
+    /// <summary>Whether <paramref name="format"/> is a zero-shot one (no demonstrations in the encoder input).</summary>
+    public static bool IsZeroShot(TrainingFormat format) => format is TrainingFormat.ZeroShotCot or TrainingFormat.ZeroShotAnswerOnly;
+
     /// <summary>Parses a format name (see <see cref="Name"/>).</summary>
     public static TrainingFormat Parse(string name)
     {

@@ -128,14 +128,14 @@ internal static class MiniatureFindings
         var keeps = all0 >= zs0 - 0.05;
         var loses = zs4 < zs0 && zs4 < all4;
         phenomena.Add(new("P6", "In-context formats keep zero-shot ability; zero-shot-only training loses in-context ability", keeps && loses,
-            $"{variant.Name} trained on all four formats scores {Pct(all0)} zero-shot and {Pct(all4)} 4-shot on {idTest}; trained on zero-shot formats only, {Pct(zs0)} zero-shot and {Pct(zs4)} 4-shot. " +
+            $"{variant.Name} trained on {FormatNames(profile.SpecializeFormats)} scores {Pct(all0)} zero-shot and {Pct(all4)} 4-shot on {idTest}; trained on {FormatNames(profile.SpecializeFormats.Where(DistillFormats.IsZeroShot))} only, {Pct(zs0)} zero-shot and {Pct(zs4)} 4-shot. " +
             (keeps ? "In-context training kept zero-shot ability (within 5 points)" : "In-context training did not keep zero-shot ability") + "; " +
             (loses ? "zero-shot-only training lost in-context ability." : "zero-shot-only training did not lose in-context ability at this scale."),
             new JsonObject
             {
                 ["student"] = variant.Name,
-                ["all_formats"] = new JsonObject { ["zero_shot"] = Round(all0), ["four_shot"] = Round(all4) },
-                ["zero_shot_only"] = new JsonObject { ["zero_shot"] = Round(zs0), ["four_shot"] = Round(zs4) },
+                ["with_in_context"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats), ["zero_shot"] = Round(all0), ["four_shot"] = Round(all4) },
+                ["zero_shot_only"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats.Where(DistillFormats.IsZeroShot)), ["zero_shot"] = Round(zs0), ["four_shot"] = Round(zs4) },
             }));
 
         // The rest of phenomena.json: the students, the control, the teacher and the alignment.
@@ -182,7 +182,8 @@ internal static class MiniatureFindings
             $"Its own accuracy (zero-shot, through the served endpoint): {Pct(Id(teacherEval))} on {idTest}, {Pct(Ood(teacherEval))} mean over the OOD test splits. " +
             $"It wrote {stats.Samples} chains of thought ({profile.Samples} per question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probs); {stats.Kept} ({100 * stats.KeptRate:F1} %) had the gold answer and were kept. " +
             $"After alignment, {100 * softShare:F1} % of the student's chain-of-thought target positions got a soft (teacher) target.\n\n"));
-        md.Append("**Students** (T5 v1.0 shapes; generalist = the mixture of every task, then specialization on the teacher's math chains of thought with distribution matching; " +
+        md.Append("**Students** (T5 v1.0 shapes; generalist = the mixture of every task in the four formats, then specialization on the teacher's math chains of thought " +
+                  $"({FormatNames(profile.SpecializeFormats)}) with distribution matching; " +
                   $"every size {profile.GeneralistSteps} + {profile.SpecializeSteps} optimiser steps; test-set accuracy, zero-shot chain of thought; after = the OOD-best checkpoint):\n\n");
         md.Append("| student | parameters | ID math before | ID math after | OOD mean before | OOD mean after | generic before | generic after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var s in students)
@@ -222,4 +223,5 @@ internal static class MiniatureFindings
     private static double Round(double value) => Math.Round(value, 4);
     private static string Pct(double value) => string.Create(CultureInfo.InvariantCulture, $"{100 * value:F1} %");
     private static string Join(IEnumerable<string> parts) => string.Join(", ", parts);
+    private static string FormatNames(IEnumerable<Prompts.TrainingFormat> formats) => string.Join(" + ", formats.Select(DistillFormats.Name));
 }

@@ -155,19 +155,20 @@ public static class MiniatureRun
         var all = DistillFormats.All;
         // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
         var sizes = all.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
-        void Build(string folder, string? store, string trainSet)
+        void Build(string folder, string? store, string trainSet, IReadOnlyList<TrainingFormat> formats)
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            var manifest = DistillSetBuilder.Build(new DistillSetRequest(folder, reference, store, world.Root, all, sizes, seed, new AlignmentOptions())
+            var manifest = DistillSetBuilder.Build(new DistillSetRequest(folder, reference, store, world.Root, formats, sizes, seed, new AlignmentOptions())
             {
                 TrainSet = trainSet,
                 DevSet = null,
             });
             report?.Invoke(new RunEvent("align", $"{Path.GetFileName(folder)}: {RunStages.Describe(manifest)}"));
         }
-        Build(layout.MixtureSet, null, MiniatureWorld.Mixture);
-        Build(layout.TeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"));
-        Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"));
+        // The mixture (generalists, control) and the generic replay set in all four formats; the teacher's set in the formats specialization trains.
+        Build(layout.MixtureSet, null, MiniatureWorld.Mixture, all);
+        Build(layout.TeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats);
+        Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"), all);
     }
 
     private static void WriteStudent(MiniatureWorld world, StudentSize size, string folder, ulong seed)
@@ -205,15 +206,16 @@ public static class MiniatureRun
             var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
             var specialize = common with
             {
-                Student = from, Data = layout.TeacherSet, Steps = profile.SpecializeSteps, Loss = LossKind.Distribution,
+                Student = from, Data = layout.TeacherSet, Formats = [.. profile.SpecializeFormats.Select(DistillFormats.Name)], Steps = profile.SpecializeSteps, Loss = LossKind.Distribution,
                 EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
             };
             jobs.Add(new("specialize", "specialized", size, from, specialize with { Out = layout.Student(size.Name, "specialized") }, cost * profile.SpecializeSteps));
             if (size.Name != VariantSize(profile)) continue;
             jobs.Add(new("specialize", "sample-matching", size, from, specialize with { Out = layout.Student(size.Name, "sample-matching"), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with { Out = layout.Student(size.Name, "zero-shot-only"), Formats = ["zs-cot", "zs-ao"] }, cost * profile.SpecializeSteps / 2));
+            var zeroShot = profile.SpecializeFormats.Where(DistillFormats.IsZeroShot).Select(DistillFormats.Name).ToList();
+            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with { Out = layout.Student(size.Name, "zero-shot-only"), Formats = zeroShot }, cost * profile.SpecializeSteps / 2));
             jobs.Add(new("specialize", "replay", size, from, specialize with { Out = layout.Student(size.Name, "replay"), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", "control", size, from, specialize with { Out = layout.Student(size.Name, "control"), Data = layout.MixtureSet, Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", "control", size, from, specialize with { Out = layout.Student(size.Name, "control"), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
         }
         return jobs;
     }

@@ -17,7 +17,7 @@ internal delegate SyntheticItem? ProblemSource(ref SplitMix64 random);
 /// </summary>
 internal sealed class Derivation
 {
-    public const int MaxResult = 200;
+    public const int MaxResult = 100;
 
     private readonly List<string> _lines = [];
     private bool _valid = true;

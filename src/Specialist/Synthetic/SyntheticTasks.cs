@@ -33,7 +33,7 @@ public enum SyntheticTaskKind
 /// <para>Math problems follow GSM8K's layout: <see cref="Problem.Rationale"/> has one step per line, each with one
 /// <c>a op b = c</c> (op one of <c>+ - * /</c>), and, like GSM8K's rationales before <c>#### N</c>, stops before the
 /// final "The answer is N", which the prompts and training targets append. Every number in a step comes from the
-/// question or an earlier step, and every result is a whole number from 1 to 200.</para>
+/// question or an earlier step, and every result is a whole number from 1 to 100.</para>
 /// <para>Generic problems follow BBH's exemplars: the rationale ends "So the answer is X." and the gold answer is the
 /// target text X (<c>True</c>, <c>(B)</c>, <c>] ) }</c>, <c>-12</c>, …).</para>
 /// </remarks>
