@@ -69,7 +69,7 @@ public sealed record RunProfile
     /// <summary>
     /// The formats of specialization (the zero-shot-only comparison keeps their zero-shot members). The chain-of-thought
     /// formats only: measured here (0.27M student, 2,000 steps), adding the answer-only formats cut ID math dev accuracy
-    /// from 26 % to 5–7 %: they take a third of the micro-batches and teach a tiny model to guess the number outright.
+    /// from 26 % to 4–7 %: they take a third of the micro-batches and teach a tiny model to guess the number outright.
     /// Generalists and the equal-compute control keep all four formats (the mixture is the FlanT5 analogue).
     /// </summary>
     public IReadOnlyList<TrainingFormat> SpecializeFormats { get; init; } = [TrainingFormat.InContextCot, TrainingFormat.ZeroShotCot];
