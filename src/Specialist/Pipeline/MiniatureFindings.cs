@@ -121,21 +121,21 @@ internal static class MiniatureFindings
             }));
 
         // P6: in-context formats keep zero-shot ability; zero-shot-only training loses in-context ability.
-        var all0 = variant.MathIdAfter;
-        var all4 = Id(Eval($"{variant.Name}-specialized", "4shot"));
+        var inContext0 = variant.MathIdAfter;
+        var inContext4 = Id(Eval($"{variant.Name}-specialized", "4shot"));
         var zs0 = Id(Eval($"{variant.Name}-zero-shot-only", "zeroshot"));
         var zs4 = Id(Eval($"{variant.Name}-zero-shot-only", "4shot"));
-        var keeps = all0 >= zs0 - 0.05;
-        var loses = zs4 < zs0 && zs4 < all4;
+        var keeps = inContext0 >= zs0 - 0.05;
+        var loses = zs4 < zs0 && zs4 < inContext4;
         phenomena.Add(new("P6", "In-context formats keep zero-shot ability; zero-shot-only training loses in-context ability", keeps && loses,
-            $"{variant.Name} trained on {FormatNames(profile.SpecializeFormats)} scores {Pct(all0)} zero-shot and {Pct(all4)} 4-shot on {idTest}; trained on {FormatNames(profile.SpecializeFormats.Where(DistillFormats.IsZeroShot))} only, {Pct(zs0)} zero-shot and {Pct(zs4)} 4-shot. " +
+            $"{variant.Name} trained on {FormatNames(profile.SpecializeFormats)} scores {Pct(inContext0)} zero-shot and {Pct(inContext4)} 4-shot on {idTest}; trained on {FormatNames(profile.ZeroShotOnlyFormats)} only, {Pct(zs0)} zero-shot and {Pct(zs4)} 4-shot. " +
             (keeps ? "In-context training kept zero-shot ability (within 5 points)" : "In-context training did not keep zero-shot ability") + "; " +
             (loses ? "zero-shot-only training lost in-context ability." : "zero-shot-only training did not lose in-context ability at this scale."),
             new JsonObject
             {
                 ["student"] = variant.Name,
-                ["with_in_context"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats), ["zero_shot"] = Round(all0), ["four_shot"] = Round(all4) },
-                ["zero_shot_only"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats.Where(DistillFormats.IsZeroShot)), ["zero_shot"] = Round(zs0), ["four_shot"] = Round(zs4) },
+                ["with_in_context"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats), ["zero_shot"] = Round(inContext0), ["four_shot"] = Round(inContext4) },
+                ["zero_shot_only"] = new JsonObject { ["formats"] = FormatNames(profile.ZeroShotOnlyFormats), ["zero_shot"] = Round(zs0), ["four_shot"] = Round(zs4) },
             }));
 
         // The rest of phenomena.json: the students, the control, the teacher and the alignment.

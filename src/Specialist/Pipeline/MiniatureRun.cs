@@ -212,8 +212,10 @@ public static class MiniatureRun
             jobs.Add(new("specialize", "specialized", size, from, specialize with { Out = layout.Student(size.Name, "specialized") }, cost * profile.SpecializeSteps));
             if (size.Name != VariantSize(profile)) continue;
             jobs.Add(new("specialize", "sample-matching", size, from, specialize with { Out = layout.Student(size.Name, "sample-matching"), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-            var zeroShot = profile.SpecializeFormats.Where(DistillFormats.IsZeroShot).Select(DistillFormats.Name).ToList();
-            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with { Out = layout.Student(size.Name, "zero-shot-only"), Formats = zeroShot }, cost * profile.SpecializeSteps / 2));
+            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with
+            {
+                Out = layout.Student(size.Name, "zero-shot-only"), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
+            }, cost * profile.SpecializeSteps / 2));
             jobs.Add(new("specialize", "replay", size, from, specialize with { Out = layout.Student(size.Name, "replay"), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
             jobs.Add(new("specialize", "control", size, from, specialize with { Out = layout.Student(size.Name, "control"), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
         }

@@ -73,6 +73,8 @@ public sealed record RunProfile
     /// Generalists and the equal-compute control keep all four formats (the mixture is the FlanT5 analogue).
     /// </summary>
     public IReadOnlyList<TrainingFormat> SpecializeFormats { get; init; } = [TrainingFormat.InContextCot, TrainingFormat.ZeroShotCot];
+    /// <summary>The zero-shot-only comparison's formats: the zero-shot members of <see cref="SpecializeFormats"/>.</summary>
+    public IReadOnlyList<TrainingFormat> ZeroShotOnlyFormats => [.. SpecializeFormats.Where(Alignment.DistillFormats.IsZeroShot)];
     /// <summary>Share of micro-batches drawn from generic data in the replay variant.</summary>
     public double ReplayShare { get; init; } = 0.1;
     /// <summary>The students' peak learning rate (measured on the 0.27M student, gold math CoT: 6e-3 beat 3e-3 and 1e-2).</summary>
