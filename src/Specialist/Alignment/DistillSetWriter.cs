@@ -95,7 +95,18 @@ internal sealed class DistillSetWriter : IDisposable
 /// </summary>
 internal static class MicroBatchPlan
 {
-    public static List<DistillMicroBatch> Create(IReadOnlyDictionary<TrainingFormat, int> counts, IReadOnlyDictionary<TrainingFormat, int> sizes, ulong seed)
+    /// <summary>Micro-batches grouped by length take their examples from windows of this many micro-batches.</summary>
+    public const int LengthGroupWindow = 50;
+
+    /// <param name="counts">Examples per format.</param>
+    /// <param name="sizes">Micro-batch size per format.</param>
+    /// <param name="seed">The plan's seed.</param>
+    /// <param name="length">
+    /// When set, an example's length (format, index): each window of <see cref="LengthGroupWindow"/> micro-batches of the
+    /// shuffled examples is sorted by it, longest first, before it is cut, so a micro-batch holds similar lengths.
+    /// </param>
+    public static List<DistillMicroBatch> Create(IReadOnlyDictionary<TrainingFormat, int> counts, IReadOnlyDictionary<TrainingFormat, int> sizes, ulong seed,
+        Func<TrainingFormat, int, int>? length = null)
     {
         var batches = new List<DistillMicroBatch>();
         foreach (var format in DistillFormats.All)
@@ -103,6 +114,13 @@ internal static class MicroBatchPlan
             if (!counts.TryGetValue(format, out var count) || count == 0) continue;
             var order = Shuffled(count, Stream(seed, 1 + (ulong)format));
             var size = sizes[format];
+            if (length is not null)
+                for (var start = 0; start < count; start += LengthGroupWindow * size)
+                {
+                    var window = order.AsSpan(start, Math.Min(count - start, LengthGroupWindow * size));
+                    var sorted = window.ToArray().OrderByDescending(i => length(format, i)).ToArray(); // stable: ties keep the shuffle
+                    sorted.CopyTo(window);
+                }
             for (var start = 0; start < count; start += size)
                 batches.Add(new DistillMicroBatch(format, order[start..Math.Min(count, start + size)]));
         }

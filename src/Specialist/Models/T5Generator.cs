@@ -68,7 +68,8 @@ public sealed record GeneratedSequence(IReadOnlyList<int> Tokens, bool Finished,
 /// <summary>
 /// Batched generation with a T5 model: prompts padded on the right and masked, the encoder run once, then one decoder
 /// step per token with cached self-attention keys/values and cross-attention keys/values computed once. A sequence
-/// stops at end-of-sequence (it emits padding afterwards) and a batch stops when all of its sequences have.
+/// stops at end-of-sequence (padding afterwards); finished sequences leave the batch as they accumulate, and a batch
+/// stops when all of its sequences have.
 /// </summary>
 /// <param name="model">The model.</param>
 /// <param name="vocabularySize">
@@ -125,41 +126,63 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         var chosenLogprobs = k > 0 ? zeros(batch, maxNew, ScalarType.Float32) : null;
         var topLogprobs = k > 0 ? zeros(batch, maxNew, k, ScalarType.Float32) : null;
         var topIds = k > 0 ? zeros(batch, maxNew, k, ScalarType.Int64) : null;
-        var finished = zeros(batch, ScalarType.Bool);
         var pad = tensor((long)config.PadTokenId);
         // With the cache the decoder sees only the newest token; without it, everything generated so far.
         var decoderInput = full(batch, 1, config.DecoderStartTokenId, ScalarType.Int64);
+        // The batch shrinks as sequences finish: row i of the decoder's inputs is prompt active[i].
+        var active = arange(batch, ScalarType.Int64);
+        var finished = zeros(batch, ScalarType.Bool);
 
         var steps = 0;
         while (steps < maxNew)
         {
-            using var step = NewDisposeScope();
-            var logits = cache is not null
-                ? model.DecodeStep(decoderInput, steps, cache)
-                : model.Logits(model.DecoderHidden(decoderInput, null, encoded, mask).select(1, -1));
-            var scores = logits.to(ScalarType.Float32);
-            if (steps < options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
-            if (vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
-            if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
-
-            var next = options.Sample ? SampleFrom(scores, options, generator!) : scores.argmax(-1);
-            next = where(finished, pad, next);
-            generated.select(1, steps).copy_(next);
-            if (k > 0)
+            long rows = active.shape[0], done;
+            using (NewDisposeScope())
             {
-                var logprobs = scores.log_softmax(-1);
-                chosenLogprobs!.select(1, steps).copy_(logprobs.gather(1, next.unsqueeze(1)).squeeze(1));
-                var (values, indices) = logprobs.topk((int)k, dim: -1);
-                topLogprobs!.select(1, steps).copy_(values);
-                topIds!.select(1, steps).copy_(indices);
-            }
-            finished.logical_or_(next.eq(config.EosTokenId));
-            steps++;
+                var logits = cache is not null
+                    ? model.DecodeStep(decoderInput, steps, cache)
+                    : model.Logits(model.DecoderHidden(decoderInput, null, encoded, mask).select(1, -1));
+                var scores = logits.to(ScalarType.Float32);
+                if (steps < options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
+                if (vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
+                if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
 
-            var nextInput = cache is not null ? next.unsqueeze(1) : cat([decoderInput, next.unsqueeze(1)], 1);
-            decoderInput.Dispose();
-            decoderInput = nextInput.MoveToOuterDisposeScope();
-            if (finished.all().item<bool>()) break;
+                var next = options.Sample ? SampleFrom(scores, options, generator!) : scores.argmax(-1);
+                next = where(finished, pad, next);
+                generated.select(1, steps).index_copy_(0, active, next);
+                if (k > 0)
+                {
+                    var logprobs = scores.log_softmax(-1);
+                    chosenLogprobs!.select(1, steps).index_copy_(0, active, logprobs.gather(1, next.unsqueeze(1)).squeeze(1));
+                    var (values, indices) = logprobs.topk((int)k, dim: -1);
+                    topLogprobs!.select(1, steps).index_copy_(0, active, values);
+                    topIds!.select(1, steps).index_copy_(0, active, indices);
+                }
+                finished.logical_or_(next.eq(config.EosTokenId));
+                steps++;
+
+                var nextInput = cache is not null ? next.unsqueeze(1) : cat([decoderInput, next.unsqueeze(1)], 1);
+                decoderInput.Dispose();
+                decoderInput = nextInput.MoveToOuterDisposeScope();
+                done = finished.sum().item<long>();
+            }
+            if (done == rows) break;
+
+            // Finished rows would only decode padding, often for a hundred steps behind one long sequence: once they are
+            // a quarter of the batch, drop them from every per-row tensor. (Their rows of the result hold padding already.)
+            if (done * 4 >= rows)
+            {
+                using var keep = finished.logical_not().nonzero().squeeze(1);
+                active = Replace(active, active.index_select(0, keep));
+                finished = Replace(finished, finished.index_select(0, keep));
+                decoderInput = Replace(decoderInput, decoderInput.index_select(0, keep));
+                if (cache is not null) cache = cache.KeepRows(keep);
+                else
+                {
+                    encoded = Replace(encoded, encoded.index_select(0, keep));
+                    mask = Replace(mask, mask.index_select(0, keep));
+                }
+            }
         }
 
         // One copy to managed memory at the end rather than one per step.
@@ -191,6 +214,12 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             sequences[b] = new GeneratedSequence(tokens, eos >= 0, logprobs);
         }
         return sequences;
+    }
+
+    private static Tensor Replace(Tensor old, Tensor replacement)
+    {
+        old.Dispose();
+        return replacement;
     }
 
     /// <summary>Top-k, then top-p filtering (as Hugging Face's logits warpers), then one draw per row.</summary>

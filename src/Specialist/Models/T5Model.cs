@@ -591,4 +591,26 @@ internal sealed record LayerCache(KeyValues Self, KeyValues Cross);
 /// What incremental decoding keeps between steps. <see cref="SelfBiasByDistance"/> (1, heads, 1, max length) holds the
 /// position bias of a key d positions before the query at index max length − 1 − d.
 /// </summary>
-internal sealed record DecoderCache(LayerCache[] Layers, Tensor CrossBias, Tensor SelfBiasByDistance, int MaxLength);
+internal sealed record DecoderCache(LayerCache[] Layers, Tensor CrossBias, Tensor SelfBiasByDistance, int MaxLength)
+{
+    /// <summary>
+    /// The cache of the batch rows <paramref name="rows"/> only, as new tensors in the caller's dispose scope; this
+    /// cache's per-row tensors are disposed (the position bias is shared).
+    /// </summary>
+    public DecoderCache KeepRows(Tensor rows)
+    {
+        static Tensor Select(Tensor t, Tensor rows)
+        {
+            var kept = t.index_select(0, rows);
+            t.Dispose();
+            return kept;
+        }
+        return this with
+        {
+            Layers = [.. Layers.Select(l => new LayerCache(
+                new KeyValues(Select(l.Self.Keys, rows), Select(l.Self.Values, rows)),
+                new KeyValues(Select(l.Cross.Keys, rows), Select(l.Cross.Values, rows))))],
+            CrossBias = Select(CrossBias, rows),
+        };
+    }
+}

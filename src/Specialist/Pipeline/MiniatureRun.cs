@@ -66,8 +66,10 @@ public static class MiniatureRun
     /// </summary>
     internal static string VariantSize(RunProfile profile) => profile.Students[0].Name;
 
-    // Tiny models decode at a cost per step that barely grows with the batch: decode whole sets at once.
-    private const int EvalBatch = 256;
+    // Tiny models decode at a cost per step that barely grows with the batch, and finished rows leave it: large batches.
+    // 128 rather than 256: as fast here (8.7 s against 9.7 s for the six dev sets of the largest student) and its encoder
+    // attention over few-shot prompts takes 0.95 GB instead of 1.4, with two runs evaluating at once.
+    private const int EvalBatch = 128;
     private static readonly string GenericDev = MiniatureWorld.Set(MiniatureWorld.Generic, "dev");
 
     public static async Task<RunSummary> RunAsync(RunOptions options, Action<RunEvent>? report = null, CancellationToken stop = default)
@@ -291,6 +293,7 @@ public static class MiniatureRun
         {
             using var model = EvaluatedModel.FromFolder(item.Folder, EvalBatch, profile.MaxNewTokens);
             var outcome = EvaluationRun.Run(model, new EvaluationRequest(item.Sets, world.Root, item.Prompt, BbhMode.Cot, null, layout.Evaluation(item.Model, item.Prompt)));
+            TorchRuntime.ReturnFreedMemory();
             lock (progressLock)
             {
                 done++;

@@ -106,7 +106,7 @@ public sealed record RunProfile
         MathTrain = 4000, GenericTrainPerTask = 250, MathEval = 200, GenericEvalPerTask = 40,
         Teacher = new("teacher", 96, 3, 4), TeacherSteps = 4000, Samples = 2,
         Students = [new("s", 40, 2, 4), new("m", 48, 2, 4), new("l", 64, 2, 4)],
-        GeneralistSteps = 1000, SpecializeSteps = 1700, Evaluations = 2,
+        GeneralistSteps = 1000, SpecializeSteps = 2400, Evaluations = 3,
     };
 
     /// <summary>Longer and bigger: more data, a larger teacher, a fourth (deeper) student, longer training.</summary>

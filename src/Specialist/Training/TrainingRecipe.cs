@@ -230,6 +230,7 @@ public static class TrainingRecipe
             }
             if (interrupted) return new TrainingResult(runDirectory, step, totalSteps, Interrupted: true, lastLoss, selection);
         }
+        TorchRuntime.ReturnFreedMemory();
         return new TrainingResult(runDirectory, Math.Max(startStep, totalSteps), totalSteps, Interrupted: false, lastLoss, selection);
     }
 
@@ -246,6 +247,7 @@ public static class TrainingRecipe
         foreach (var (name, problems) in sets) accuracy[name] = SetEvaluator.Evaluate(source, name, problems, queries).Accuracy;
         model.train();
         generator.set_state(rng);
+        TorchRuntime.ReturnFreedMemory(); // decoding's peak (batched few-shot prompts) is well above a training step's
         var ood = config.OodSets.Where(accuracy.ContainsKey).Select(s => accuracy[s]).ToList();
         return new EvalRecord(step, accuracy, accuracy.TryGetValue(config.IdSet, out var id) ? id : null, ood.Count > 0 ? ood.Average() : null, checkpoint);
     }

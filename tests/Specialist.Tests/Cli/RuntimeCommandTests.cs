@@ -15,6 +15,9 @@ public class RuntimeCommandTests
         Assert.StartsWith("2.10", facts.GetProperty("libtorch").GetString());
         var allocator = facts.GetProperty("allocator").GetString()!;
         Assert.Equal(JemallocInstalled, allocator.StartsWith("jemalloc"));
+        // Page decay off (libtorch's per-step reallocations otherwise fault pages back in), unless the user configured jemalloc.
+        if (JemallocInstalled && Environment.GetEnvironmentVariable("MALLOC_CONF") is null)
+            Assert.Contains("MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1", allocator);
     }
 
     [Fact]

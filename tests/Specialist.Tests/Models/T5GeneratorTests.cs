@@ -127,6 +127,21 @@ public class T5GeneratorTests
         }
         Assert.Contains(free, s => !s.Tokens.Contains(eos)); // so one sequence ran on after another stopped
 
+        // The first sequence leaves the batch when it finishes (a quarter of four rows): the others' tokens and log-probs
+        // are those each gets alone.
+        var withLogprobs = new GenerationOptions { MaxNewTokens = 10, TopLogprobs = 3, BatchSize = 4 };
+        var batched = new T5Generator(stopping).Generate(Prompts, withLogprobs);
+        for (var i = 0; i < Prompts.Length; i++)
+        {
+            var alone = new T5Generator(stopping).Generate([Prompts[i]], withLogprobs)[0];
+            Assert.Equal(alone.Tokens, batched[i].Tokens);
+            for (var t = 0; t < alone.Tokens.Count; t++)
+            {
+                Assert.Equal(alone.Logprobs![t].Chosen.Logprob, batched[i].Logprobs![t].Chosen.Logprob, 1e-4f);
+                Assert.Equal(alone.Logprobs[t].Top.Select(c => c.Id), batched[i].Logprobs![t].Top.Select(c => c.Id));
+            }
+        }
+
         // MinNewTokens holds end-of-sequence back.
         var held = new T5Generator(stopping).Generate([Prompts[0]], new GenerationOptions { MaxNewTokens = 10, MinNewTokens = 10 });
         Assert.Equal(10, held[0].Tokens.Count);
