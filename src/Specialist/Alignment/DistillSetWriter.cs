@@ -91,7 +91,8 @@ internal sealed class DistillSetWriter : IDisposable
 /// <summary>
 /// The plan of one epoch: each format's examples shuffled and cut into micro-batches of its size (the last one may be
 /// smaller: no example is dropped), then all micro-batches shuffled together. Shuffles are Fisher–Yates driven by
-/// SplitMix64 streams derived from the seed, so a plan depends only on (counts, sizes, seed).
+/// SplitMix64 streams derived from the seed, so a plan depends only on (counts, sizes, seed), and the lengths when it is
+/// grouped by length.
 /// </summary>
 internal static class MicroBatchPlan
 {
