@@ -33,7 +33,6 @@ internal static class TrainCommand
         "                                  its own formats and batch sizes) with this chance, trained with cross-entropy and\n" +
         "                                  logged as replay:FORMAT; epochs count the --data set only\n" +
         "  --save-every N (default: at every evaluation) --keep-last 2   --max-source-len N --max-target-len N (truncation)\n" +
-        "  --group-by-length true          micro-batches of similar target length (less padding, faster steps; default false)\n" +
         "  --seed S --threads N --device cpu|cuda --dtype fp32|bf16 --data-root DIR\n" +
         "  --config run.json takes the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it.\n" +
         "  Writes RUN/config.json (resolved), RUN/metrics.jsonl, RUN/checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state),\n" +

@@ -164,20 +164,6 @@ public sealed class DistillSet : IDisposable
         }
     }
 
-    /// <summary>The decoder (target) length of example <paramref name="index"/> of <paramref name="format"/>, from its record's header alone.</summary>
-    public int DecoderLength(TrainingFormat format, int index)
-    {
-        if (!_formats.TryGetValue(format, out var f)) throw new ArgumentException($"the set holds no {DistillFormats.Name(format)} examples", nameof(format));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)(f.Offsets.Length - 1), nameof(index));
-        // question id length (uint16), question id, sample index, encoder length, decoder length (int32 each)
-        Span<byte> head = stackalloc byte[2];
-        var idLength = RandomAccess.Read(f.File, head, f.Offsets[index]) == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(head) : -1;
-        Span<byte> lengths = stackalloc byte[4];
-        if (idLength < 0 || f.Offsets[index] + 2 + idLength + 12 > f.Offsets[index + 1] || RandomAccess.Read(f.File, lengths, f.Offsets[index] + 2 + idLength + 8) != 4)
-            throw new DataFormatException(Path.Combine(Directory, ExamplesFileName(format)), $"example {index}", null, "the record ends early");
-        return BinaryPrimitives.ReadInt32LittleEndian(lengths);
-    }
-
     /// <summary>Reads a micro-batch's examples, in its order.</summary>
     public IReadOnlyList<DistillExample> Read(DistillMicroBatch batch) => [.. batch.Examples.Select(i => Read(batch.Format, i))];
 

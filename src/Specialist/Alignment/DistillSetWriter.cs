@@ -91,23 +91,11 @@ internal sealed class DistillSetWriter : IDisposable
 /// <summary>
 /// The plan of one epoch: each format's examples shuffled and cut into micro-batches of its size (the last one may be
 /// smaller: no example is dropped), then all micro-batches shuffled together. Shuffles are Fisher–Yates driven by
-/// SplitMix64 streams derived from the seed, so a plan depends only on (counts, sizes, seed), and the lengths when it is
-/// grouped by length.
+/// SplitMix64 streams derived from the seed, so a plan depends only on (counts, sizes, seed).
 /// </summary>
 internal static class MicroBatchPlan
 {
-    /// <summary>Micro-batches grouped by length take their examples from windows of this many micro-batches.</summary>
-    public const int LengthGroupWindow = 50;
-
-    /// <param name="counts">Examples per format.</param>
-    /// <param name="sizes">Micro-batch size per format.</param>
-    /// <param name="seed">The plan's seed.</param>
-    /// <param name="length">
-    /// When set, an example's length (format, index): each window of <see cref="LengthGroupWindow"/> micro-batches of the
-    /// shuffled examples is sorted by it, longest first, before it is cut, so a micro-batch holds similar lengths.
-    /// </param>
-    public static List<DistillMicroBatch> Create(IReadOnlyDictionary<TrainingFormat, int> counts, IReadOnlyDictionary<TrainingFormat, int> sizes, ulong seed,
-        Func<TrainingFormat, int, int>? length = null)
+    public static List<DistillMicroBatch> Create(IReadOnlyDictionary<TrainingFormat, int> counts, IReadOnlyDictionary<TrainingFormat, int> sizes, ulong seed)
     {
         var batches = new List<DistillMicroBatch>();
         foreach (var format in DistillFormats.All)
@@ -115,13 +103,6 @@ internal static class MicroBatchPlan
             if (!counts.TryGetValue(format, out var count) || count == 0) continue;
             var order = Shuffled(count, Stream(seed, 1 + (ulong)format));
             var size = sizes[format];
-            if (length is not null)
-                for (var start = 0; start < count; start += LengthGroupWindow * size)
-                {
-                    var window = order.AsSpan(start, Math.Min(count - start, LengthGroupWindow * size));
-                    var sorted = window.ToArray().OrderByDescending(i => length(format, i)).ToArray(); // stable: ties keep the shuffle
-                    sorted.CopyTo(window);
-                }
             for (var start = 0; start < count; start += size)
                 batches.Add(new DistillMicroBatch(format, order[start..Math.Min(count, start + size)]));
         }

@@ -173,14 +173,14 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             if (done * 4 >= rows)
             {
                 using var keep = finished.logical_not().nonzero().squeeze(1);
-                active = Replace(active, active.index_select(0, keep));
-                finished = Replace(finished, finished.index_select(0, keep));
-                decoderInput = Replace(decoderInput, decoderInput.index_select(0, keep));
+                active = DecoderCache.KeepRows(active, keep);
+                finished = DecoderCache.KeepRows(finished, keep);
+                decoderInput = DecoderCache.KeepRows(decoderInput, keep);
                 if (cache is not null) cache = cache.KeepRows(keep);
                 else
                 {
-                    encoded = Replace(encoded, encoded.index_select(0, keep));
-                    mask = Replace(mask, mask.index_select(0, keep));
+                    encoded = DecoderCache.KeepRows(encoded, keep);
+                    mask = DecoderCache.KeepRows(mask, keep);
                 }
             }
         }
@@ -214,12 +214,6 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             sequences[b] = new GeneratedSequence(tokens, eos >= 0, logprobs);
         }
         return sequences;
-    }
-
-    private static Tensor Replace(Tensor old, Tensor replacement)
-    {
-        old.Dispose();
-        return replacement;
     }
 
     /// <summary>Top-k, then top-p filtering (as Hugging Face's logits warpers), then one draw per row.</summary>

@@ -597,20 +597,19 @@ internal sealed record DecoderCache(LayerCache[] Layers, Tensor CrossBias, Tenso
     /// The cache of the batch rows <paramref name="rows"/> only, as new tensors in the caller's dispose scope; this
     /// cache's per-row tensors are disposed (the position bias is shared).
     /// </summary>
-    public DecoderCache KeepRows(Tensor rows)
+    public DecoderCache KeepRows(Tensor rows) => this with
     {
-        static Tensor Select(Tensor t, Tensor rows)
-        {
-            var kept = t.index_select(0, rows);
-            t.Dispose();
-            return kept;
-        }
-        return this with
-        {
-            Layers = [.. Layers.Select(l => new LayerCache(
-                new KeyValues(Select(l.Self.Keys, rows), Select(l.Self.Values, rows)),
-                new KeyValues(Select(l.Cross.Keys, rows), Select(l.Cross.Values, rows))))],
-            CrossBias = Select(CrossBias, rows),
-        };
+        Layers = [.. Layers.Select(l => new LayerCache(
+            new KeyValues(KeepRows(l.Self.Keys, rows), KeepRows(l.Self.Values, rows)),
+            new KeyValues(KeepRows(l.Cross.Keys, rows), KeepRows(l.Cross.Values, rows))))],
+        CrossBias = KeepRows(CrossBias, rows),
+    };
+
+    /// <summary>Rows <paramref name="rows"/> of <paramref name="tensor"/> (dimension 0) as a new tensor; <paramref name="tensor"/> is disposed.</summary>
+    public static Tensor KeepRows(Tensor tensor, Tensor rows)
+    {
+        var kept = tensor.index_select(0, rows);
+        tensor.Dispose();
+        return kept;
     }
 }

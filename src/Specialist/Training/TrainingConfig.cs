@@ -96,13 +96,6 @@ public sealed record TrainingConfig
     public string Replay { get; init; } = "";
     /// <summary>The chance that a micro-batch comes from <see cref="Replay"/>, drawn per micro-batch from the seed.</summary>
     public double ReplayShare { get; init; } = 0.1;
-    /// <summary>
-    /// Cut micro-batches from examples of similar target length (Hugging Face's group_by_length): each epoch's shuffled
-    /// examples are sorted by decoder length within windows of 50 micro-batches, then the micro-batches are shuffled.
-    /// Less padding, so faster steps; off by default, as the paper's batches are random (and on the miniature world's
-    /// students, steps a quarter faster learned less per step: BENCHMARKS.md).
-    /// </summary>
-    public bool GroupByLength { get; init; }
 
     /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
     public static IReadOnlyList<string> Keys { get; } =
@@ -110,7 +103,7 @@ public sealed record TrainingConfig
         "student", "data", "out", "loss", "formats", "lr", "warmup", "schedule", "lr_horizon", "epochs", "steps", "grad_accum",
         "batch_size", "max_grad_norm", "weight_decay", "eval_every", "eval_sets", "id_set", "eval_limit", "eval_prompt",
         "eval_max_new_tokens", "eval_batch_size", "save_every", "keep_last", "data_root", "seed", "device", "dtype", "threads",
-        "max_source_len", "max_target_len", "ood_sets", "replay", "replay_share", "group_by_length",
+        "max_source_len", "max_target_len", "ood_sets", "replay", "replay_share",
     ];
 
     /// <summary>
@@ -204,7 +197,6 @@ public sealed record TrainingConfig
             "ood_sets" => this with { OodSets = List() },
             "replay" => this with { Replay = value },
             "replay_share" => this with { ReplayShare = Double() },
-            "group_by_length" => this with { GroupByLength = value is "true" or "false" ? value == "true" : throw new SpecialistException($"'{value}' is not true or false") },
             _ => throw new SpecialistException($"'{key}' is not a training setting (the settings are: {string.Join(", ", Keys)})"),
         };
     }
@@ -292,7 +284,6 @@ public sealed record TrainingConfig
             ["ood_sets"] = Strings(_oodSets),
             ["replay"] = Replay,
             ["replay_share"] = ReplayShare,
-            ["group_by_length"] = GroupByLength,
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
@@ -307,8 +298,8 @@ public sealed record TrainingConfig
             ? v.GetValue<string>() : throw new SpecialistException($"holds {item?.ToJsonString() ?? "null"}, expected strings"))),
         JsonObject obj => string.Join(",", obj.Select(p => $"{p.Key}={JsonText(p.Value)}")),
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.ToJsonString(),
-        _ => throw new SpecialistException($"is {node.ToJsonString()}, expected a string, a number, a boolean, a list or (batch_size) an object"),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
+        _ => throw new SpecialistException($"is {node.ToJsonString()}, expected a string, a number, a list or (batch_size) an object"),
     };
 
     internal static LossKind ParseLoss(string name) => name switch

@@ -7,8 +7,7 @@ namespace Specialist.Training;
 
 /// <summary>
 /// What a run trains on: the examples of a distillation set, cut afresh every epoch into single-format micro-batches of
-/// the run's per-format sizes (grouped by target length when the run asks) and shuffled (the set's own plan rule,
-/// <c>MicroBatchPlan</c>, seeded with (seed, epoch)),
+/// the run's per-format sizes and shuffled (the set's own plan rule, <c>MicroBatchPlan</c>, seeded with (seed, epoch)),
 /// so that any epoch's order can be redrawn exactly when a run resumes. Examples are read from disk as micro-batches
 /// are consumed.
 /// </summary>
@@ -18,7 +17,6 @@ internal sealed class TrainingData : IDisposable
     private readonly IReadOnlyDictionary<TrainingFormat, int> _sizes;
     private readonly Func<DistillMicroBatch, IReadOnlyList<DistillExample>> _read;
     private readonly ulong _seed;
-    private readonly Func<TrainingFormat, int, int>? _length;
     private readonly IDisposable? _owner;
 
     /// <param name="counts">Examples per format trained on.</param>
@@ -26,15 +24,13 @@ internal sealed class TrainingData : IDisposable
     /// <param name="read">Reads a micro-batch's examples.</param>
     /// <param name="seed">The run's seed.</param>
     /// <param name="owner">What to dispose with the data (the open set).</param>
-    /// <param name="length">An example's target length, to group micro-batches by it; null = random micro-batches.</param>
     public TrainingData(IReadOnlyDictionary<TrainingFormat, int> counts, IReadOnlyDictionary<TrainingFormat, int> sizes,
-        Func<DistillMicroBatch, IReadOnlyList<DistillExample>> read, ulong seed, IDisposable? owner = null, Func<TrainingFormat, int, int>? length = null)
+        Func<DistillMicroBatch, IReadOnlyList<DistillExample>> read, ulong seed, IDisposable? owner = null)
     {
         _counts = counts;
         _sizes = sizes;
         _read = read;
         _seed = seed;
-        _length = length;
         _owner = owner;
         PerEpoch = counts.Sum(c => (c.Value + sizes[c.Key] - 1) / sizes[c.Key]);
     }
@@ -50,7 +46,7 @@ internal sealed class TrainingData : IDisposable
 
     /// <summary>Epoch <paramref name="epoch"/>'s micro-batches in its order; examples are read as the sequence is consumed.</summary>
     public IEnumerable<TrainingMicroBatch> EpochOrder(int epoch) =>
-        MicroBatchPlan.Create(_counts, _sizes, EpochSeed(_seed, epoch), _length).Select(b => new TrainingMicroBatch(b.Format, _read(b)));
+        MicroBatchPlan.Create(_counts, _sizes, EpochSeed(_seed, epoch)).Select(b => new TrainingMicroBatch(b.Format, _read(b)));
 
     /// <summary>The seed of an epoch's plan: SplitMix64 of seed + epoch × the golden gamma, a distinct stream per epoch.</summary>
     internal static ulong EpochSeed(ulong seed, int epoch) => new SplitMix64(unchecked(seed + (ulong)epoch * 0x9E3779B97F4A7C15UL)).NextUInt64();
@@ -90,14 +86,7 @@ internal sealed class TrainingData : IDisposable
                 batchSizes.TryGetValue(DistillFormats.Name(f), out var size) || batchSizes.TryGetValue("*", out size)
                     ? size
                     : manifest.Formats.First(i => i.Name == DistillFormats.Name(f)).MicroBatchSize);
-            Func<TrainingFormat, int, int>? length = null;
-            if (config.GroupByLength)
-            {
-                // Read once: every epoch's plan sorts by them.
-                var lengths = counts.Keys.ToDictionary(f => f, f => Enumerable.Range(0, counts[f]).Select(i => set.DecoderLength(f, i)).ToArray());
-                length = (format, index) => lengths[format][index];
-            }
-            return new TrainingData(counts, sizes, set.Read, unchecked((ulong)config.Seed), set, length);
+            return new TrainingData(counts, sizes, set.Read, unchecked((ulong)config.Seed), set);
         }
         catch
         {

@@ -49,30 +49,6 @@ public class TrainingPartsTests
     }
 
     [Fact]
-    public void Grouping_by_length_cuts_batches_of_similar_targets_from_windows_and_still_visits_every_example_once()
-    {
-        // Target lengths 1..50, each twice, in a scrambled order; one window of 50 micro-batches of 2 holds all 100 examples.
-        const int count = 100, size = 2;
-        var counts = new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = count };
-        var sizes = new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = size };
-        static int Length(int index) => 1 + index * 37 % 50;
-        IReadOnlyList<DistillExample> Read(DistillMicroBatch b) => [.. b.Examples.Select(i => Example(b.Format, [i], new int[Length(i)]))];
-        var random = new TrainingData(counts, sizes, Read, seed: 5).EpochOrder(0).ToList();
-        var grouped = new TrainingData(counts, sizes, Read, seed: 5, length: (_, i) => Length(i)).EpochOrder(0).ToList();
-
-        Assert.Equal(Enumerable.Range(0, count), grouped.SelectMany(b => b.Examples).Select(e => e.EncoderIds[0]).Order());
-        static long Padded(IEnumerable<TrainingMicroBatch> epoch) => epoch.Sum(b => (long)b.Examples.Max(e => e.DecoderIds.Length) * b.Examples.Count);
-        var real = Enumerable.Range(0, count).Sum(Length);
-        Assert.Equal(real, Padded(grouped)); // pairs of equal lengths: no padding at all
-        Assert.True(Padded(random) > real * 1.2, $"random micro-batches pad {Padded(random)} for {real} real tokens");
-        // The batches are still shuffled, not longest first.
-        var firstLengths = grouped.Take(10).Select(b => b.Examples[0].DecoderIds.Length).ToList();
-        Assert.NotEqual(firstLengths.OrderDescending(), firstLengths);
-        Assert.Equal(string.Join(",", grouped.SelectMany(b => b.Examples).Select(e => e.EncoderIds[0])),
-            string.Join(",", new TrainingData(counts, sizes, Read, seed: 5, length: (_, i) => Length(i)).EpochOrder(0).SelectMany(b => b.Examples).Select(e => e.EncoderIds[0])));
-    }
-
-    [Fact]
     public void Batch_tensors_pad_right_truncate_sources_from_the_front_and_targets_from_the_back()
     {
         TorchRuntime.EnsureLoaded();
@@ -151,7 +127,7 @@ public class TrainingPartsTests
         {
             Student = "/s", Data = "/d", Out = "/o", Loss = LossKind.Distribution, Formats = ["ic-cot", "zs-ao"], Lr = 2e-4, Steps = 7,
             LrHorizon = ScheduleHorizon.MicroSteps, Schedule = ScheduleKind.Linear, BatchSize = TrainingConfig.ParseBatchSizes("ic-cot=25,zs-ao=60"),
-            EvalLimit = 8, EvalSets = ["gsm8k-dev", "svamp-dev"], Seed = 3, Threads = 2, MaxSourceLen = 128, GroupByLength = true,
+            EvalLimit = 8, EvalSets = ["gsm8k-dev", "svamp-dev"], Seed = 3, Threads = 2, MaxSourceLen = 128,
         };
         var path = Path.Combine(TestPaths.NewTempDir(), "config.json");
         File.WriteAllText(path, config.ToJson());
@@ -163,9 +139,6 @@ public class TrainingPartsTests
         Assert.Throws<SpecialistException>(() => config.With("warmup", "ten"));
         Assert.Throws<SpecialistException>(() => config.With("loss", "kl"));
         Assert.Equal(ScheduleHorizon.Steps, config.With("lr_horizon", "steps").LrHorizon);
-        Assert.True(read.GroupByLength);
-        Assert.False(config.With("group_by_length", "false").GroupByLength);
-        Assert.Throws<SpecialistException>(() => config.With("group_by_length", "yes"));
         var problems = Assert.Throws<SpecialistException>(() => (config with { Lr = 0, EvalPrompt = "8shot" }).Validate());
         Assert.Contains("lr is 0", problems.Message);
         Assert.Contains("eval_prompt is '8shot'", problems.Message);
