@@ -139,7 +139,7 @@ internal static class MiniatureFindings
             }));
 
         // The rest of phenomena.json: the students, the control, the teacher and the alignment.
-        var teacherEval = EvaluationResults.Read(Path.Combine(layout.Annotate, "teacher-eval"));
+        var teacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
         StoreStats stats;
         using (var store = AnnotationStore.Open(layout.Store, create: false)) stats = store.Stats();
         DistillAlignmentInfo? alignment;
@@ -175,7 +175,7 @@ internal static class MiniatureFindings
         md.Append("# Specialist run: the paper in miniature\n\n");
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"Profile `{profile.Name}`, seed {seed}. The world: {profile.MathTrain} in-distribution math training problems, {MiniatureWorld.OutOfDistribution.Count} out-of-distribution math splits " +
-            $"({string.Join(", ", MiniatureWorld.OutOfDistribution)}), {Synthetic.SyntheticTasks.GenericTaskNames.Count} BBH-like generic tasks; {profile.MathEval} problems per math dev and test split, {profile.GenericEvalPerTask} per generic task. " +
+            $"({string.Join(", ", MiniatureWorld.OutOfDistribution)}), {Synthetic.SyntheticTasks.GenericTaskNames.Count} BBH-like generic tasks; {profile.MathDev} problems per math dev split and {profile.MathTest} per test split, {profile.GenericDevPerTask} and {profile.GenericTestPerTask} per generic task. " +
             $"Tokenizers: both word-level, numbers digit by digit; the teacher's holds every word of the world ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter, so one teacher token often becomes several student tokens.\n\n"));
         md.Append(string.Create(CultureInfo.InvariantCulture,
             $"**Teacher**: a T5 of {teacherParams:N0} parameters trained from scratch on the math gold chains of thought only (its one job is math, so its whole budget goes there; a mixture-trained teacher was not compared), {profile.TeacherSteps} steps{(teacherCached ? ", reused from the cache" : "")}. " +

@@ -85,10 +85,11 @@ public static class MiniatureRun
         TorchRuntime.EnsureLoaded();
         var layout = new RunLayout(output);
         MiniatureWorld world = MiniatureWorld.Open(layout.World);
-        stages.Run("world", () => world = MiniatureWorld.Build(layout.World, profile, seed));
+        // The world and its teacher are the same for every run seed: seeds vary the students, their data order and the annotation.
+        stages.Run("world", () => world = MiniatureWorld.Build(layout.World, profile, RunProfile.WorldSeed));
 
         var cacheRoot = MiniatureTeacher.CacheRoot();
-        var teacherFolder = MiniatureTeacher.Folder(cacheRoot, profile, seed);
+        var teacherFolder = MiniatureTeacher.Folder(cacheRoot, world, profile);
         var teacherCached = MiniatureTeacher.IsComplete(teacherFolder);
         stages.Run("teacher", () =>
         {
@@ -98,7 +99,7 @@ public static class MiniatureRun
                 return;
             }
             var clock = Stopwatch.StartNew();
-            MiniatureTeacher.Train(world, profile, seed, teacherFolder, e => Progress(report, "teacher", "training", e), stop);
+            MiniatureTeacher.Train(world, profile, RunProfile.WorldSeed, teacherFolder, e => Progress(report, "teacher", "training", e), stop);
             report?.Invoke(new RunEvent("teacher", $"trained in {clock.Elapsed.TotalSeconds:F0} s and cached in {teacherFolder}"));
         });
         if (!MiniatureTeacher.IsComplete(teacherFolder))
@@ -123,7 +124,6 @@ public static class MiniatureRun
     private static async Task Annotate(MiniatureWorld world, RunProfile profile, string teacherFolder, RunLayout layout, Action<RunEvent>? report, CancellationToken stop)
     {
         Directory.CreateDirectory(layout.Annotate);
-        var teacherEval = Path.Combine(layout.Annotate, "teacher-eval");
         await using var server = await TeacherServer.StartAsync(new ServeOptions
         {
             ModelDirectory = teacherFolder, Host = "127.0.0.1", Port = 0, ModelName = "miniature-teacher",
@@ -133,10 +133,15 @@ public static class MiniatureRun
         var endpoint = new Uri(server.Url, "v1");
         var clientOptions = new TeacherClientOptions(endpoint, null, TimeSpan.FromMinutes(5), 3);
 
-        // The teacher's own accuracy, through the endpoint like any API model.
+        // The teacher's own accuracy, through the endpoint like any API model: on the test sets, and on as many of the
+        // questions it annotates (greedy; never seen in its training either).
         using (var asked = EvaluatedModel.FromEndpoint(clientOptions, server.ModelName, TeacherApi.Completions, profile.MaxNewTokens, concurrency: 16))
+        {
             EvaluationRun.Run(asked, new EvaluationRequest([MiniatureWorld.Set(MiniatureWorld.Math, "test"), .. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))],
-                world.Root, "zeroshot", BbhMode.Cot, null, teacherEval), m => report?.Invoke(new RunEvent("annotate", "teacher eval: " + m)));
+                world.Root, "zeroshot", BbhMode.Cot, null, layout.TeacherEvaluation), m => report?.Invoke(new RunEvent("annotate", "teacher eval: " + m)));
+            EvaluationRun.Run(asked, new EvaluationRequest([MiniatureWorld.Set(MiniatureWorld.Math, "train")], world.Root, "zeroshot", BbhMode.Cot, profile.MathTest,
+                layout.TeacherAnnotatedEvaluation), m => report?.Invoke(new RunEvent("annotate", "teacher eval (annotated questions): " + m)));
+        }
 
         var template = File.ReadAllText(world.TeacherPrompt);
         var config = new AnnotationConfig(server.ModelName, TeacherApi.Completions, AnnotationConfig.HashPrompt(template), profile.SampleTemperature, 1.0,
@@ -337,6 +342,9 @@ internal sealed class RunLayout(string root)
     public string World => Path.Combine(Root, "world");
     public string Annotate => Path.Combine(Root, "annotate");
     public string Store => Path.Combine(Annotate, "annotations.db");
+    public string TeacherEvaluation => Path.Combine(Annotate, "teacher-eval");
+    /// <summary>The teacher's greedy accuracy on the first of the questions it annotates.</summary>
+    public string TeacherAnnotatedEvaluation => Path.Combine(Annotate, "teacher-eval-annotated");
     public string Align => Path.Combine(Root, "distill");
     public string MixtureSet => Path.Combine(Align, "mixture-gold");
     public string TeacherSet => Path.Combine(Align, "math-teacher");

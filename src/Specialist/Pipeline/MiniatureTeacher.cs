@@ -11,14 +11,14 @@ namespace Specialist.Pipeline;
 
 /// <summary>
 /// The miniature world's teacher: a T5 larger than every student, trained from scratch on the gold chains of thought
-/// of the in-distribution math problems (math alone: its one job is math, so the whole budget goes there; a mixture-trained teacher was not compared),
+/// of its own split of in-distribution math problems, disjoint from the questions it annotates (math alone: its one job is math, so the whole budget goes there; a mixture-trained teacher was not compared),
 /// in the zero-shot format its annotation prompt uses. It is kept in the user's cache folder, keyed by profile, seed
 /// and everything the training depends on, so a second run reuses it.
 /// </summary>
 internal static class MiniatureTeacher
 {
     // Bump when the world or the teacher's recipe changes in a way the key below does not see.
-    private const int Version = 4;
+    private const int Version = 5;
 
     /// <summary>The cache folder: <c>$SPECIALIST_CACHE</c>, else <c>$XDG_CACHE_HOME/specialist</c>, else <c>~/.cache/specialist</c>.</summary>
     public static string CacheRoot() =>
@@ -26,13 +26,20 @@ internal static class MiniatureTeacher
         : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "specialist");
 
-    /// <summary>The teacher's folder in the cache for this profile and seed.</summary>
-    public static string Folder(string cacheRoot, RunProfile profile, ulong seed)
+    /// <summary>The teacher's folder in the cache for this world and profile.</summary>
+    public static string Folder(string cacheRoot, MiniatureWorld world, RunProfile profile)
     {
+        // The world's files the teacher learns from are in the key, so a change to any task's wording trains a new one.
         var key = string.Create(CultureInfo.InvariantCulture,
-            $"v{Version} {profile.Teacher} steps {profile.TeacherSteps} math {profile.MathTrain} eval {profile.MathEval} vocab {profile.TeacherVocabulary} lr {profile.TeacherLr} batch {profile.CotBatch}");
+            $"v{Version} {profile.Teacher} steps {profile.TeacherSteps} lr {profile.TeacherLr} batch {profile.CotBatch} tokenizer {FileHash(world.TeacherTokenizer)} data {FileHash(world.SetFile(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit)))}");
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
-        return Path.Combine(cacheRoot, "teachers", $"{profile.Name}-seed{seed}-{hash}");
+        return Path.Combine(cacheRoot, "teachers", $"{profile.Name}-{hash}");
+    }
+
+    private static string FileHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>Whether <paramref name="folder"/> holds a finished teacher.</summary>
@@ -58,7 +65,7 @@ internal static class MiniatureTeacher
         DistillSetBuilder.Build(new DistillSetRequest(data, init, null, world.Root, [TrainingFormat.ZeroShotCot],
             new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = profile.CotBatch }, seed, new AlignmentOptions())
         {
-            TrainSet = MiniatureWorld.Set(MiniatureWorld.Math, "train"),
+            TrainSet = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit),
             DevSet = null,
         });
         var run = Path.Combine(work, "run");

@@ -28,15 +28,27 @@ public sealed record RunProfile
 {
     public required string Name { get; init; }
 
+    /// <summary>
+    /// The seed of the world's problems and of its teacher, the same for every run seed: runs with different seeds are
+    /// repeats of one experiment (students, data order and annotation vary), not different worlds.
+    /// </summary>
+    public const ulong WorldSeed = 0;
+
     // --- The world.
-    /// <summary>In-distribution math problems for training (the teacher's and the students').</summary>
+    /// <summary>In-distribution math training problems: the questions the teacher annotates, and the students' gold math.</summary>
     public required int MathTrain { get; init; }
+    /// <summary>In-distribution math problems the teacher is trained on, disjoint from every other split.</summary>
+    public required int TeacherMathTrain { get; init; }
     /// <summary>Problems per generic task for training.</summary>
     public required int GenericTrainPerTask { get; init; }
-    /// <summary>Problems per math split for dev and for test (ID, mild OOD, MultiArith-, ASDiv-, SVAMP-like).</summary>
-    public required int MathEval { get; init; }
-    /// <summary>Problems per generic task for dev and for test.</summary>
-    public required int GenericEvalPerTask { get; init; }
+    /// <summary>Problems per math dev split (ID, mild OOD, MultiArith-, ASDiv-, SVAMP-like), evaluated during training.</summary>
+    public required int MathDev { get; init; }
+    /// <summary>Problems per math test split, evaluated once per model; large enough for useful paired intervals.</summary>
+    public required int MathTest { get; init; }
+    /// <summary>Problems per generic task for dev.</summary>
+    public required int GenericDevPerTask { get; init; }
+    /// <summary>Problems per generic task for test.</summary>
+    public required int GenericTestPerTask { get; init; }
     /// <summary>
     /// The students' vocabulary size limit: the frequent words, the rest spelt letter by letter. The teacher's vocabulary
     /// (<see cref="TeacherVocabulary"/>) holds every word, so many teacher tokens map onto several student tokens.
@@ -93,7 +105,7 @@ public sealed record RunProfile
     public static RunProfile Quick { get; } = new()
     {
         Name = "quick",
-        MathTrain = 600, GenericTrainPerTask = 40, MathEval = 40, GenericEvalPerTask = 8,
+        MathTrain = 600, TeacherMathTrain = 600, GenericTrainPerTask = 40, MathDev = 40, MathTest = 40, GenericDevPerTask = 8, GenericTestPerTask = 8,
         Teacher = new("teacher", 48, 2, 4), TeacherSteps = 150, TeacherLr = 3e-3, Samples = 2,
         Students = [new("s", 16, 1, 2), new("m", 24, 1, 2), new("l", 32, 1, 2)],
         GeneralistSteps = 40, SpecializeSteps = 30, Evaluations = 2,
@@ -103,7 +115,7 @@ public sealed record RunProfile
     public static RunProfile Default { get; } = new()
     {
         Name = "default",
-        MathTrain = 4000, GenericTrainPerTask = 250, MathEval = 200, GenericEvalPerTask = 40,
+        MathTrain = 6000, TeacherMathTrain = 4000, GenericTrainPerTask = 250, MathDev = 200, MathTest = 500, GenericDevPerTask = 40, GenericTestPerTask = 100,
         Teacher = new("teacher", 96, 3, 4), TeacherSteps = 4000, Samples = 2,
         Students = [new("s", 40, 2, 4), new("m", 48, 2, 4), new("l", 64, 2, 4)],
         GeneralistSteps = 1000, SpecializeSteps = 2400, Evaluations = 3,
@@ -113,7 +125,7 @@ public sealed record RunProfile
     public static RunProfile Full { get; } = new()
     {
         Name = "full",
-        MathTrain = 8000, GenericTrainPerTask = 500, MathEval = 400, GenericEvalPerTask = 50,
+        MathTrain = 8000, TeacherMathTrain = 8000, GenericTrainPerTask = 500, MathDev = 400, MathTest = 1000, GenericDevPerTask = 50, GenericTestPerTask = 200,
         Teacher = new("teacher", 128, 4, 4), TeacherSteps = 10000, TeacherLr = 1e-3, Samples = 4,
         Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4), new("xl", 64, 4, 4)],
         GeneralistSteps = 4000, SpecializeSteps = 4000, Evaluations = 4,

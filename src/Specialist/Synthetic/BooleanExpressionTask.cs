@@ -28,8 +28,9 @@ internal static class BooleanExpressionTask
             chain.Add(string.Join(' ', current));
         }
         var value = chain[^1];
-        var rationale = "Remember that expressions inside brackets are evaluated first, and that \"not\" comes before \"and\", which comes before \"or\".\n"
-            + $"Z = {string.Join(" = ", chain)}. So the answer is {value}.";
+        // One rewrite per step and no preamble: BBH's exemplars open with the precedence rules, which a model this
+        // small would spend most of its output budget on.
+        var rationale = $"Z = {string.Join(" = ", chain)}. So the answer is {value}.";
         return new SyntheticItem(chain[0] + " is", rationale, GoldAnswer.FromText(value));
     }
 

@@ -5,15 +5,14 @@ using Specialist.Prompts;
 namespace Specialist.Synthetic;
 
 /// <summary>
-/// BBH multistep_arithmetic_two, smaller: <c>((a op b op c) op (d op e op f)) =</c> over −9…9 with + − ×, every
-/// intermediate and final value within ±200. The chain of thought names the brackets A and B and rewrites each one
-/// operation at a time (× before + and −, left to right).
+/// BBH multistep_arithmetic_two, smaller: <c>((a op b) op (c op d)) =</c> over −9…9 with + − ×, every value within
+/// ±100. The chain of thought works out the bracket A, then B, then A op B.
 /// </summary>
 internal static class MultistepArithmeticTask
 {
     public const string Name = "multistep_arithmetic_two";
 
-    private const int Limit = 200;
+    private const int Limit = 100;
     private static readonly char[] Operators = ['+', '-', '*'];
 
     public static SyntheticItem? Draw(ref SplitMix64 random)
@@ -22,18 +21,14 @@ internal static class MultistepArithmeticTask
         for (var g = 0; g < 2; g++)
         {
             groups[g] = [Number(random.Between(-9, 9))];
-            for (var k = 0; k < 2; k++)
+            for (var k = 0; k < 1; k++)
             {
                 groups[g].Add(random.Pick(Operators).ToString());
                 groups[g].Add(Number(random.Between(-9, 9)));
             }
         }
         var outer = random.Pick(Operators);
-        var lines = new List<string>
-        {
-            "Let's recall that the order of operations in mathematics is as follows: (1) parentheses, (2) multiplication, (3) addition and subtraction, from left to right.",
-            $"This equation can be written as \"A {outer} B\", where A = ({string.Join(' ', groups[0])}) and B = ({string.Join(' ', groups[1])}).",
-        };
+        var lines = new List<string>();
         var values = new int[2];
         for (var g = 0; g < 2; g++)
         {
@@ -46,14 +41,14 @@ internal static class MultistepArithmeticTask
                 chain.Add(tokens.Count == 1 ? tokens[0] : $"({string.Join(' ', tokens)})");
             }
             values[g] = int.Parse(tokens[0], CultureInfo.InvariantCulture);
-            lines.Add($"Let's calculate {(g == 0 ? 'A' : 'B')} = {string.Join(" = ", chain)}.");
+            lines.Add($"{(g == 0 ? 'A' : 'B')} = {string.Join(" = ", chain)}.");
         }
         var result = Apply(values[0], outer, values[1]);
         if (Math.Abs(result) > Limit) return null;
         var answer = Number(result);
-        lines.Add($"Then, the final equation is A {outer} B = {Number(values[0])} {outer} {Number(values[1])} = {answer}. So the answer is {answer}.");
+        lines.Add($"A {outer} B = {Number(values[0])} {outer} {Number(values[1])} = {answer}. So the answer is {answer}.");
         var question = $"(({string.Join(' ', groups[0])}) {outer} ({string.Join(' ', groups[1])})) =";
-        return new SyntheticItem(question, string.Join('\n', lines), GoldAnswer.FromText(answer));
+        return new SyntheticItem(question, string.Join(' ', lines), GoldAnswer.FromText(answer));
     }
 
     // tokens alternate number, operator, number, …; one step applies the first "*", else the first operator, and gives

@@ -7,7 +7,7 @@ namespace Specialist.Synthetic;
 /// <summary>
 /// BBH navigate: do these instructions ("Turn left.", "Take 3 steps.", or "Always face forward." then "Take 2 steps
 /// left.") bring you back to the start? Half the problems do, by construction. The chain of thought tracks position
-/// and facing after each instruction (x grows to the right, y forwards).
+/// (and facing, where turns can change it) after each instruction (x grows to the right, y forwards; north is +y).
 /// </summary>
 internal static class NavigateTask
 {
@@ -18,7 +18,7 @@ internal static class NavigateTask
     // Facing k is (Dx[k], Dy[k]); turning left adds 1, right adds 3, around adds 2 (mod 4).
     private static readonly int[] Dx = [0, -1, 0, 1];
     private static readonly int[] Dy = [1, 0, -1, 0];
-    private static readonly string[] Facings = ["the positive y-axis", "the negative x-axis", "the negative y-axis", "the positive x-axis"];
+    private static readonly string[] Facings = ["north", "west", "south", "east"];
     private static readonly string[] Turns = ["", "Turn left.", "Turn around.", "Turn right."];
     private static readonly string[] Sides = ["forward", "left", "backward", "right"];
 
@@ -27,10 +27,11 @@ internal static class NavigateTask
         var returns = random.Coin();
         var forward = random.Coin();
         var instructions = forward ? ForwardInstructions(ref random, returns) : TurningInstructions(ref random, returns);
-        if (instructions.Count is 0 or > 8) return null;
+        if (instructions.Count is 0 or > 4) return null;
 
         var (x, y, facing) = (0, 0, 0);
-        var lines = new List<string> { "We start at the origin (0, 0), facing the positive y-axis." };
+        // Facing is written only where it can change (no "Always face forward"), to keep the chain of thought short.
+        var lines = new List<string> { forward ? "Start: (0, 0)." : "Start: (0, 0), facing north." };
         if (forward) instructions.Insert(0, AlwaysForward);
         for (var i = 0; i < instructions.Count; i++)
         {
@@ -43,13 +44,13 @@ internal static class NavigateTask
                 var direction = forward ? side : facing;
                 (x, y) = (x + steps * Dx[direction], y + steps * Dy[direction]);
             }
-            lines.Add($"({i + 1}) {instruction.TrimEnd('.')}: {Point(x, y)}, facing {Facings[facing]}.");
+            if (instruction != AlwaysForward) lines.Add($"({lines.Count}) {instruction.TrimEnd('.')}: {Point(x, y)}{(forward ? "" : $", facing {Facings[facing]}")}.");
         }
         var home = x == 0 && y == 0;
         if (home != returns) return null;
         lines.Add(home
-            ? $"Since {Point(x, y)} is (0, 0), we are indeed where we started. So the answer is Yes."
-            : $"Since {Point(x, y)} is not (0, 0), we are not where we started. So the answer is No.");
+            ? $"{Point(x, y)} is the start. So the answer is Yes."
+            : $"{Point(x, y)} is not the start. So the answer is No.");
         return new SyntheticItem(
             $"If you follow these instructions, do you return to the starting point? {string.Join(' ', instructions)}\nOptions:\n- Yes\n- No",
             string.Join('\n', lines), GoldAnswer.FromText(home ? "Yes" : "No"));
@@ -59,7 +60,7 @@ internal static class NavigateTask
     private static List<string> ForwardInstructions(ref SplitMix64 random, bool returns)
     {
         var moves = new List<(int Steps, int Side)>();
-        var count = returns ? random.Between(1, 4) : random.Between(2, 6);
+        var count = returns ? random.Between(1, 3) : random.Between(2, 4);
         for (var i = 0; i < count; i++) moves.Add((random.Between(1, 10), random.NextBelow(4)));
         if (returns)
         {
@@ -77,7 +78,7 @@ internal static class NavigateTask
     {
         var instructions = new List<string>();
         var (x, y, facing) = (0, 0, 0);
-        var count = returns ? random.Between(2, 4) : random.Between(3, 7);
+        var count = returns ? random.Between(2, 3) : random.Between(2, 4);
         for (var i = 0; i < count; i++)
         {
             if (random.NextBelow(3) == 0)

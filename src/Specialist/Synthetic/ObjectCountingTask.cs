@@ -5,7 +5,7 @@ namespace Specialist.Synthetic;
 
 /// <summary>
 /// BBH object_counting: "I have a piano, two carrots, a flute, … How many musical instruments do I have?". The chain of
-/// thought lists the items of the asked kind with their quantities and adds them up.
+/// thought lists the items of the asked kind with their quantities, on one line, and adds them up.
 /// </summary>
 internal static class ObjectCountingTask
 {
@@ -40,9 +40,9 @@ internal static class ObjectCountingTask
     public static SyntheticItem? Draw(ref SplitMix64 random)
     {
         var kind = random.NextBelow(Kinds.Length);
-        var wanted = random.PickDistinct(Kinds[kind].Members, random.Between(2, 5));
+        var wanted = random.PickDistinct(Kinds[kind].Members, random.Between(2, 4));
         var distractorPool = Kinds.Where((_, k) => k != kind).SelectMany(k => k.Members).Concat(Objects).ToList();
-        var distractors = random.PickDistinct(distractorPool, random.Between(1, 4));
+        var distractors = random.PickDistinct(distractorPool, random.Between(1, 3));
         var items = wanted.Select(n => (Noun: n, Wanted: true)).Concat(distractors.Select(n => (Noun: n, Wanted: false))).ToList();
         random.Shuffle(items);
 
@@ -51,11 +51,10 @@ internal static class ObjectCountingTask
         var listed = items.Select((item, i) => Phrase(item.Noun, quantities[i])).ToList();
         var question = $"I have {string.Join(", ", listed[..^1])}, and {listed[^1]}. How many {Kinds[kind].Kind} do I have?";
         var counted = items.Select((item, i) => (item, i)).Where(x => x.item.Wanted).ToList();
-        var lines = new List<string> { $"We first identify the {Kinds[kind].Kind} on the list and include their quantity in parentheses:" };
-        lines.AddRange(counted.Select(x => $"- {(quantities[x.i] == 1 ? x.item.Noun.One : x.item.Noun.Many)} ({quantities[x.i]})"));
         var total = counted.Sum(x => quantities[x.i]);
-        lines.Add($"Now, let's add the numbers in parentheses: {string.Join(" + ", counted.Select(x => quantities[x.i]))} = {total}. So the answer is {total}.");
-        return new SyntheticItem(question, string.Join('\n', lines), GoldAnswer.FromText(total.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var rationale = $"The {Kinds[kind].Kind}: {string.Join(", ", counted.Select(x => $"{(quantities[x.i] == 1 ? x.item.Noun.One : x.item.Noun.Many)} ({quantities[x.i]})"))}.\n"
+            + $"{string.Join(" + ", counted.Select(x => quantities[x.i]))} = {total}. So the answer is {total}.";
+        return new SyntheticItem(question, rationale, GoldAnswer.FromText(total.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private static string Phrase(Noun noun, int quantity) =>

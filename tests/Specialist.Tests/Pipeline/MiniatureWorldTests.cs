@@ -20,16 +20,22 @@ public sealed class MiniatureWorldTests
         {
             var dev = Load(MiniatureWorld.Set(stem, "dev"));
             var test = Load(MiniatureWorld.Set(stem, "test"));
-            Assert.Equal(profile.MathEval, dev.Count);
-            Assert.Equal(profile.MathEval, test.Count);
+            Assert.Equal(profile.MathDev, dev.Count);
+            Assert.Equal(profile.MathTest, test.Count);
             Assert.Empty(dev.Select(p => p.Question).Intersect(test.Select(p => p.Question)));
         }
         var train = Load(MiniatureWorld.Set(MiniatureWorld.Math, "train"));
         Assert.Equal(profile.MathTrain, train.Count);
         Assert.Empty(train.Select(p => p.Question).Intersect(Load(MiniatureWorld.Set(MiniatureWorld.Math, "test")).Select(p => p.Question)));
+        // The teacher learns from its own split: none of the questions it annotates, nor a dev or test one.
+        var teacher = Load(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit));
+        Assert.Equal(profile.TeacherMathTrain, teacher.Count);
+        foreach (var split in new[] { "train", "dev", "test" })
+            Assert.Empty(teacher.Select(p => p.Question).Intersect(Load(MiniatureWorld.Set(MiniatureWorld.Math, split)).Select(p => p.Question)));
 
         var genericDev = Load(MiniatureWorld.Set(MiniatureWorld.Generic, "dev"));
-        Assert.All(genericDev.GroupBy(p => DemoSampler.TaskOf(p.Id)), task => Assert.Equal(profile.GenericEvalPerTask, task.Count()));
+        Assert.All(genericDev.GroupBy(p => DemoSampler.TaskOf(p.Id)), task => Assert.Equal(profile.GenericDevPerTask, task.Count()));
+        Assert.All(Load(MiniatureWorld.Set(MiniatureWorld.Generic, "test")).GroupBy(p => DemoSampler.TaskOf(p.Id)), task => Assert.Equal(profile.GenericTestPerTask, task.Count()));
         Assert.Equal(8, genericDev.Select(p => DemoSampler.TaskOf(p.Id)).Distinct().Count());
         Assert.Empty(genericDev.Select(p => p.Question).Intersect(Load(MiniatureWorld.Set(MiniatureWorld.Generic, "train")).Select(p => p.Question)));
 
@@ -60,7 +66,7 @@ public sealed class MiniatureWorldTests
         var student = Tokenizers.Load(World.Value.StudentTokenizer);
         Assert.Equal(RunProfile.Quick.StudentVocabulary, student.VocabularySize);
         Assert.True(teacher.VocabularySize > student.VocabularySize);
-        var text = string.Join("\n", Load(MiniatureWorld.Set(MiniatureWorld.Generic, "train")).Take(40).Select(p => p.Question + "\n" + p.Rationale));
+        var text = string.Join("\n", Load(MiniatureWorld.Set(MiniatureWorld.Math, "train")).Take(40).Select(p => p.Question + "\n" + p.Rationale));
         var teacherPieces = teacher.Encode(text).Tokens;
         var studentPieces = student.Encode(text).Tokens;
         Assert.True(teacherPieces.Count < studentPieces.Count, $"{teacherPieces.Count} teacher tokens, {studentPieces.Count} student tokens");

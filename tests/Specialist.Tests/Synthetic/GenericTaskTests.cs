@@ -174,12 +174,12 @@ public sealed partial class GenericTaskTests
     private static string SolveShuffled(string question)
     {
         var holding = new Dictionary<string, string>();
-        foreach (Match m in Regex.Matches(question, @"(Alice|Bob|Claire) (?:has a (\w+) ball|gets (\w+)|is dancing with (\w+))"))
-            holding[m.Groups[1].Value] = m.Groups[2].Success ? m.Groups[2].Value + " ball" : m.Groups[3].Success ? m.Groups[3].Value : m.Groups[4].Value;
+        foreach (Match m in Regex.Matches(question, @"(Alice|Bob|Claire) (?:has|wears) a (\w+ (?:ball|hat))"))
+            holding[m.Groups[1].Value] = m.Groups[2].Value;
         Assert.Equal(3, holding.Count);
         foreach (Match m in Regex.Matches(question, @"(?:First|Then|Finally), (\w+) and (\w+) (?:swap|switch)"))
             (holding[m.Groups[1].Value], holding[m.Groups[2].Value]) = (holding[m.Groups[2].Value], holding[m.Groups[1].Value]);
-        var asked = Regex.Match(question, @"At the end of the \w+, (\w+) (?:has|is)").Groups[1].Value;
+        var asked = Regex.Match(question, @"At the end of the \w+, (\w+) (?:has|wears)").Groups[1].Value;
         return Option(question, holding[asked]);
     }
 
