@@ -12,7 +12,7 @@ internal static class BooleanExpressionTask
 {
     public const string Name = "boolean_expressions";
 
-    private const int MaxLiterals = 4;
+    private const int MaxLiterals = 3;
 
     public static SyntheticItem? Draw(ref SplitMix64 random)
     {
@@ -41,7 +41,7 @@ internal static class BooleanExpressionTask
         for (var i = 0; i < operands; i++)
         {
             if (i > 0) tokens.Add(random.Coin() ? "and" : "or");
-            var nots = random.NextBelow(3) == 0 ? random.Between(1, 2) : 0;
+            var nots = random.NextBelow(3) == 0 ? 1 : 0;
             for (var k = 0; k < nots; k++) tokens.Add("not");
             if (!nested && random.NextBelow(3) == 0)
             {

@@ -6,7 +6,7 @@ namespace Specialist.Synthetic;
 
 /// <summary>
 /// BBH date_understanding, reduced to date arithmetic: from today (or tomorrow, or yesterday) find a date some days,
-/// a week or a year away, as MM/DD/YYYY among five options. The chain of thought states today, then the date asked for.
+/// (2–9), a week or a year away, as MM/DD/YYYY among five options. The chain of thought states today, then the date asked for.
 /// </summary>
 internal static class DateArithmeticTask
 {
@@ -57,7 +57,7 @@ internal static class DateArithmeticTask
 
     private static (string Asked, DateOnly Target, string Relation) Days(ref SplitMix64 random, DateOnly today, int sign)
     {
-        var days = random.Between(2, 30);
+        var days = random.Between(2, 9);
         return sign < 0
             ? ($"{days} days ago", today.AddDays(-days), $"{days} days before today is")
             : ($"{days} days from today", today.AddDays(days), $"{days} days after today is");

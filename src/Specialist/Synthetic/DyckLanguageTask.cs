@@ -4,7 +4,7 @@ using Specialist.Prompts;
 namespace Specialist.Synthetic;
 
 /// <summary>
-/// BBH dyck_languages, shorter: complete a sequence of 3–8 brackets <c>( [ { &lt;</c> so every open one is closed.
+/// BBH dyck_languages, shorter: complete a sequence of 2–6 brackets, nested at most twice, <c>( [ { &lt;</c> so every open one is closed.
 /// The chain of thought writes the stack after each symbol on one line, then closes what is left, innermost first.
 /// </summary>
 internal static class DyckLanguageTask
@@ -14,11 +14,11 @@ internal static class DyckLanguageTask
     internal const string Opening = "([{<";
     internal const string Closing = ")]}>";
 
-    private const int MaxDepth = 3;
+    private const int MaxDepth = 2;
 
     public static SyntheticItem? Draw(ref SplitMix64 random)
     {
-        var length = random.Between(3, 8);
+        var length = random.Between(2, 6);
         var sequence = new List<char>();
         var stack = new List<char>();
         var trace = new List<string>();
