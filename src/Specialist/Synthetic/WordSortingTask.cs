@@ -12,6 +12,9 @@ internal static class WordSortingTask
 {
     public const string Name = "word_sorting";
 
+    /// <summary>Accuracy of a uniform guess: free-form: the sorted words.</summary>
+    public const double Chance = 0;
+
     private static readonly string[] Words =
     [
         "apple", "anchor", "arrow", "badge", "banner", "basket", "beacon", "blanket", "bridge", "butter", "cabin", "candle",

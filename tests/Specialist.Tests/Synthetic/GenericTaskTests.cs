@@ -14,6 +14,18 @@ public sealed partial class GenericTaskTests
 
     [Theory]
     [MemberData(nameof(Tasks))]
+    public void The_chance_level_is_one_over_the_options_or_the_answers_a_guess_can_pick(string task)
+    {
+        var problems = SyntheticTasks.GenerateGeneric(task, Count, seed: 9);
+        // Listed options (lines after "Options:"), else the distinct answers when they are few (True/False), else free-form.
+        var options = problems.Select(p => p.Question.Split("\nOptions:\n") is [_, var list] ? list.Split('\n').Length : 0).Distinct().ToList();
+        var answers = problems.Select(p => p.Answer.Text).Distinct().Count();
+        var expected = options is [> 0 and var n] ? 1.0 / n : answers <= 2 ? 1.0 / answers : 0;
+        Assert.Equal(expected, SyntheticTasks.GenericTaskChance(task), 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Tasks))]
     public void Targets_are_right_and_the_chain_of_thought_ends_with_them(string task)
     {
         var problems = SyntheticTasks.GenerateGeneric(task, Count, seed: 9);
