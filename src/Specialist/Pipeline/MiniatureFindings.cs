@@ -55,7 +55,8 @@ internal static class MiniatureFindings
         // Replay is context for the reader, not part of the rule.
         phenomena.Add(fall with
         {
-            Sentence = fall.Sentence + $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic($"{variant}-replay"))} with ID math at {Pct(Id(replay))}.",
+            Sentence = fall.Sentence + string.Create(CultureInfo.InvariantCulture,
+                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic($"{variant}-replay"))} with ID math at {Pct(Id(replay))}."),
             Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic($"{variant}-replay")), ["math_id"] = Round(Id(replay)) }),
         });
 
