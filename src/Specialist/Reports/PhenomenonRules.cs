@@ -205,7 +205,7 @@ internal static class PhenomenonRules
                 Point("both runs evaluated at the same steps", sameSteps),
                 Point("a target above 0", target > 0),
             ],
-            [Point($"distribution matching first reaches the target (step {dm?.ToString(CultureInfo.InvariantCulture) ?? "never"}) before sample matching (step {sm})", dm < sm)]);
+            [Point($"distribution matching to reach the target first (it did at step {dm?.ToString(CultureInfo.InvariantCulture) ?? "never"}, sample matching at step {sm})", dm < sm)]);
         string Curve(IReadOnlyList<DevPoint> c) => string.Join(", ", c.Select(p => $"{Number(100 * p.Accuracy)} %"));
         var sentence = $"In-distribution dev accuracy of {size} at steps {string.Join(", ", distribution.Select(p => p.Step))}: distribution matching {Curve(distribution)}; " +
                        $"sample matching {Curve(sample)} at steps {string.Join(", ", sample.Select(p => p.Step))}. Target {Number(100 * target)} %. {decision}";

@@ -128,7 +128,13 @@ public static class Report
     /// </summary>
     private static string RunSettings(IReadOnlyList<TrainingRun> runs, Func<string, string> shown)
     {
-        string Value(TrainingRun run, string key) => run.Settings.FirstOrDefault(s => s.Key == key).Value is { } v ? shown(v) : "";
+        // Arrays and objects (formats, batch sizes) come indented from config.json: one line each in a table cell.
+        string Value(TrainingRun run, string key) => run.Settings.FirstOrDefault(s => s.Key == key).Value switch
+        {
+            null => "",
+            ['[' or '{', ..] json => System.Text.Json.Nodes.JsonNode.Parse(json)!.ToJsonString(),
+            var v => shown(v),
+        };
         var keys = runs.SelectMany(r => r.Settings.Select(s => s.Key)).Distinct(StringComparer.Ordinal).ToList();
         var differing = keys.Where(k => runs.Select(r => Value(r, k)).Distinct(StringComparer.Ordinal).Count() > 1).ToList();
         var shared = keys.Except(differing).Select(k => $"{k}={Value(runs[0], k)}").ToList();

@@ -202,7 +202,7 @@ public class PhenomenonRulesTests
 
         Assert.Equal(PhenomenonVerdict.NotObserved, never.Verdict);
         Assert.Null(never.Numbers["distribution_reaches_at_step"]);
-        Assert.Contains("(step never)", never.Sentence);
+        Assert.Contains("it did at step never", never.Sentence);
         Assert.Equal(PhenomenonVerdict.NotObserved, tie.Verdict);
     }
 
