@@ -61,7 +61,7 @@ internal static class RunCommand
                 ["teacher"] = summary.TeacherFolder,
                 ["teacher_cached"] = summary.TeacherCached,
                 ["stages"] = StagesJson(summary.Timings),
-                ["observed"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id, (JsonNode?)p.Observed))]),
+                ["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id, (JsonNode?)p.VerdictText))]),
             }.ToJsonString());
             return 0;
         }
@@ -70,7 +70,7 @@ internal static class RunCommand
             ? $"teacher: reused the cached teacher {summary.TeacherFolder}"
             : $"teacher: trained and cached in {summary.TeacherFolder} (the next run reuses it)");
         foreach (var p in summary.Phenomena)
-            Console.WriteLine($"{p.Id} {(p.Observed ? "observed    " : "not observed")} {p.Title}");
+            Console.WriteLine($"{p.Id} {p.VerdictText,-12} {p.Title}");
         Console.WriteLine($"report: {summary.ReportPath}");
         Console.WriteLine($"numbers: {summary.PhenomenaPath}");
         return 0;

@@ -39,7 +39,7 @@ public static class EvaluationRun
         Directory.CreateDirectory(request.OutputFolder);
         var settings = new EvaluationSettings(model.Name, model.Fingerprint, model.Parameters, request.Prompt,
             request.BbhMode == BbhMode.Cot ? "cot" : "ao", model.Decoding, model.MaxNewTokens, request.Limit, EvaluatedModel.CodeCommit());
-        var decoding = $"{model.Decoding}, max {model.MaxNewTokens} new tokens";
+        var decoding = PredictionsLog.DecodingKey(model.Decoding, model.MaxNewTokens);
         using var log = PredictionsLog.Open(request.OutputFolder);
         var accuracies = new Dictionary<string, SetAccuracy>(StringComparer.Ordinal);
         var bbhRecords = new Dictionary<string, PredictionRecord>(StringComparer.Ordinal);

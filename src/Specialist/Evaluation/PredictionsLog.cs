@@ -46,6 +46,42 @@ internal sealed class PredictionsLog : IDisposable
         return log;
     }
 
+    /// <summary>What a line's <c>decoding</c> records: the model's decoding and its new-token limit.</summary>
+    public static string DecodingKey(string decoding, int maxNewTokens) => $"{decoding}, max {maxNewTokens} new tokens";
+
+    /// <summary>
+    /// Whether each problem of the evaluation in <paramref name="folder"/> was answered correctly, by set and problem id,
+    /// from the lines its model and decoding wrote (the last one where a problem has several: a repeated query).
+    /// Throws <see cref="DataFormatException"/> when the lines do not add up to <paramref name="results"/>' counts, so
+    /// paired comparisons never rest on a partial or foreign log.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, bool>> ReadCorrect(string folder, EvaluationResults results)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path)) throw new SpecialistException($"per-problem results not found: {Path.GetFullPath(path)}");
+        var decoding = DecodingKey(results.Settings.Decoding, results.Settings.MaxNewTokens);
+        var bySet = new Dictionary<string, Dictionary<string, bool>>(StringComparer.Ordinal);
+        DataFiles.ReadJsonl(path, File.ReadAllText(path, Encoding.UTF8), record =>
+        {
+            if (RequireString(record, "model") != results.Settings.ModelFingerprint || RequireString(record, "decoding") != decoding) return 0;
+            var correct = record.Field("correct");
+            if (correct.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw record.Error("correct", $"is {FieldPath.Describe(correct.ValueKind)}, not true or false");
+            var set = RequireString(record, "set");
+            if (!bySet.TryGetValue(set, out var items)) bySet[set] = items = new Dictionary<string, bool>(StringComparer.Ordinal);
+            items[RequireString(record, "id")] = correct.GetBoolean();
+            return 0;
+        });
+        foreach (var (set, accuracy) in results.Sets)
+        {
+            var items = bySet.GetValueOrDefault(set);
+            var (total, right) = (items?.Count ?? 0, items?.Values.Count(c => c) ?? 0);
+            if (total != accuracy.Total || right != accuracy.Correct)
+                throw new DataFormatException(path, $"set {set}", "correct",
+                    $"has {right} of {total} problems right for this model, but {EvaluationResults.FileName} says {accuracy.Correct} of {accuracy.Total}");
+        }
+        return bySet.ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, bool>)p.Value, StringComparer.Ordinal);
+    }
+
     /// <summary>The recorded output for this problem, query, model and decoding, or null.</summary>
     public string? Find(string id, string promptHash, string model, string decoding) =>
         _outputs.GetValueOrDefault((id, promptHash, model, decoding));

@@ -10,157 +10,110 @@ using Specialist.Teachers;
 namespace Specialist.Pipeline;
 
 /// <summary>
-/// The six phenomena of the paper (METHOD.md), measured on a miniature run's files: evaluations before and after
-/// specialization on the test sets, the specialization runs' dev evaluations, and the variants of one size. Writes
-/// <c>phenomena.json</c> and puts the phenomena section at the top of <c>report.md</c>.
+/// The six phenomena of the paper (METHOD.md), measured on a miniature run's files — evaluations before and after
+/// specialization on the test sets (per item, from predictions.jsonl), the specialization runs' dev evaluations, and
+/// the variants of one size — and decided by <see cref="PhenomenonRules"/>. Writes <c>phenomena.json</c> and puts the
+/// run settings and the phenomena section at the top of <c>report.md</c>.
 /// </summary>
 internal static class MiniatureFindings
 {
-    /// <summary>A gain of at least this many points counts as specialization lifting math (the acceptance bar).</summary>
-    private const double LiftPoints = 10;
-
     private sealed record Student(string Name, long Params, double MathIdBefore, double MathIdAfter, double OodBefore, double OodAfter, double GenericBefore, double GenericAfter);
 
     public static IReadOnlyList<Phenomenon> Write(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
     {
         var idTest = MiniatureWorld.Set(MiniatureWorld.Math, "test");
+        var genericTest = MiniatureWorld.Set(MiniatureWorld.Generic, "test");
         var oodTests = MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test")).ToList();
-        EvaluationResults Eval(string model, string prompt) => EvaluationResults.Read(layout.Evaluation(model, prompt));
+        var evaluations = new EvaluationFolders(layout);
+        EvaluationResults Eval(string model, string prompt) => evaluations.Results(model, prompt);
         double Id(EvaluationResults r) => r.Sets[idTest].Accuracy;
         double Ood(EvaluationResults r) => oodTests.Average(s => r.Sets[s].Accuracy);
-        double Generic(EvaluationResults r) => r.BbhMean ?? 0;
+        double Generic(string model) => Eval(model, "zeroshot").BbhMean
+            ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(model, "zeroshot"), EvaluationResults.FileName)} has no generic (bbh) results");
 
         var students = profile.Students.Select(size =>
         {
             var before = Eval($"{size.Name}-generalist", "zeroshot");
             var after = Eval($"{size.Name}-specialized", "zeroshot");
-            return new Student(size.Name, after.Settings.Parameters ?? 0, Id(before), Id(after), Ood(before), Ood(after), Generic(before), Generic(after));
+            var parameters = after.Settings.Parameters
+                ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation($"{size.Name}-specialized", "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
+            return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after), Generic($"{size.Name}-generalist"), Generic($"{size.Name}-specialized"));
         }).ToList();
-        var variant = students.Single(s => s.Name == MiniatureRun.VariantSize(profile));
-        var control = Eval($"{variant.Name}-control", "zeroshot");
-        var replay = Eval($"{variant.Name}-replay", "zeroshot");
+        var variant = MiniatureRun.VariantSize(profile);
+        var control = Eval($"{variant}-control", "zeroshot");
+        var replay = Eval($"{variant}-replay", "zeroshot");
+        var idPairs = profile.Students.Select(s => new BeforeAfter(s.Name,
+            evaluations.Outcomes($"{s.Name}-generalist", "zeroshot", [idTest]), evaluations.Outcomes($"{s.Name}-specialized", "zeroshot", [idTest]))).ToList();
         var phenomena = new List<Phenomenon>();
 
-        // P1: specialization lifts math CoT (and more than the same steps on the mixture do).
-        var lifted = students.All(s => 100 * (s.MathIdAfter - s.MathIdBefore) >= LiftPoints);
-        var beatsControl = variant.MathIdAfter > Id(control);
-        phenomena.Add(new("P1", "Specialization lifts math chain-of-thought accuracy", lifted && beatsControl,
-            $"ID math accuracy on {idTest} went {Join(students.Select(s => $"{Pct(s.MathIdBefore)} → {Pct(s.MathIdAfter)} ({s.Name})"))}; " +
-            $"the equal-compute control ({variant.Name}, {profile.SpecializeSteps} more steps on the generalist mixture) reached {Pct(Id(control))}. " +
-            (lifted && beatsControl ? $"Every size gained at least {LiftPoints:F0} points and specialization beat the control."
-                : lifted ? "Every size gained at least 10 points, but the control did as well: the gain is not shown to be more than more training."
-                : $"Not every size gained {LiftPoints:F0} points at this scale."),
-            new JsonObject
-            {
-                ["set"] = idTest,
-                ["min_gain_points"] = LiftPoints,
-                ["gains_points"] = Obj(students.Select(s => (s.Name, (JsonNode?)Round(100 * (s.MathIdAfter - s.MathIdBefore))))),
-                ["control"] = new JsonObject { ["student"] = variant.Name, ["steps"] = profile.SpecializeSteps, ["math_id"] = Round(Id(control)), ["generic"] = Round(Generic(control)) },
-                ["specialized_beats_control"] = beatsControl,
-            }));
+        phenomena.Add(PhenomenonRules.Lift(idTest, idPairs, variant, evaluations.Outcomes($"{variant}-control", "zeroshot", [idTest])));
 
-        // P2: generic ability falls.
-        var fell = students.All(s => s.GenericAfter < s.GenericBefore);
-        phenomena.Add(new("P2", "Generic ability falls", fell,
-            $"Generic (BBH-like) accuracy, the mean over {Synthetic.SyntheticTasks.GenericTaskNames.Count} tasks, went {Join(students.Select(s => $"{Pct(s.GenericBefore)} → {Pct(s.GenericAfter)} ({s.Name})"))}" +
-            (fell ? " — lower after specialization for every size" : " — not lower for every size") +
-            $"; replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant.Name}) kept it at {Pct(Generic(replay))} with ID math at {Pct(Id(replay))}.",
-            new JsonObject
-            {
-                ["generic_before"] = Obj(students.Select(s => (s.Name, (JsonNode?)Round(s.GenericBefore)))),
-                ["generic_after"] = Obj(students.Select(s => (s.Name, (JsonNode?)Round(s.GenericAfter)))),
-                ["replay"] = new JsonObject { ["student"] = variant.Name, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic(replay)), ["math_id"] = Round(Id(replay)) },
-            }));
+        var tasks = Synthetic.SyntheticTasks.GenericTaskNames.Select(t => (Task: t, Chance: Synthetic.SyntheticTasks.GenericTaskChance(t))).ToList();
+        var taskNames = tasks.Select(t => t.Task).ToList();
+        var fall = PhenomenonRules.GenericFall([.. profile.Students.Select(s => new BeforeAfter(s.Name,
+            evaluations.GenericOutcomes($"{s.Name}-generalist", genericTest, taskNames), evaluations.GenericOutcomes($"{s.Name}-specialized", genericTest, taskNames)))], tasks);
+        // Replay is context for the reader, not part of the rule.
+        phenomena.Add(fall with
+        {
+            Sentence = fall.Sentence + string.Create(CultureInfo.InvariantCulture,
+                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic($"{variant}-replay"))} with ID math at {Pct(Id(replay))}."),
+            Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic($"{variant}-replay")), ["math_id"] = Round(Id(replay)) }),
+        });
 
-        // P3: accuracy rises with size (log-linear).
-        var (intercept, slope) = LogLinearFit(students.Select(s => ((double)s.Params, 100 * s.MathIdAfter)).ToList());
-        var largest = students.MaxBy(s => s.Params)!;
-        var largestBest = students.All(s => s == largest || s.MathIdAfter < largest.MathIdAfter);
-        phenomena.Add(new("P3", "Accuracy rises with student size (log-linear)", slope > 0 && largestBest,
-            string.Create(CultureInfo.InvariantCulture,
-                $"After specialization, ID math accuracy = {intercept:F1} + {slope:F1} · log10(parameters) points over {Join(students.Select(s => $"{s.Name} {s.Params:N0} → {Pct(s.MathIdAfter)}"))}; ") +
-            (largestBest ? $"the largest student ({largest.Name}) is best." : $"the largest student ({largest.Name}) is not the best at this scale."),
-            new JsonObject
-            {
-                ["intercept_points"] = Round(intercept), ["slope_points_per_decade"] = Round(slope), ["largest_best"] = largestBest,
-                ["points"] = new JsonArray([.. students.Select(s => (JsonNode?)new JsonObject { ["student"] = s.Name, ["params"] = s.Params, ["math_id_after"] = Round(s.MathIdAfter) })]),
-            }));
+        phenomena.Add(PhenomenonRules.Scaling(idTest, [.. students.Zip(idPairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]));
 
-        // P4: ID-best and OOD-best checkpoints differ.
         var runs = profile.Students.Select(s => TrainingRun.Read(layout.Student(s.Name, "specialized"))).ToList();
-        var differing = runs.Where(r => r.BestId is not null && r.BestOod is not null && r.BestId.Step != r.BestOod.Step).ToList();
-        phenomena.Add(new("P4", "In-distribution and out-of-distribution selection pick different checkpoints", differing.Count > 0,
-            $"Over {profile.Evaluations} dev evaluations per specialization run, the ID-best and OOD-best checkpoints were " +
-            Join(runs.Select(r => $"steps {r.BestId?.Step} and {r.BestOod?.Step} ({Size(r)})")) +
-            (differing.Count > 0 ? $": they differ for {differing.Count} of {runs.Count} sizes." : ": the same for every size at this scale."),
-            new JsonObject
-            {
-                ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode?)new JsonObject
-                {
-                    ["student"] = Size(r), ["best_id_step"] = r.BestId?.Step, ["best_id_accuracy"] = Round(r.BestId?.Accuracy ?? 0),
-                    ["best_ood_step"] = r.BestOod?.Step, ["best_ood_mean"] = Round(r.BestOod?.Accuracy ?? 0),
-                })]),
-            }));
+        phenomena.Add(PhenomenonRules.Selection([.. profile.Students.Zip(runs, (size, run) =>
+        {
+            var (bestId, bestOod) = run is { BestId: { } id, BestOod: { } ood } ? (id, ood)
+                : throw new SpecialistException($"{Path.Combine(run.Folder, TrainingRun.SelectionFileName)} names no ID-best or no OOD-best checkpoint: the run had no dev evaluation");
+            var differ = bestId.Step != bestOod.Step;
+            return new CheckpointSelection(size.Name, run.Evaluations.Count, bestId.Step, bestOod.Step,
+                differ ? evaluations.Outcomes($"{size.Name}-specialized", "zeroshot", oodTests) : null,
+                differ ? evaluations.Outcomes(MiniatureRun.IdBestEvaluation(size.Name), "zeroshot", oodTests) : null);
+        })]));
 
-        // P5: distribution matching converges faster than sample matching.
-        var dm = runs.Single(r => Size(r) == variant.Name);
-        var sm = TrainingRun.Read(layout.Student(variant.Name, "sample-matching"));
-        var dmCurve = dm.Evaluations.Select(e => e.IdAccuracy).ToList();
-        var smCurve = sm.Evaluations.Select(e => e.IdAccuracy).ToList();
-        var faster = dmCurve.Count > 0 && smCurve.Count > 0 && dmCurve.Average() > smCurve.Average();
-        phenomena.Add(new("P5", "Distribution matching converges faster than sample matching", faster,
-            $"ID dev accuracy of {variant.Name} at steps {string.Join(", ", dm.Evaluations.Select(e => e.Step))}: distribution matching {string.Join(", ", dmCurve.Select(Pct))}, " +
-            $"sample matching {string.Join(", ", smCurve.Select(Pct))} (means {Pct(dmCurve.DefaultIfEmpty().Average())} vs {Pct(smCurve.DefaultIfEmpty().Average())})" +
-            (faster ? ": distribution matching is ahead on average." : ": distribution matching is not ahead at this scale."),
-            new JsonObject
-            {
-                ["student"] = variant.Name,
-                ["steps"] = new JsonArray([.. dm.Evaluations.Select(e => (JsonNode?)e.Step)]),
-                ["distribution_id_dev"] = new JsonArray([.. dmCurve.Select(a => (JsonNode?)Round(a))]),
-                ["sample_id_dev"] = new JsonArray([.. smCurve.Select(a => (JsonNode?)Round(a))]),
-            }));
+        var dm = runs[profile.Students.ToList().FindIndex(s => s.Name == variant)];
+        var sm = TrainingRun.Read(layout.Student(variant, "sample-matching"));
+        phenomena.Add(PhenomenonRules.Convergence(variant, [.. dm.Evaluations.Select(e => new DevPoint(e.Step, e.IdAccuracy))], [.. sm.Evaluations.Select(e => new DevPoint(e.Step, e.IdAccuracy))]));
 
-        // P6: in-context formats keep zero-shot ability; zero-shot-only training loses in-context ability.
-        var inContext0 = variant.MathIdAfter;
-        var inContext4 = Id(Eval($"{variant.Name}-specialized", "4shot"));
-        var zs0 = Id(Eval($"{variant.Name}-zero-shot-only", "zeroshot"));
-        var zs4 = Id(Eval($"{variant.Name}-zero-shot-only", "4shot"));
-        var keeps = inContext0 >= zs0 - 0.05;
-        var loses = zs4 < zs0 && zs4 < inContext4;
-        phenomena.Add(new("P6", "In-context formats keep zero-shot ability; zero-shot-only training loses in-context ability", keeps && loses,
-            $"{variant.Name} trained on {FormatNames(profile.SpecializeFormats)} scores {Pct(inContext0)} zero-shot and {Pct(inContext4)} 4-shot on {idTest}; trained on {FormatNames(profile.ZeroShotOnlyFormats)} only, {Pct(zs0)} zero-shot and {Pct(zs4)} 4-shot. " +
-            (keeps ? "In-context training kept zero-shot ability (within 5 points)" : "In-context training did not keep zero-shot ability") + "; " +
-            (loses ? "zero-shot-only training lost in-context ability." : "zero-shot-only training did not lose in-context ability at this scale."),
-            new JsonObject
-            {
-                ["student"] = variant.Name,
-                ["with_in_context"] = new JsonObject { ["formats"] = FormatNames(profile.SpecializeFormats), ["zero_shot"] = Round(inContext0), ["four_shot"] = Round(inContext4) },
-                ["zero_shot_only"] = new JsonObject { ["formats"] = FormatNames(profile.ZeroShotOnlyFormats), ["zero_shot"] = Round(zs0), ["four_shot"] = Round(zs4) },
-            }));
+        phenomena.Add(PhenomenonRules.Formats(variant, idTest,
+            evaluations.Outcomes($"{variant}-specialized", "zeroshot", [idTest]), evaluations.Outcomes($"{variant}-specialized", "4shot", [idTest]),
+            evaluations.Outcomes($"{variant}-zero-shot-only", "zeroshot", [idTest]), evaluations.Outcomes($"{variant}-zero-shot-only", "4shot", [idTest])));
 
         // The rest of phenomena.json: the students, the control, the teacher and the alignment.
         var teacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
+        var teacherAnnotated = EvaluationResults.Read(layout.TeacherAnnotatedEvaluation).Sets.Values.Single();
+        // The teacher is worth distilling when it is at least twice as accurate as the best student before specialization.
+        var bestGeneralist = students.Max(s => s.MathIdBefore);
+        var teacherStronger = Id(teacherEval) >= 2 * bestGeneralist;
         StoreStats stats;
         using (var store = AnnotationStore.Open(layout.Store, create: false)) stats = store.Stats();
         DistillAlignmentInfo? alignment;
         using (var set = DistillSet.Open(layout.TeacherSet)) alignment = set.Manifest.Alignment;
         var softShare = alignment is null || alignment.TargetTokens == 0 ? 0 : (double)alignment.SoftTargets / alignment.TargetTokens;
         var teacherParams = T5Checkpoint.Inspect(teacherFolder).ParameterCount;
+        var variantParams = students.Single(s => s.Name == variant).Params;
         var extra = new JsonObject
         {
             ["profile"] = profile.Name,
             ["seed"] = seed,
+            ["interval_method"] = PhenomenonRules.IntervalMethod,
             ["students"] = new JsonArray([.. students.Select(s => (JsonNode?)new JsonObject
             {
                 ["name"] = s.Name, ["params"] = s.Params, ["math_id_before"] = Round(s.MathIdBefore), ["math_id_after"] = Round(s.MathIdAfter),
                 ["ood_before"] = Round(s.OodBefore), ["ood_after"] = Round(s.OodAfter),
                 ["generic_before"] = Round(s.GenericBefore), ["generic_after"] = Round(s.GenericAfter),
             })]),
-            ["control"] = new JsonObject { ["student"] = variant.Name, ["params"] = variant.Params, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic(control)) },
+            ["control"] = new JsonObject { ["student"] = variant, ["params"] = variantParams, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic($"{variant}-control")) },
+            // Whether the teacher came from the cache is not here: the same run must give the same file either way.
             ["teacher"] = new JsonObject
             {
-                ["params"] = teacherParams, ["trained_on"] = "math gold chains of thought only", ["steps"] = profile.TeacherSteps, ["cached"] = teacherCached,
+                ["params"] = teacherParams, ["trained_on"] = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit) + " gold chains of thought, disjoint from the annotated questions",
+                ["steps"] = profile.TeacherSteps,
                 ["math_id"] = Round(Id(teacherEval)), ["ood"] = Round(Ood(teacherEval)),
+                ["annotated_questions"] = new JsonObject { ["problems"] = teacherAnnotated.Total, ["accuracy"] = Round(teacherAnnotated.Accuracy) },
+                ["at_least_twice_the_best_generalist"] = teacherStronger,
                 ["samples"] = stats.Samples, ["kept"] = stats.Kept, ["kept_rate"] = Round(stats.KeptRate),
             },
             ["alignment"] = new JsonObject { ["soft_target_share"] = Round(softShare), ["soft_targets"] = alignment?.SoftTargets, ["target_tokens"] = alignment?.TargetTokens },
@@ -173,26 +126,50 @@ internal static class MiniatureFindings
         var reportPath = Path.Combine(layout.Report, Report.FileName);
         var md = new StringBuilder();
         md.Append("# Specialist run: the paper in miniature\n\n");
+        md.Append("Paths in this report are relative to the run folder. Every setting of the run is in this table, once:\n\n");
+        string Row(string setting, string value) => $"| {setting} | {value} |\n";
+        md.Append("| setting | value |\n|---|---|\n");
+        md.Append(Row("profile, seed", $"`{profile.Name}`, {seed}"));
+        md.Append(Row("world", string.Create(CultureInfo.InvariantCulture,
+            $"{profile.MathTrain} in-distribution (ID) math training problems; out-of-distribution (OOD) math splits {string.Join(", ", MiniatureWorld.OutOfDistribution)}; " +
+            $"{profile.MathDev} problems per math dev split and {profile.MathTest} per test split, {profile.GenericTrainPerTask} training, {profile.GenericDevPerTask} dev and {profile.GenericTestPerTask} test problems per generic task")));
+        md.Append(Row("generic tasks (chance level)", string.Join(", ", tasks.Select(t => $"{t.Task} ({Pct(t.Chance)})")) +
+            string.Create(CultureInfo.InvariantCulture, $"; the suite's chance level, their mean: {Pct(tasks.Average(t => t.Chance))}")));
+        md.Append(Row("tokenizers", $"word-level, numbers digit by digit; the teacher's holds every word of the math problems ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter"));
+        md.Append(Row("teacher", string.Create(CultureInfo.InvariantCulture,
+            $"T5, {teacherParams:N0} parameters (width {profile.Teacher.DModel}, {profile.Teacher.Layers} + {profile.Teacher.Layers} layers), trained from scratch on the gold chains of thought of its own {profile.TeacherMathTrain} math problems (none of them annotated, dev or test), " +
+            $"{profile.TeacherSteps} steps at learning rate {profile.TeacherLr}{(teacherCached ? "; reused from the cache" : "")}")));
+        md.Append(Row("annotation", string.Create(CultureInfo.InvariantCulture,
+            $"{profile.Samples} chains of thought per training question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probabilities; kept when the answer is right")));
+        md.Append(Row("students", string.Join("; ", profile.Students.Zip(students, (size, s) =>
+            string.Create(CultureInfo.InvariantCulture, $"{s.Name}: {s.Params:N0} parameters (width {size.DModel}, {size.Layers} + {size.Layers} layers)"))) + "; T5 v1.0 shapes"));
+        md.Append(Row("training", string.Create(CultureInfo.InvariantCulture,
+            $"generalists: {profile.GeneralistSteps} steps on the mixture of every task in the four formats; specialization: {profile.SpecializeSteps} steps on the teacher's math chains of thought " +
+            $"({FormatNames(profile.SpecializeFormats)}), distribution matching; learning rate {profile.Lr}, {profile.CotBatch} examples per micro-batch; " +
+            $"{profile.Evaluations} dev evaluations per run; the model kept is the OOD-best checkpoint")));
+        md.Append(Row($"comparisons (on {variant})", string.Create(CultureInfo.InvariantCulture,
+            $"sample matching instead of distribution matching; {FormatNames(profile.ZeroShotOnlyFormats)} only; {profile.ReplayShare:P0} generic replay; " +
+            $"the equal-compute control: {profile.SpecializeSteps} more steps on the generalist mixture")));
+        md.Append(Row("evaluation", $"test sets, zero-shot chain of thought (and 4-shot for P6), greedy decoding, at most {profile.MaxNewTokens} new tokens"));
+        md.Append('\n');
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"Profile `{profile.Name}`, seed {seed}. The world: {profile.MathTrain} in-distribution math training problems, {MiniatureWorld.OutOfDistribution.Count} out-of-distribution math splits " +
-            $"({string.Join(", ", MiniatureWorld.OutOfDistribution)}), {Synthetic.SyntheticTasks.GenericTaskNames.Count} BBH-like generic tasks; {profile.MathDev} problems per math dev split and {profile.MathTest} per test split, {profile.GenericDevPerTask} and {profile.GenericTestPerTask} per generic task. " +
-            $"Tokenizers: both word-level, numbers digit by digit; the teacher's holds every word of the world ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter, so one teacher token often becomes several student tokens.\n\n"));
+            $"**Teacher**: its own accuracy (zero-shot, greedy, through the served endpoint) is {Pct(Id(teacherEval))} on {idTest}, {Pct(Ood(teacherEval))} mean over the OOD test splits " +
+            $"and {Pct(teacherAnnotated.Accuracy)} on the first {teacherAnnotated.Total} of the questions it annotated, which it never trained on; "));
+        md.Append(teacherStronger ? $"at least twice the best generalist's {Pct(bestGeneralist)}. " : $"less than twice the best generalist's {Pct(bestGeneralist)}: a weak teacher for this world. ");
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"**Teacher**: a T5 of {teacherParams:N0} parameters trained from scratch on the math gold chains of thought only (its one job is math, so its whole budget goes there; a mixture-trained teacher was not compared), {profile.TeacherSteps} steps{(teacherCached ? ", reused from the cache" : "")}. " +
-            $"Its own accuracy (zero-shot, through the served endpoint): {Pct(Id(teacherEval))} on {idTest}, {Pct(Ood(teacherEval))} mean over the OOD test splits. " +
-            $"It wrote {stats.Samples} chains of thought ({profile.Samples} per question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probs); {stats.Kept} ({100 * stats.KeptRate:F1} %) had the gold answer and were kept. " +
+            $"It wrote {stats.Samples} chains of thought; {stats.Kept} ({100 * stats.KeptRate:F1} %) had the gold answer and were kept. " +
             $"After alignment, {100 * softShare:F1} % of the student's chain-of-thought target positions got a soft (teacher) target.\n\n"));
-        md.Append("**Students** (T5 v1.0 shapes; generalist = the mixture of every task in the four formats, then specialization on the teacher's math chains of thought " +
-                  $"({FormatNames(profile.SpecializeFormats)}) with distribution matching; " +
-                  $"every size {profile.GeneralistSteps} + {profile.SpecializeSteps} optimiser steps; test-set accuracy, zero-shot chain of thought; after = the OOD-best checkpoint):\n\n");
+        md.Append("**Students**, test-set accuracy (after = the OOD-best checkpoint of specialization):\n\n");
         md.Append("| student | parameters | ID math before | ID math after | OOD mean before | OOD mean after | generic before | generic after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var s in students)
             md.Append(string.Create(CultureInfo.InvariantCulture, $"| {s.Name} | {s.Params:N0} | {Pct(s.MathIdBefore)} | {Pct(s.MathIdAfter)} | {Pct(s.OodBefore)} | {Pct(s.OodAfter)} | {Pct(s.GenericBefore)} | {Pct(s.GenericAfter)} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant.Name} control (mixture) | {variant.Params:N0} | | {Pct(Id(control))} | | {Pct(Ood(control))} | | {Pct(Generic(control))} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant.Name} with {profile.ReplayShare:P0} replay | {variant.Params:N0} | | {Pct(Id(replay))} | | {Pct(Ood(replay))} | | {Pct(Generic(replay))} |\n\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} control (mixture) | {variantParams:N0} | | {Pct(Id(control))} | | {Pct(Ood(control))} | | {Pct(Generic($"{variant}-control"))} |\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} with {profile.ReplayShare:P0} replay | {variantParams:N0} | | {Pct(Id(replay))} | | {Pct(Ood(replay))} | | {Pct(Generic($"{variant}-replay"))} |\n\n"));
         md.Append("## The six phenomena\n\n");
+        md.Append("Each phenomenon is decided by the rule stated under it, applied to this run's numbers; a verdict is *observed*, *not observed* or *inconclusive*. " +
+                  PhenomenonRules.IntervalMethod + " Numbers are written as estimate [95 % interval].\n\n");
         foreach (var p in phenomena)
-            md.Append($"**{p.Id}. {p.Title}** — {(p.Observed ? "observed" : "not observed")}. {p.Sentence}\n\n");
+            md.Append($"**{p.Id}. {p.Title}** — {p.VerdictText}.\n\n*Rule:* {p.Rule}\n\n{p.Sentence}\n\n");
         md.Append("The numbers behind each are in `phenomena.json`; the figures below show P3 (scaling), P2 (trade-off), P4 (training dynamics) and P5 (loss curves).\n\n");
         var rest = File.ReadAllText(reportPath);
         md.Append(rest.StartsWith("# Report\n\n", StringComparison.Ordinal) ? "## Figures and tables\n\n" + rest["# Report\n\n".Length..].Replace("\n## ", "\n### ") : rest);
@@ -200,28 +177,68 @@ internal static class MiniatureFindings
         return phenomena;
     }
 
-    private static string Size(TrainingRun run) => run.Name.Split('-')[0];
-
-    /// <summary>Least squares of y on log10(x).</summary>
-    private static (double Intercept, double Slope) LogLinearFit(IReadOnlyList<(double X, double Y)> points)
+    /// <summary>
+    /// The run's evaluation folders, each read once, and their per-item outcomes: within a stratum (a set, or a generic
+    /// task) every model's outcomes follow the item order of the first folder read, so comparisons pair by problem id.
+    /// </summary>
+    private sealed class EvaluationFolders(RunLayout layout)
     {
-        var xs = points.Select(p => Math.Log10(p.X)).ToList();
-        var mx = xs.Average();
-        var my = points.Average(p => p.Y);
-        var sxx = xs.Sum(x => (x - mx) * (x - mx));
-        var slope = sxx == 0 ? 0 : xs.Zip(points).Sum(z => (z.First - mx) * (z.Second.Y - my)) / sxx;
-        return (my - slope * mx, slope);
+        private readonly Dictionary<string, EvaluationResults> _results = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, bool>>> _correct = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (string[] Ids, string Folder)> _items = new(StringComparer.Ordinal);
+
+        public EvaluationResults Results(string model, string prompt) => Results(layout.Evaluation(model, prompt));
+
+        /// <summary>One stratum per set, in the order given.</summary>
+        public ItemOutcomes Outcomes(string model, string prompt, IReadOnlyList<string> sets)
+        {
+            var folder = layout.Evaluation(model, prompt);
+            return new ItemOutcomes([.. sets.Select(set => Stratum(folder, set, Set(folder, set)))]);
+        }
+
+        /// <summary>One stratum per generic task of <paramref name="set"/>, in the order of <paramref name="tasks"/>.</summary>
+        public ItemOutcomes GenericOutcomes(string model, string set, IReadOnlyList<string> tasks)
+        {
+            var folder = layout.Evaluation(model, "zeroshot");
+            var byTask = Set(folder, set).ToLookup(p => SetEvaluator.BbhTask(p.Key) ?? "", StringComparer.Ordinal);
+            if (byTask.FirstOrDefault(g => !tasks.Contains(g.Key)) is { } stray)
+                throw new SpecialistException($"{Path.Combine(folder, PredictionsLog.FileName)}: problem {stray.First().Key} of {set} is of no generic task ({string.Join(", ", tasks)})");
+            return new ItemOutcomes([.. tasks.Select(task => Stratum(folder, $"{set}/{task}", byTask[task]))]);
+        }
+
+        private EvaluationResults Results(string folder)
+        {
+            if (!_results.TryGetValue(folder, out var results)) _results[folder] = results = EvaluationResults.Read(folder);
+            return results;
+        }
+
+        private IReadOnlyDictionary<string, bool> Set(string folder, string set)
+        {
+            if (!_correct.TryGetValue(folder, out var correct)) _correct[folder] = correct = PredictionsLog.ReadCorrect(folder, Results(folder));
+            return correct.GetValueOrDefault(set)
+                ?? throw new SpecialistException($"{Path.Combine(folder, PredictionsLog.FileName)} has no problems of {set}: that evaluation did not cover it");
+        }
+
+        private IReadOnlyList<bool> Stratum(string folder, string stratum, IEnumerable<KeyValuePair<string, bool>> items)
+        {
+            var byId = items.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            if (byId.Count == 0) throw new SpecialistException($"{Path.Combine(folder, PredictionsLog.FileName)} has no problems of {stratum}");
+            if (!_items.TryGetValue(stratum, out var order)) _items[stratum] = order = ([.. byId.Keys.Order(StringComparer.Ordinal)], folder);
+            if (byId.Count != order.Ids.Length || order.Ids.Any(id => !byId.ContainsKey(id)))
+                throw new SpecialistException($"{Path.Combine(folder, PredictionsLog.FileName)}: the problems of {stratum} are not those of " +
+                                              $"{Path.Combine(order.Folder, PredictionsLog.FileName)}, so the two cannot be compared item by item");
+            return [.. order.Ids.Select(id => byId[id])];
+        }
     }
 
-    private static JsonObject Obj(IEnumerable<(string Key, JsonNode? Value)> entries)
+    private static JsonObject With(JsonObject numbers, string key, JsonNode value)
     {
-        var o = new JsonObject();
-        foreach (var (k, v) in entries) o[k] = v;
-        return o;
+        var copy = (JsonObject)numbers.DeepClone();
+        copy[key] = value;
+        return copy;
     }
 
     private static double Round(double value) => Math.Round(value, 4);
     private static string Pct(double value) => string.Create(CultureInfo.InvariantCulture, $"{100 * value:F1} %");
-    private static string Join(IEnumerable<string> parts) => string.Join(", ", parts);
     private static string FormatNames(IEnumerable<Prompts.TrainingFormat> formats) => string.Join(" + ", formats.Select(DistillFormats.Name));
 }

@@ -285,6 +285,10 @@ public static class MiniatureRun
         {
             work.Add(($"{size.Name}-generalist", GeneralistCheckpoint(layout, size.Name, profile), "zeroshot", everything));
             work.Add(($"{size.Name}-specialized", BestOod(layout.Student(size.Name, "specialized")), "zeroshot", everything));
+            // P4 compares the ID-best checkpoint with the OOD-best one on the OOD test sets, where selection picked two.
+            var specialized = TrainingRun.Read(layout.Student(size.Name, "specialized"));
+            if (specialized.BestId is { Checkpoint: { } idBest } bestId && bestId.Step != specialized.BestOod?.Step)
+                work.Add((IdBestEvaluation(size.Name), Path.Combine(specialized.Folder, idBest), "zeroshot", [.. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))]));
             if (size.Name != VariantSize(profile)) continue;
             foreach (var variant in new[] { "sample-matching", "zero-shot-only", "replay", "control" })
                 work.Add(($"{size.Name}-{variant}", BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));
@@ -314,6 +318,9 @@ public static class MiniatureRun
 
     internal static string BestOod(string run) => Path.Combine(run, RunSelection.BestOodLink);
 
+    /// <summary>The evaluation of a size's ID-best specialization checkpoint (on the OOD test sets; made only where it is not the OOD-best one).</summary>
+    internal static string IdBestEvaluation(string size) => $"{size}-specialized-id-best";
+
     // --- Report.
 
     private static IReadOnlyList<Phenomenon> WriteReport(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
@@ -323,7 +330,7 @@ public static class MiniatureRun
             .ToList();
         var after = profile.Students.Select(s => layout.Evaluation($"{s.Name}-specialized", "zeroshot")).ToList();
         var before = profile.Students.Select(s => layout.Evaluation($"{s.Name}-generalist", "zeroshot")).ToList();
-        Report.Write(new ReportInputs(runs, after, before), layout.Report);
+        Report.Write(new ReportInputs(runs, after, before) { PathsRelativeTo = layout.Root }, layout.Report);
         return MiniatureFindings.Write(world, profile, seed, layout, teacherFolder, teacherCached);
     }
 

@@ -8,7 +8,14 @@ namespace Specialist.Reports;
 /// <param name="Runs">Training run folders (<c>--run</c>).</param>
 /// <param name="Evaluations">Evaluation folders of specialized models (<c>--eval</c>).</param>
 /// <param name="Baselines">Evaluation folders of the same kind of models before specialization (<c>--baseline</c>).</param>
-public sealed record ReportInputs(IReadOnlyList<string> Runs, IReadOnlyList<string> Evaluations, IReadOnlyList<string> Baselines);
+public sealed record ReportInputs(IReadOnlyList<string> Runs, IReadOnlyList<string> Evaluations, IReadOnlyList<string> Baselines)
+{
+    /// <summary>
+    /// The folder report.md writes paths relative to (e.g. a run folder); null: the report's own folder. Never absolute
+    /// paths, so a report reads the same wherever its folders are.
+    /// </summary>
+    public string? PathsRelativeTo { get; init; }
+}
 
 /// <summary>What <see cref="Report.Write"/> wrote.</summary>
 /// <param name="ReportPath">report.md.</param>
@@ -60,7 +67,7 @@ public static class Report
             foreach (var e in evaluations.Except(tradeOff))
                 notDrawn.Add($"trade-off point of `{e.Label}`: it was not evaluated on {(e.Results.BbhMean is null ? "BBH" : "any math set")}");
             if (tradeOff.Count > 0) figures.Add(ReportFigures.TradeOff(tradeOff, UniqueStem(stems, "trade-off"), TradeOffCaption(tradeOff)));
-            else if (evaluations.Count == 0) notDrawn.Add("trade-off: needs evaluation folders (--eval, --baseline) with math sets and BBH");
+            else if (evaluations.Count == 0) notDrawn.Add("trade-off: needs evaluations, before or after specialization, with math sets and BBH");
 
             var written = new List<string>();
             foreach (var figure in figures)
@@ -71,7 +78,8 @@ public static class Report
                 written.Add(Path.GetFullPath(png));
             }
             var reportPath = Path.Combine(outputFolder, FileName);
-            AtomicFile.WriteText(reportPath, Markdown(runs, evaluations, figures, notDrawn));
+            var root = Path.GetFullPath(inputs.PathsRelativeTo ?? outputFolder);
+            AtomicFile.WriteText(reportPath, Markdown(runs, evaluations, figures, notDrawn, path => Path.IsPathRooted(path) ? Path.GetRelativePath(root, path) : path));
             return new ReportSummary(Path.GetFullPath(reportPath), written, notDrawn);
         }
         finally
@@ -111,8 +119,31 @@ public static class Report
 
     private static string TradeOffCaption(IReadOnlyList<LabelledEvaluation> evaluations) =>
         "One point per evaluated model: x = the unweighted mean over BIG-Bench Hard tasks, y = the unweighted mean over its math sets. " +
-        "Hollow grey points are models before specialization (--baseline), filled ones after (--eval); an arrow joins a model before " +
+        "Hollow grey points are models before specialization, filled ones after; an arrow joins a model before " +
         "to one after with the same parameter count. Settings per model are in the Evaluations table above.";
+
+    /// <summary>
+    /// The training runs' settings (config.json) once: those every run shares in one line, the others as a table with a
+    /// row per run, so no figure caption repeats them.
+    /// </summary>
+    private static string RunSettings(IReadOnlyList<TrainingRun> runs, Func<string, string> shown)
+    {
+        // Arrays and objects (formats, batch sizes) come indented from config.json: one line each in a table cell.
+        string Value(TrainingRun run, string key) => run.Settings.FirstOrDefault(s => s.Key == key).Value switch
+        {
+            null => "",
+            ['[' or '{', ..] json => System.Text.Json.Nodes.JsonNode.Parse(json)!.ToJsonString(),
+            var v => shown(v),
+        };
+        var keys = runs.SelectMany(r => r.Settings.Select(s => s.Key)).Distinct(StringComparer.Ordinal).ToList();
+        var differing = keys.Where(k => runs.Select(r => Value(r, k)).Distinct(StringComparer.Ordinal).Count() > 1).ToList();
+        var shared = keys.Except(differing).Select(k => $"{k}={Value(runs[0], k)}").ToList();
+        var md = new StringBuilder("## Training runs\n\n");
+        md.Append($"Settings from each run's {TrainingRun.ConfigFileName}. Shared by every run: {(shared.Count > 0 ? string.Join(", ", shared) : "none")}.\n\n");
+        md.Append(new FigureTable(["run", "folder", .. differing], [.. runs.Select(r => (IReadOnlyList<string>)[r.Name, shown(r.Folder), .. differing.Select(k => Value(r, k))])]).ToMarkdown());
+        md.Append('\n');
+        return md.ToString();
+    }
 
     private static string UniqueStem(HashSet<string> used, string name)
     {
@@ -122,20 +153,23 @@ public static class Report
         return stem;
     }
 
-    private static string Markdown(IReadOnlyList<TrainingRun> runs, IReadOnlyList<LabelledEvaluation> evaluations, IReadOnlyList<ReportFigure> figures, IReadOnlyList<string> notDrawn)
+    // shown: how a path appears in the report (relative, see ReportInputs.PathsRelativeTo).
+    private static string Markdown(IReadOnlyList<TrainingRun> runs, IReadOnlyList<LabelledEvaluation> evaluations, IReadOnlyList<ReportFigure> figures, IReadOnlyList<string> notDrawn,
+        Func<string, string> shown)
     {
         var md = new StringBuilder();
         md.Append("# Report\n\n");
         md.Append($"Written by `specialist report` (code commit {EvaluatedModel.CodeCommit()}) from ");
-        md.Append(string.Join(", ", runs.Select(r => $"training run `{r.Folder}`").Concat(evaluations.Select(e => $"evaluation `{e.Folder}` ({e.Stage})"))));
+        md.Append(string.Join(", ", runs.Select(r => $"training run `{shown(r.Folder)}`").Concat(evaluations.Select(e => $"evaluation `{shown(e.Folder)}` ({e.Stage})"))));
         md.Append(".\n\n");
+        if (runs.Count > 0) md.Append(RunSettings(runs, shown));
         if (evaluations.Count > 0)
         {
             md.Append("## Evaluations\n\nHow each evaluation was made (its results.json settings):\n\n");
             md.Append(new FigureTable(["model", "stage", "evaluated", "parameters", "prompt", "BBH mode", "decoding", "max new tokens", "limit", "commit"],
                 [.. evaluations.Select(e => (IReadOnlyList<string>)
                 [
-                    e.Label, e.Stage, e.Results.Settings.Model, e.Results.Settings.Parameters is { } n ? ReportFigures.Int(n) : "unknown",
+                    e.Label, e.Stage, shown(e.Results.Settings.Model), e.Results.Settings.Parameters is { } n ? ReportFigures.Int(n) : "unknown",
                     e.Results.Settings.Prompt, e.Results.Settings.BbhMode, e.Results.Settings.Decoding, ReportFigures.Int(e.Results.Settings.MaxNewTokens),
                     e.Results.Settings.Limit is { } l ? $"first {l} per set (per task for bbh)" : "all", e.Results.Settings.Commit,
                 ])]).ToMarkdown());

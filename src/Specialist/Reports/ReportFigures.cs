@@ -84,9 +84,9 @@ internal static class ReportFigures
             Percent(e.OodMean),
             string.Join(", ", new[] { run.BestId?.Step == e.Step ? "ID-best" : null, run.BestOod?.Step == e.Step ? "OOD-best" : null }.OfType<string>()),
         ]).ToList();
-        var caption = $"Dev accuracy of each evaluated checkpoint of run `{run.Name}` ({run.Folder}), as training measured it (metrics.jsonl). " +
+        var caption = $"Dev accuracy of each evaluated checkpoint of run `{run.Name}`, as training measured it (metrics.jsonl). " +
                       $"ID = {run.IdSet}; OOD mean = the mean over {string.Join(", ", run.OodSets)}. " +
-                      "The OOD-best checkpoint is the one the paper selects (METHOD.md §7). Run settings: " + Settings(run) + ".";
+                      "The OOD-best checkpoint is the one the paper selects (METHOD.md §7). The run's settings are in the Training runs table.";
         return new ReportFigure(fileStem, $"Training dynamics: {run.Name}", caption, plot,
             new FigureTable(["step", "checkpoint", $"ID: {run.IdSet}", .. sets, "OOD mean", "selected"], rows));
     }
@@ -111,25 +111,13 @@ internal static class ReportFigures
         var rows = steps.Select(step => (IReadOnlyList<string>)[Int(step), .. byRun.Select(r => r.TryGetValue(step, out var l) ? Number(l, "F4") : "")]).ToList();
         var caption = "Training loss of every optimiser step (metrics.jsonl `train` lines), unsmoothed. Cross-entropy (sample matching) " +
                       "and KL divergence (distribution matching) are different quantities: compare how fast each falls, and the runs' " +
-                      "training dynamics for accuracy. Runs: " +
-                      string.Join("; ", withSteps.Select(r => $"`{r.Name}`: {Settings(r)}")) + ".";
+                      "training dynamics for accuracy. The runs' settings are in the Training runs table.";
         return new ReportFigure(fileStem, title, caption, plot,
             new FigureTable(["step", .. withSteps.Select(r => $"{r.Name} ({r.Loss ?? "?"})")], rows), Fold: rows.Count > 30);
     }
 
     /// <summary>A point of the scaling curve.</summary>
     internal sealed record ScalingPoint(string Group, string Model, long Parameters, double Accuracy, string Basis);
-
-    /// <summary>The least-squares line accuracy = intercept + slope · log10(parameters), in percentage points.</summary>
-    internal static (double Intercept, double Slope)? LogLinearFit(IReadOnlyList<ScalingPoint> points)
-    {
-        if (points.Select(p => p.Parameters).Distinct().Count() < 2) return null;
-        var xs = points.Select(p => Math.Log10(p.Parameters)).ToArray();
-        var ys = points.Select(p => 100 * p.Accuracy).ToArray();
-        double mx = xs.Average(), my = ys.Average();
-        var slope = xs.Zip(ys).Sum(p => (p.First - mx) * (p.Second - my)) / xs.Sum(x => (x - mx) * (x - mx));
-        return (my - slope * mx, slope);
-    }
 
     /// <summary>Accuracy against parameter count on a log axis, per group, with each group's log-linear fit and its slope.</summary>
     public static ReportFigure Scaling(IReadOnlyList<ScalingPoint> points, string fileStem, string caption)
@@ -141,7 +129,7 @@ internal static class ReportFigures
         {
             var group = groups[i].OrderBy(p => p.Parameters).ToList();
             var color = Palette.GetColor(i);
-            var fit = LogLinearFit(group);
+            var fit = LogLinear.Fit([.. group.Select(p => ((double)p.Parameters, 100 * p.Accuracy))]);
             var markers = plot.Add.ScatterPoints(group.Select(p => Math.Log10(p.Parameters)).ToArray(), group.Select(p => 100 * p.Accuracy).ToArray(), color);
             markers.MarkerSize = 10;
             markers.LegendText = fit is { } f ? $"{group[0].Group}: {f.Slope:+0.0;-0.0;0.0} points per 10x parameters" : $"{group[0].Group} (one size: no fit)";
@@ -173,7 +161,7 @@ internal static class ReportFigures
             var points = plot.Add.ScatterPoints(group.Select(e => 100 * e.Results.BbhMean!.Value).ToArray(), group.Select(e => 100 * e.Results.MathMean!.Value).ToArray(), Colour(group[0]));
             points.MarkerSize = 11;
             points.MarkerShape = stage.Key ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
-            points.LegendText = stage.Key ? "before specialization (--baseline)" : "after specialization (--eval)";
+            points.LegendText = stage.Key ? "before specialization" : "after specialization";
         }
         foreach (var e in evaluations)
         {
@@ -271,7 +259,4 @@ internal static class ReportFigures
     internal static string Int(long n) => n.ToString(CultureInfo.InvariantCulture);
 
     internal static string Number(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
-
-    private static string Settings(TrainingRun run) =>
-        run.Settings.Count == 0 ? "no config.json" : string.Join(", ", run.Settings.Select(s => $"{s.Key}={s.Value}"));
 }

@@ -12,6 +12,9 @@ internal static class BooleanExpressionTask
 {
     public const string Name = "boolean_expressions";
 
+    /// <summary>Accuracy of a uniform guess: True or False.</summary>
+    public const double Chance = 0.5;
+
     private const int MaxLiterals = 3;
 
     public static SyntheticItem? Draw(ref SplitMix64 random)

@@ -12,6 +12,11 @@ internal static class DateArithmeticTask
 {
     public const string Name = "date_understanding";
 
+    /// <summary>Accuracy of a uniform guess: one of the options (A)–(E).</summary>
+    public const double Chance = 1.0 / Options;
+
+    private const int Options = 5;
+
     private static readonly string[] Months =
         ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
@@ -42,7 +47,7 @@ internal static class DateArithmeticTask
         var options = new List<DateOnly> { target };
         foreach (var wrong in (DateOnly[])[target.AddDays(1), target.AddDays(-1), target.AddMonths(1), target.AddYears(1), target.AddYears(-1), target.AddDays(10)])
             if (!options.Contains(wrong)) options.Add(wrong);
-        options = [options[0], .. random.PickDistinct(options[1..], 4)];
+        options = [options[0], .. random.PickDistinct(options[1..], Options - 1)];
         random.Shuffle(options);
         var letter = $"({(char)('A' + options.IndexOf(target))})";
 

@@ -11,6 +11,9 @@ internal static class DyckLanguageTask
 {
     public const string Name = "dyck_languages";
 
+    /// <summary>Accuracy of a uniform guess: free-form: the closing brackets.</summary>
+    public const double Chance = 0;
+
     internal const string Opening = "([{<";
     internal const string Closing = ")]}>";
 

@@ -12,6 +12,9 @@ internal static class MultistepArithmeticTask
 {
     public const string Name = "multistep_arithmetic_two";
 
+    /// <summary>Accuracy of a uniform guess: free-form: a number.</summary>
+    public const double Chance = 0;
+
     private const int Limit = 100;
     private static readonly char[] Operators = ['+', '-'];
 

@@ -13,6 +13,9 @@ internal static class NavigateTask
 {
     public const string Name = "navigate";
 
+    /// <summary>Accuracy of a uniform guess: Yes or No.</summary>
+    public const double Chance = 0.5;
+
     internal const string AlwaysForward = "Always face forward.";
 
     // Facing k is (Dx[k], Dy[k]); turning left adds 1, right adds 3, around adds 2 (mod 4).

@@ -11,6 +11,9 @@ internal static class ObjectCountingTask
 {
     public const string Name = "object_counting";
 
+    /// <summary>Accuracy of a uniform guess: free-form: a number.</summary>
+    public const double Chance = 0;
+
     /// <summary>The kinds asked about (plural name) and their members (singular, plural).</summary>
     internal static readonly (string Kind, Noun[] Members)[] Kinds =
     [

@@ -11,6 +11,11 @@ internal static class ShuffledObjectsTask
 {
     public const string Name = "tracking_shuffled_objects_three_objects";
 
+    /// <summary>Accuracy of a uniform guess: one of the things held, (A)–(C).</summary>
+    public const double Chance = 1.0 / Things;
+
+    private const int Things = 3;
+
     internal static readonly string[] Players = ["Alice", "Bob", "Claire"];
 
     private sealed record Scenario(string Intro, string Holds, string Trading, string Swap, string Period, string EndHolds, string[] Things, string Suffix);
@@ -32,7 +37,7 @@ internal static class ShuffledObjectsTask
     public static SyntheticItem? Draw(ref SplitMix64 random)
     {
         var scenario = random.Pick(Scenarios);
-        var things = random.PickDistinct(scenario.Things, 3);
+        var things = random.PickDistinct(scenario.Things, Things);
         var holding = things.ToArray();
         var start = string.Join(", ", Players.Select((p, i) => $"{(i == 2 ? "and " : "")}{p} {scenario.Holds} {things[i]}{scenario.Suffix}"));
         // Only the holdings after each swap: the swaps are in the question, and a small model's output budget is short.

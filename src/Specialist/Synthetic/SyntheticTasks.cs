@@ -40,16 +40,16 @@ public enum SyntheticTaskKind
 public static class SyntheticTasks
 {
     // Before GenericTaskNames, which static initialisation reads it for.
-    private static readonly (string Name, ProblemSource Draw)[] GenericTasks =
+    private static readonly (string Name, ProblemSource Draw, double Chance)[] GenericTasks =
     [
-        (BooleanExpressionTask.Name, BooleanExpressionTask.Draw),
-        (WordSortingTask.Name, WordSortingTask.Draw),
-        (ObjectCountingTask.Name, ObjectCountingTask.Draw),
-        (DyckLanguageTask.Name, DyckLanguageTask.Draw),
-        (NavigateTask.Name, NavigateTask.Draw),
-        (MultistepArithmeticTask.Name, MultistepArithmeticTask.Draw),
-        (ShuffledObjectsTask.Name, ShuffledObjectsTask.Draw),
-        (DateArithmeticTask.Name, DateArithmeticTask.Draw),
+        (BooleanExpressionTask.Name, BooleanExpressionTask.Draw, BooleanExpressionTask.Chance),
+        (WordSortingTask.Name, WordSortingTask.Draw, WordSortingTask.Chance),
+        (ObjectCountingTask.Name, ObjectCountingTask.Draw, ObjectCountingTask.Chance),
+        (DyckLanguageTask.Name, DyckLanguageTask.Draw, DyckLanguageTask.Chance),
+        (NavigateTask.Name, NavigateTask.Draw, NavigateTask.Chance),
+        (MultistepArithmeticTask.Name, MultistepArithmeticTask.Draw, MultistepArithmeticTask.Chance),
+        (ShuffledObjectsTask.Name, ShuffledObjectsTask.Draw, ShuffledObjectsTask.Chance),
+        (DateArithmeticTask.Name, DateArithmeticTask.Draw, DateArithmeticTask.Chance),
     ];
 
     /// <summary>The kinds' names, as <c>specialist synth --task</c> takes them, in <see cref="SyntheticTaskKind"/> order.</summary>
@@ -57,6 +57,13 @@ public static class SyntheticTasks
 
     /// <summary>The generic suite's tasks, named as in BIG-Bench Hard.</summary>
     public static IReadOnlyList<string> GenericTaskNames { get; } = [.. GenericTasks.Select(t => t.Name)];
+
+    /// <summary>
+    /// The accuracy of guessing uniformly on one generic task (one of <see cref="GenericTaskNames"/>): 1 / options for
+    /// the tasks that list their options (Yes/No and True/False tasks 0.5), 0 for free-form answers (a sorted word
+    /// list, a number, a bracket sequence), which a guess practically never hits.
+    /// </summary>
+    public static double GenericTaskChance(string task) => GenericTasks[GenericTaskIndex(task)].Chance;
 
     /// <summary>The id prefix of generic problems: <c>synth-bbh/&lt;task&gt;/N</c>.</summary>
     public const string GenericIdPrefix = "synth-bbh/";
@@ -105,9 +112,13 @@ public static class SyntheticTasks
     public static IReadOnlyList<Problem> GenerateGeneric(string task, int count, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return Draw(GenericIdPrefix + task, "generic/" + task, count, seed, GenericTasks[GenericTaskIndex(task)].Draw);
+    }
+
+    private static int GenericTaskIndex(string task)
+    {
         var index = Array.FindIndex(GenericTasks, t => t.Name == task);
-        if (index < 0) throw new SpecialistException($"unknown generic task '{task}'; the tasks are: {string.Join(", ", GenericTaskNames)}");
-        return Draw(GenericIdPrefix + task, "generic/" + task, count, seed, GenericTasks[index].Draw);
+        return index >= 0 ? index : throw new SpecialistException($"unknown generic task '{task}'; the tasks are: {string.Join(", ", GenericTaskNames)}");
     }
 
     private static List<Problem> Draw(string idPrefix, string streamName, int count, ulong seed, ProblemSource source)

@@ -11,8 +11,11 @@ internal static class WordSortingTask
 {
     public const string Name = "word_sorting";
 
-    /// <summary>How many words a problem sorts: three, so a guess is right one time in 3! = 6.</summary>
+    /// <summary>How many words a problem sorts.</summary>
     internal const int Count = 3;
+
+    /// <summary>Accuracy of a uniform guess: one ordering of the three listed words in 3! = 6.</summary>
+    public const double Chance = 1.0 / 6;
 
     // One word per first letter: the first letters decide the order, so the chain of thought stays one line (BBH's
     // recursive tie-breaking on later letters is beyond a model of a few hundred thousand parameters).

@@ -71,6 +71,28 @@ public class EvaluationRunTests
     }
 
     [Fact]
+    public void ReadsPerProblemCorrectnessOfTheEvaluatedModelOnlyAndRefusesALogThatDisagreesWithItsResults()
+    {
+        var (source, _) = Setup("gsm8k-test/0", "gsm8k-test/2", "bbh/navigate/1");
+        var folder = TestPaths.NewTempDir();
+        // Another model answered in the same folder first: its lines must not count for the second model.
+        using (var other = EvaluatedModel.FromSource(Setup("gsm8k-test/1").Source, "scripted:2", null, "greedy", 16))
+            EvaluationRun.Run(other, Request(folder, "gsm8k-test"));
+        using (var model = EvaluatedModel.FromSource(source, "scripted:1", null, "greedy", 16))
+            EvaluationRun.Run(model, Request(folder, "gsm8k-test", "bbh/navigate"));
+        var results = EvaluationResults.Read(folder);
+
+        var correct = PredictionsLog.ReadCorrect(folder, results);
+
+        Assert.Equal(new Dictionary<string, bool> { ["gsm8k-test/0"] = true, ["gsm8k-test/1"] = false, ["gsm8k-test/2"] = true }, correct["gsm8k-test"]);
+        Assert.Equal(new Dictionary<string, bool> { ["bbh/navigate/0"] = false, ["bbh/navigate/1"] = true, ["bbh/navigate/2"] = false }, correct["bbh/navigate"]);
+        var tampered = results with { Sets = new Dictionary<string, SetAccuracy>(results.Sets) { ["gsm8k-test"] = new SetAccuracy(3, 3) } };
+        var error = Assert.Throws<DataFormatException>(() => PredictionsLog.ReadCorrect(folder, tampered));
+        Assert.Contains("predictions.jsonl", error.Message);
+        Assert.Contains("has 2 of 3 problems right", error.Message);
+    }
+
+    [Fact]
     public void ResumesFromRecordedAnswersAndRedecodesOnlyWhatIsMissingOrDifferent()
     {
         var (source, _) = Setup("gsm8k-test/1");

@@ -50,10 +50,20 @@ public sealed class RunCommandTests
         foreach (var id in new[] { "P1", "P2", "P3", "P4", "P5", "P6" })
         {
             var p = phenomena["phenomena"]![id]!;
-            var observed = p["observed"]!.GetValue<bool>();
+            var verdict = p["verdict"]!.GetValue<string>();
+            Assert.Contains(verdict, new[] { "observed", "not observed", "inconclusive" });
+            Assert.Equal(verdict == "observed", p["observed"]!.GetValue<bool>());
+            Assert.NotEmpty(p["rule"]!.GetValue<string>());
             Assert.NotEmpty(p["numbers"]!.AsObject());
-            Assert.Contains($"{id} {(observed ? "observed" : "not observed")}", run.Stdout);
+            Assert.Contains($"{id} {verdict} ", run.Stdout);
+            Assert.Contains($"**{id}. {p["title"]!.GetValue<string>()}** — {verdict}.\n\n*Rule:* {p["rule"]!.GetValue<string>()}", report);
         }
+        // Intervals: P1's lifts carry an estimate and its 95 % interval.
+        var lift = phenomena["phenomena"]!["P1"]!["numbers"]!["lift_points"]!["s"]!;
+        Assert.InRange(lift["estimate"]!.GetValue<double>(), lift["low"]!.GetValue<double>(), lift["high"]!.GetValue<double>());
+        // No machine paths in the report, and nothing in phenomena.json that differs between a fresh and a cached teacher.
+        Assert.DoesNotContain(temp, report);
+        Assert.Null(phenomena["teacher"]!["cached"]);
         var students = phenomena["students"]!.AsArray();
         Assert.Equal(3, students.Count);
         foreach (var s in students)

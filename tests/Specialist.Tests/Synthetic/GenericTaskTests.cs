@@ -14,6 +14,22 @@ public sealed partial class GenericTaskTests
 
     [Theory]
     [MemberData(nameof(Tasks))]
+    public void The_chance_level_is_one_over_the_options_or_the_answers_a_guess_can_pick(string task)
+    {
+        var problems = SyntheticTasks.GenerateGeneric(task, Count, seed: 9);
+        // Listed options (lines after "Options:"), else listed words to order, else the distinct answers when they are few (True/False), else free-form.
+        var options = problems.Select(p => p.Question.Split("\nOptions:\n") is [_, var list] ? list.Split('\n').Length : 0).Distinct().ToList();
+        var answers = problems.Select(p => p.Answer.Text).Distinct().Count();
+        // Word sorting's answer is an ordering of the listed words: a guess is one of n! orderings.
+        var listed = problems.Select(p => p.Question.Split("List: ") is [_, var words] ? words.Split(' ').Length : 0).Distinct().ToList();
+        var expected = options is [> 0 and var n] ? 1.0 / n
+            : listed is [> 0 and var w] ? 1.0 / Enumerable.Range(1, w).Aggregate(1, (f, k) => f * k)
+            : answers <= 2 ? 1.0 / answers : 0;
+        Assert.Equal(expected, SyntheticTasks.GenericTaskChance(task), 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Tasks))]
     public void Targets_are_right_and_the_chain_of_thought_ends_with_them(string task)
     {
         var problems = SyntheticTasks.GenerateGeneric(task, Count, seed: 9);
