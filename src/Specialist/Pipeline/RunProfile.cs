@@ -118,7 +118,7 @@ public sealed record RunProfile
         MathTrain = 6000, TeacherMathTrain = 4000, GenericTrainPerTask = 250, MathDev = 200, MathTest = 500, GenericDevPerTask = 40, GenericTestPerTask = 100,
         Teacher = new("teacher", 96, 3, 4), TeacherSteps = 4000, Samples = 2,
         Students = [new("s", 40, 2, 4), new("m", 48, 2, 4), new("l", 64, 2, 4)],
-        GeneralistSteps = 1000, SpecializeSteps = 2400, Evaluations = 3,
+        GeneralistSteps = 2500, SpecializeSteps = 2000, Evaluations = 6,
     };
 
     /// <summary>Longer and bigger: more data, a larger teacher, a fourth (deeper) student, longer training.</summary>

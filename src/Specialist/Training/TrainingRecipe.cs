@@ -187,10 +187,10 @@ public static class TrainingRecipe
             var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
             if (!double.IsFinite(gradNorm)) throw NotFinite($"the gradient norm is {gradNorm}", step, string.Join("+", losses.Select(l => l.Format).Distinct()), runDirectory, lastSaved);
             optimizer.step();
-            // A gen-0 collection per step (under a millisecond) keeps the managed heap at its working size; left alone,
-            // .NET lets gen 0 fill its budget (tens of MB: a few hundred small steps) before collecting, and resident
-            // memory creeps up for that long.
-            GC.Collect(0);
+            // No forced collection here: `specialist run` trains two runs on two threads of one process, and TorchSharp
+            // passes a Scalar to libtorch by its raw handle, so a collection on one thread can finalize the other's
+            // temporary Scalar mid-call (seen as libtorch's "toFloat" check aborting the process under load). Gen 0
+            // then fills its budget (tens of MB) before .NET collects it, which is bounded, not a leak.
 
             tokens += stepTokens;
             var seconds = Stopwatch.GetElapsedTime(stepStarted).TotalSeconds;
