@@ -62,9 +62,13 @@ internal sealed class CommandArgs
     }
 
     /// <summary>Reads an option through the library's parser of its values; a value it rejects is a usage error.</summary>
-    public T Get<T>(string name, string fallback, Func<string, T> parse)
+    public T Get<T>(string name, string fallback, Func<string, T> parse) => Parse(Get(name) ?? fallback, parse);
+
+    /// <summary>Reads an option, when given, through the library's parser of its values; a value it rejects is a usage error.</summary>
+    public T? Get<T>(string name, Func<string, T> parse) where T : class => Get(name) is { } text ? Parse(text, parse) : null;
+
+    private static T Parse<T>(string text, Func<string, T> parse)
     {
-        var text = Get(name) ?? fallback;
         try { return parse(text); }
         catch (SpecialistException e) when (e is not UsageException) { throw new UsageException(e.Message); }
     }

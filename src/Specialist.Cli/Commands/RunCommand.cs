@@ -4,19 +4,21 @@ using System.Text.Json.Nodes;
 using Spectre.Console;
 using Specialist.Evaluation;
 using Specialist.Pipeline;
+using Specialist.Reports;
 
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist run [--profile quick|default|full] [--out DIR] [--seed S]</c>: the whole pipeline on the built-in
-/// miniature world (<see cref="MiniatureRun"/>), with a progress line per stage and the phenomena at the end; and
+/// <c>specialist run [--profile quick|default|full] [--out DIR] [--seed S | --seeds S1,S2,…]</c>: the whole pipeline on
+/// the built-in miniature world (<see cref="MiniatureRun"/>), with a progress line per stage and the phenomena at the
+/// end, once per seed with the aggregate verdict counts when there are several (<see cref="MultiSeedRun"/>); and
 /// <c>specialist run --config FILE [--out DIR]</c>: the pipeline on a real student, teacher and data root
 /// (<see cref="ConfiguredRun"/>), with the accuracy before and after at the end.
 /// </summary>
 internal static class RunCommand
 {
     private const string Usage =
-        "usage: specialist run [--profile quick|default|full] [--out DIR] [--seed S] [--json]\n" +
+        "usage: specialist run [--profile quick|default|full] [--out DIR] [--seed S | --seeds S1,S2,...] [--json]\n" +
         "       specialist run --config FILE [--out DIR] [--json]\n" +
         "  The paper in miniature, offline: synthetic math and BBH-like tasks, a teacher T5 trained from scratch (cached in\n" +
         "  ~/.cache/specialist, or $SPECIALIST_CACHE), served on 127.0.0.1 and annotated over HTTP, alignment to the student\n" +
@@ -27,9 +29,15 @@ internal static class RunCommand
         "  --out      the run folder (default: runs/<profile>); every stage writes there: world/ (sets, prompts, tokenizers),\n" +
         "             annotate/ (annotations.db, teacher-eval/), distill/ (distillation sets), students/ (training runs),\n" +
         "             eval/ (results.json, predictions.jsonl), report/ (report.md, phenomena.json, figures), stages.json (timings)\n" +
+        "  --seed     the run seed (default 0): the students, their data order and the annotation sampling; the world's\n" +
+        "             problems and the teacher are the same for every seed\n" +
+        "  --seeds    several seeds, e.g. 0,1,2 (not with --seed; the full profile runs 0,1,2 when neither is given): one\n" +
+        "             complete run folder per seed, OUT/seed-N/ (the same folder --seed N --out OUT/seed-N makes, so each\n" +
+        "             reuses the other's stages), then OUT/report/: report.md and phenomena.json with every figure as\n" +
+        "             mean ± sd over the seeds, each phenomenon's verdict count, and figures with error bars\n" +
         "  --config   a real run instead (docs/run-config.md): a JSON file naming the student checkpoint, the teacher endpoint\n" +
         "             (key from $OPENAI_API_KEY), the data root and each stage's settings; stages annotate, align, train, eval\n" +
-        "             (before and after) and report; --out replaces the file's out; --profile and --seed do not apply\n" +
+        "             (before and after) and report; --out replaces the file's out; --profile, --seed and --seeds do not apply\n" +
         "  Running the same command again skips the stages that finished and resumes interrupted annotation and training.";
 
     public static async Task<int> RunAsync(string[] args)
@@ -43,11 +51,21 @@ internal static class RunCommand
         if (parsed.Get("config") is { } configPath) return await RunConfigured(parsed, configPath);
         var profile = parsed.Get("profile", "default", RunProfile.Parse);
         var output = parsed.Get("out") ?? Path.Combine("runs", profile.Name);
-        var seedText = parsed.Get("seed") ?? "0";
-        if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+        var seedText = parsed.Get("seed");
+        var several = parsed.Get("seeds", MultiSeedRun.ParseSeeds);
+        if (seedText is not null && several is not null)
+            throw new UsageException("--seed and --seeds exclude each other: --seed S runs one seed, --seeds S1,S2,... several");
+        ulong seed = 0;
+        if (seedText is not null && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
             throw new UsageException($"option --seed: '{seedText}' is not a non-negative integer");
         var json = parsed.Flag("json");
         parsed.EnsureAllUsed();
+        if (seedText is null && several is null)
+        {
+            if (profile.Seeds.Count == 1) seed = profile.Seeds[0];
+            else several = profile.Seeds;
+        }
+        if (several is not null) return await RunSeeds(profile, output, several, json);
 
         var summary = await Interruptible($"--out {output}", (display, stop) => MiniatureRun.RunAsync(new RunOptions(profile, output, seed), display.Report, stop));
         if (summary is null) return 130;
@@ -66,9 +84,7 @@ internal static class RunCommand
             return 0;
         }
         AnsiConsole.Write(StagesTable(summary.Timings));
-        Console.WriteLine(summary.TeacherCached
-            ? $"teacher: reused the cached teacher {summary.TeacherFolder}"
-            : $"teacher: trained and cached in {summary.TeacherFolder} (the next run reuses it)");
+        Console.WriteLine(TeacherLine(summary));
         foreach (var p in summary.Phenomena)
             Console.WriteLine($"{p.Id} {p.VerdictText,-12} {p.Title}");
         Console.WriteLine($"report: {summary.ReportPath}");
@@ -76,10 +92,52 @@ internal static class RunCommand
         return 0;
     }
 
+    /// <summary><c>run [--profile P] --seeds S1,S2,… [--out DIR] [--json]</c>: each seed's progress, then a table of the seeds and the verdict counts.</summary>
+    private static async Task<int> RunSeeds(RunProfile profile, string output, IReadOnlyList<ulong> seeds, bool json)
+    {
+        var summary = await Interruptible($"--profile {profile.Name} --seeds {string.Join(",", seeds)} --out {output}",
+            (display, stop) => MultiSeedRun.RunAsync(new MultiSeedOptions(profile, output, seeds), (seed, e) => display.Report(e with { Stage = $"seed {seed} {e.Stage}" }), stop));
+        if (summary is null) return 130;
+        if (json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["out"] = summary.OutputFolder,
+                ["report"] = summary.ReportPath,
+                ["phenomena"] = summary.PhenomenaPath,
+                ["seeds"] = new JsonObject([.. seeds.Zip(summary.Runs, (seed, run) => KeyValuePair.Create(seed.ToString(CultureInfo.InvariantCulture), (JsonNode?)new JsonObject
+                {
+                    ["out"] = run.OutputFolder,
+                    ["stages"] = StagesJson(run.Timings),
+                }))]),
+                ["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id,
+                    (JsonNode?)new JsonObject([.. p.Counts.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value))])))]),
+            }.ToJsonString());
+            return 0;
+        }
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            var run = summary.Runs[i];
+            var observed = summary.Phenomena.Where(p => p.Verdicts[i] == SeedAggregate.ObservedVerdict).Select(p => p.Id).ToList();
+            Console.WriteLine($"seed {seeds[i]}: {run.OutputFolder}, {run.Timings.Count(t => !t.Reused)} stages run, {run.Timings.Count(t => t.Reused)} reused; " +
+                              $"observed: {(observed.Count > 0 ? string.Join(", ", observed) : "none")}");
+        }
+        Console.WriteLine(TeacherLine(summary.Runs[0]));
+        foreach (var p in summary.Phenomena)
+            Console.WriteLine($"{p.Id} {p.Summary}: {p.Title}");
+        Console.WriteLine($"report: {summary.ReportPath}");
+        Console.WriteLine($"numbers: {summary.PhenomenaPath}");
+        return 0;
+    }
+
+    private static string TeacherLine(RunSummary run) => run.TeacherCached
+        ? $"teacher: reused the cached teacher {run.TeacherFolder}"
+        : $"teacher: trained and cached in {run.TeacherFolder} (the next run reuses it)";
+
     /// <summary><c>run --config FILE [--out DIR] [--json]</c>.</summary>
     private static async Task<int> RunConfigured(CommandArgs parsed, string configPath)
     {
-        var miniatureOnly = new[] { "profile", "seed" }.Where(name => parsed.Get(name) is not null).Select(name => "--" + name).ToList();
+        var miniatureOnly = new[] { "profile", "seed", "seeds" }.Where(name => parsed.Get(name) is not null).Select(name => "--" + name).ToList();
         if (miniatureOnly.Count > 0)
             throw new UsageException($"{string.Join(" and ", miniatureOnly)} {(miniatureOnly.Count == 1 ? "applies" : "apply")} to the miniature run only; with --config every setting comes from the file");
         var output = parsed.Get("out");

@@ -34,6 +34,12 @@ public sealed record RunProfile
     /// </summary>
     public const ulong WorldSeed = 0;
 
+    /// <summary>
+    /// The run seeds <c>specialist run</c> runs when given neither <c>--seed</c> nor <c>--seeds</c>: one is a plain run,
+    /// several a <see cref="MultiSeedRun"/> that reports mean ± sd over them.
+    /// </summary>
+    public IReadOnlyList<ulong> Seeds { get; init; } = [0];
+
     // --- The world.
     /// <summary>In-distribution math training problems: the questions the teacher annotates, and the students' gold math.</summary>
     public required int MathTrain { get; init; }
@@ -129,6 +135,7 @@ public sealed record RunProfile
         Teacher = new("teacher", 128, 4, 4), TeacherSteps = 10000, TeacherLr = 1e-3, Samples = 4,
         Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4), new("xl", 64, 4, 4)],
         GeneralistSteps = 4000, SpecializeSteps = 4000, Evaluations = 4,
+        Seeds = [0, 1, 2],
     };
 
     /// <summary>The profile names <see cref="Parse"/> accepts.</summary>

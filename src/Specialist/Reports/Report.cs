@@ -70,13 +70,7 @@ public static class Report
             else if (evaluations.Count == 0) notDrawn.Add("trade-off: needs evaluations, before or after specialization, with math sets and BBH");
 
             var written = new List<string>();
-            foreach (var figure in figures)
-            {
-                var png = Path.Combine(outputFolder, figure.FileStem + ".png");
-                figure.Plot.SavePng(png, ReportFigures.Width, ReportFigures.Height);
-                figure.Plot.SaveSvg(Path.Combine(outputFolder, figure.FileStem + ".svg"), ReportFigures.Width, ReportFigures.Height);
-                written.Add(Path.GetFullPath(png));
-            }
+            foreach (var figure in figures) written.Add(figure.Save(outputFolder));
             var reportPath = Path.Combine(outputFolder, FileName);
             var root = Path.GetFullPath(inputs.PathsRelativeTo ?? outputFolder);
             AtomicFile.WriteText(reportPath, Markdown(runs, evaluations, figures, notDrawn, path => Path.IsPathRooted(path) ? Path.GetRelativePath(root, path) : path));
@@ -186,15 +180,7 @@ public static class Report
                 ])]).ToMarkdown());
             md.Append('\n');
         }
-        foreach (var figure in figures)
-        {
-            md.Append($"## {figure.Title}\n\n![{figure.Title}]({figure.FileStem}.png)\n\n");
-            md.Append($"[SVG]({figure.FileStem}.svg). {figure.Caption}\n\n");
-            if (figure.Fold) md.Append($"<details><summary>The {figure.Table.Rows.Count} rows behind the figure</summary>\n\n");
-            md.Append(figure.Table.ToMarkdown());
-            if (figure.Fold) md.Append("\n</details>\n");
-            md.Append('\n');
-        }
+        foreach (var figure in figures) md.Append(figure.ToMarkdown());
         if (notDrawn.Count > 0)
         {
             md.Append("## Not drawn\n\n");

@@ -31,6 +31,28 @@ internal sealed record FigureTable(IReadOnlyList<string> Header, IReadOnlyList<I
 /// <param name="Fold">Whether report.md folds the table away (long per-step tables).</param>
 internal sealed record ReportFigure(string FileStem, string Title, string Caption, Plot Plot, FigureTable Table, bool Fold = false) : IDisposable
 {
+    /// <summary>Saves the PNG and the SVG into <paramref name="folder"/>; returns the PNG's full path.</summary>
+    public string Save(string folder)
+    {
+        var png = Path.GetFullPath(Path.Combine(folder, FileStem + ".png"));
+        Plot.SavePng(png, ReportFigures.Width, ReportFigures.Height);
+        Plot.SaveSvg(Path.Combine(folder, FileStem + ".svg"), ReportFigures.Width, ReportFigures.Height);
+        return png;
+    }
+
+    /// <summary>The figure's section of report.md (beside the PNG and SVG): the image, its caption and its table.</summary>
+    public string ToMarkdown()
+    {
+        var md = new System.Text.StringBuilder();
+        md.Append($"## {Title}\n\n![{Title}]({FileStem}.png)\n\n");
+        md.Append($"[SVG]({FileStem}.svg). {Caption}\n\n");
+        if (Fold) md.Append($"<details><summary>The {Table.Rows.Count} rows behind the figure</summary>\n\n");
+        md.Append(Table.ToMarkdown());
+        if (Fold) md.Append("\n</details>\n");
+        md.Append('\n');
+        return md.ToString();
+    }
+
     public void Dispose() => Plot.Dispose();
 }
 
@@ -194,6 +216,49 @@ internal static class ReportFigures
         ]).ToList();
         return new ReportFigure(fileStem, "Trade-off: math vs BIG-Bench Hard", caption, plot,
             new FigureTable(["stage", "model", "parameters", "math average", "math sets", "BBH mean", "BBH tasks"], rows));
+    }
+
+    /// <summary>One model's figure over seeds, before and after specialization.</summary>
+    internal sealed record BeforeAfter(string Model, Spread Before, Spread After);
+
+    /// <summary>
+    /// Per model, a bar for the mean over seeds before and one after specialization, whiskers ± 1 sample sd, and each
+    /// seed's value as a dot on its bar.
+    /// </summary>
+    public static ReportFigure OverSeeds(string title, string xLabel, string yLabel, IReadOnlyList<BeforeAfter> models, IReadOnlyList<ulong> seeds, string fileStem, string caption)
+    {
+        var plot = NewPlot(title, xLabel, yLabel);
+        string[] stages = ["before specialization", "after specialization"];
+        Color[] colors = [Colors.Gray, Palette.GetColor(0)];
+        static Spread At(BeforeAfter m, int stage) => stage == 0 ? m.Before : m.After;
+        // Two bars per model, then a gap of one bar.
+        static double Position(int model, int stage) => 3 * model + stage;
+        for (var j = 0; j < stages.Length; j++)
+        {
+            var stage = j;
+            var bars = plot.Add.Bars(models.Select((m, i) => new Bar
+            {
+                Position = Position(i, stage), Value = 100 * At(m, stage).Mean, Error = 100 * At(m, stage).Sd, Size = 0.9,
+                FillColor = colors[stage], LineColor = Colors.Black, LineWidth = 1.5f, // the outline and the whiskers
+            }).ToList());
+            bars.LegendText = stages[stage];
+        }
+        var dots = models.SelectMany((m, i) => Enumerable.Range(0, stages.Length).SelectMany(j => At(m, j).Values.Select(v => (X: Position(i, j), Y: 100 * v)))).ToList();
+        var seedDots = plot.Add.ScatterPoints(dots.Select(d => d.X).ToArray(), dots.Select(d => d.Y).ToArray(), Colors.Black);
+        seedDots.MarkerShape = MarkerShape.OpenCircle;
+        seedDots.MarkerSize = 7;
+        seedDots.LegendText = "one seed's value";
+
+        plot.Axes.Bottom.SetTicks([.. models.Select((_, i) => Position(i, 0) + 0.5)], [.. models.Select(m => m.Model)]);
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        var top = models.SelectMany(m => new[] { m.Before, m.After }).SelectMany(s => s.Values.Append(s.Mean + s.Sd)).Max();
+        plot.Axes.SetLimits(-0.8, Position(models.Count - 1, 1) + 0.8, 0, Math.Max(5, 100 * top * 1.12)); // at least 0–5 %: no magnified noise near zero
+        plot.ShowLegend(Edge.Right);
+
+        var rows = models.SelectMany(m => Enumerable.Range(0, stages.Length).Select(j => (IReadOnlyList<string>)
+            [m.Model, stages[j], At(m, j).Percent(), .. At(m, j).Values.Select(Percent)])).ToList();
+        return new ReportFigure(fileStem, title, caption, plot,
+            new FigureTable(["student", "stage", "mean ± sd", .. seeds.Select(s => $"seed {s}")], rows));
     }
 
     /// <summary>A plot whose x axis counts training steps (whole numbers only).</summary>

@@ -6,18 +6,20 @@ namespace Specialist.Tests.Pipeline;
 /// <summary>
 /// <c>specialist run --profile quick</c> end to end, as a real process: the smoke test of the whole pipeline (teacher
 /// trained and cached, served and annotated over HTTP, aligned, students trained, evaluated, reported), then the same
-/// command again (every stage reused) and a new run folder with the cached teacher.
+/// command again (every stage reused), a second seed with the cached teacher, and <c>--seeds</c> aggregating the two.
 /// </summary>
 public sealed class RunCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
     [Fact]
-    public void The_quick_profile_runs_every_stage_then_reuses_its_stages_and_the_cached_teacher()
+    public void The_quick_profile_runs_every_stage_then_reuses_its_stages_and_the_cached_teacher_and_aggregates_two_seeds()
     {
         var temp = TestPaths.NewTempDir();
         var env = new Dictionary<string, string> { ["SPECIALIST_CACHE"] = Path.Combine(temp, "cache") };
-        var first = Path.Combine(temp, "first");
+        // Both seeds' runs go where `--seeds 0,1 --out seeds` puts them, so that command finds them finished.
+        var seeds = Path.Combine(temp, "seeds");
+        var first = Path.Combine(seeds, "seed-0");
 
         var run = CliRunner.Run(["run", "--profile", "quick", "--out", first], null, Timeout, env);
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -83,12 +85,36 @@ public sealed class RunCommandTests
         var summary = JsonNode.Parse(again.Stdout)!;
         Assert.All(summary["stages"]!.AsObject(), s => Assert.True(s.Value!["reused"]!.GetValue<bool>(), s.Key));
 
-        // A new run folder: the teacher comes from the cache, and the output says so.
-        var second = CliRunner.Run(["run", "--profile", "quick", "--out", Path.Combine(temp, "second")], null, Timeout, env);
+        // A new run folder and seed: the teacher comes from the cache, and the output says so; the world is the same.
+        var second = CliRunner.Run(["run", "--profile", "quick", "--seed", "1", "--out", Path.Combine(seeds, "seed-1")], null, Timeout, env);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("teacher: reused the cached teacher", second.Stdout);
         Assert.Equal(File.ReadAllText(Path.Combine(first, "world", "sets", "synth-math-test.jsonl")),
-            File.ReadAllText(Path.Combine(temp, "second", "world", "sets", "synth-math-test.jsonl")));
+            File.ReadAllText(Path.Combine(seeds, "seed-1", "world", "sets", "synth-math-test.jsonl")));
+
+        // Both seeds at once: every stage of both runs is reused, and the aggregate counts each phenomenon's verdicts over them.
+        var both = CliRunner.Run(["run", "--profile", "quick", "--seeds", "0,1", "--out", seeds, "--json"], null, Timeout, env);
+        Assert.True(both.ExitCode == 0, both.ToString());
+        var aggregate = JsonNode.Parse(both.Stdout)!;
+        foreach (var seed in new[] { "0", "1" })
+            Assert.All(aggregate["seeds"]![seed]!["stages"]!.AsObject(), s => Assert.True(s.Value!["reused"]!.GetValue<bool>(), $"seed {seed}: {s.Key}"));
+        var numbers = JsonNode.Parse(File.ReadAllText(Path.Combine(seeds, "report", "phenomena.json")))!;
+        Assert.Equal([0UL, 1UL], numbers["seeds"]!.AsArray().Select(n => n!.GetValue<ulong>()));
+        foreach (var id in new[] { "P1", "P2", "P3", "P4", "P5", "P6" })
+        {
+            var verdicts = aggregate["verdicts"]![id]!.AsObject();
+            Assert.Equal(2, verdicts.Sum(v => v.Value!.GetValue<int>()));
+            Assert.Equal(verdicts["observed"]!.GetValue<int>(), numbers["phenomena"]![id]!["holds_in"]!.GetValue<int>());
+        }
+        var s0 = phenomena["students"]![0]!["math_id_after"]!.GetValue<double>();
+        var s1 = JsonNode.Parse(File.ReadAllText(Path.Combine(seeds, "seed-1", "report", "phenomena.json")))!["students"]![0]!["math_id_after"]!.GetValue<double>();
+        var spread = numbers["students"]![0]!["math_id_after"]!;
+        Assert.Equal(Math.Round((s0 + s1) / 2, 4), spread["mean"]!.GetValue<double>());
+        Assert.Equal(Math.Round(Math.Abs(s0 - s1) / Math.Sqrt(2), 4), spread["sd"]!.GetValue<double>());
+        var md = File.ReadAllText(Path.Combine(seeds, "report", "report.md"));
+        Assert.DoesNotContain(temp, md);
+        Assert.Contains("](../seed-1/report/report.md)", md);
+        Assert.True(File.Exists(Path.Combine(seeds, "report", "math-id-over-seeds.png")));
     }
 
     [Fact]
@@ -111,5 +137,24 @@ public sealed class RunCommandTests
         var seed = CliRunner.Run("run", "--seed", "-1", "--out", Path.Combine(temp, "y"));
         Assert.Equal(2, seed.ExitCode);
         Assert.Contains("--seed", seed.Stderr);
+
+        // --seeds: not with --seed, two or more distinct seeds, and never into a single run's folder (its report would be overwritten).
+        var both = CliRunner.Run("run", "--seed", "1", "--seeds", "0,1", "--out", Path.Combine(temp, "z"));
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("--seed and --seeds exclude each other", both.Stderr);
+        foreach (var (seeds, message) in new[] { ("3", "at least two"), ("0,0", "more than once"), ("0,x", "'x' is not a non-negative integer") })
+        {
+            var bad = CliRunner.Run("run", "--profile", "quick", "--seeds", seeds, "--out", Path.Combine(temp, "z"));
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains(message, bad.Stderr);
+        }
+        Assert.False(Directory.Exists(Path.Combine(temp, "z")));
+        var single = Path.Combine(temp, "single");
+        Directory.CreateDirectory(single);
+        File.WriteAllText(Path.Combine(single, "run.json"), """{"profile":"quick","seed":0}""");
+        var onto = CliRunner.Run("run", "--profile", "quick", "--seeds", "0,1", "--out", single);
+        Assert.Equal(1, onto.ExitCode);
+        Assert.Contains("holds a single-seed run", onto.Stderr);
+        Assert.Equal(["run.json"], Directory.GetFileSystemEntries(single).Select(Path.GetFileName));
     }
 }
