@@ -83,14 +83,14 @@ internal sealed record SeedPhenomena(ulong Seed, string File, IReadOnlyList<Phen
 internal sealed record SeedAggregate(string Profile, IReadOnlyList<ulong> Seeds, IReadOnlyList<string> Files, IReadOnlyList<PhenomenonTally> Phenomena,
     IReadOnlyList<ModelSpread> Students, ModelSpread Control, ModelSpread Teacher)
 {
-    public const string ObservedVerdict = "observed";
+    public static readonly string ObservedVerdict = Reports.Phenomena.VerdictTexts[(int)PhenomenonVerdict.Observed];
 
     public static readonly IReadOnlyList<string> StudentFigures = ["math_id_before", "math_id_after", "ood_before", "ood_after", "generic_before", "generic_after"];
     public static readonly IReadOnlyList<string> ControlFigures = ["math_id", "ood", "generic"];
     public static readonly IReadOnlyList<string> TeacherFigures = ["math_id", "ood", "kept_rate"];
 
     /// <summary>The one place a phenomenon's verdict is read, as phenomena.json writes it.</summary>
-    internal static string VerdictOf(Phenomenon phenomenon) => phenomenon.Observed ? ObservedVerdict : "not observed";
+    internal static string VerdictOf(Phenomenon phenomenon) => phenomenon.VerdictText;
 
     /// <summary>Aggregates the runs of two or more distinct seeds of one profile, in the order given.</summary>
     public static SeedAggregate Of(IReadOnlyList<SeedPhenomena> seeds)

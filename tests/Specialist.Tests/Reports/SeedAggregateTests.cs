@@ -41,7 +41,7 @@ public class SeedAggregateTests
         Assert.Equal([KeyValuePair.Create("observed", 2), KeyValuePair.Create("not observed", 1)], p1.Counts);
         Assert.Equal("observed in 2 of 3 seeds (not observed 1)", p1.Summary);
         var p2 = aggregate.Phenomena.Single(p => p.Id == "P2");
-        Assert.Equal([KeyValuePair.Create("observed", 0), KeyValuePair.Create("not observed", 3)], p2.Counts);
+        Assert.Equal([KeyValuePair.Create("observed", 0), KeyValuePair.Create("inconclusive", 3)], p2.Counts);
 
         // phenomena.json of the aggregate: the same numbers, each seed's too, and the files relative to the multi-seed folder.
         var json = aggregate.ToJson(path => Path.GetRelativePath(root, path));
@@ -138,7 +138,9 @@ public class SeedAggregateTests
         Assert.DoesNotContain(root, json.ToJsonString());
     }
 
-    // seed-N/report/phenomena.json as a miniature run writes it, through Phenomena.Write.
+    private static PhenomenonVerdict Verdict(bool observed) => observed ? PhenomenonVerdict.Observed : PhenomenonVerdict.NotObserved;
+
+    // seed-N/report/phenomena.json as a miniature run writes it, through Phenomena.Write (P2 not observed is inconclusive here, a third verdict to count).
     private static string WriteSeed(string root, SeedNumbers n)
     {
         var path = Path.Combine(root, $"seed-{n.Seed}", "report", "phenomena.json");
@@ -150,8 +152,8 @@ public class SeedAggregateTests
         };
         Phenomena.Write(path,
         [
-            new Phenomenon("P1", "Specialization lifts math", n.P1, "…", new JsonObject()),
-            new Phenomenon("P2", "Generic ability falls", n.P2, "…", new JsonObject()),
+            new Phenomenon("P1", "Specialization lifts math", "rule", Verdict(n.P1), "…", new JsonObject()),
+            new Phenomenon("P2", "Generic ability falls", "rule", n.P2 ? PhenomenonVerdict.Observed : PhenomenonVerdict.Inconclusive, "…", new JsonObject()),
         ], new JsonObject
         {
             ["profile"] = "quick",
