@@ -159,7 +159,7 @@ internal static class MiniatureFindings
             ["control"] = new JsonObject { ["student"] = variant.Name, ["params"] = variant.Params, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic(control)) },
             ["teacher"] = new JsonObject
             {
-                ["params"] = teacherParams, ["trained_on"] = "math gold chains of thought only", ["steps"] = profile.TeacherSteps, ["cached"] = teacherCached,
+                ["params"] = teacherParams, ["trained_on"] = "math gold chains of thought only", ["steps"] = profile.TeacherSteps,
                 ["math_id"] = Round(Id(teacherEval)), ["ood"] = Round(Ood(teacherEval)),
                 ["samples"] = stats.Samples, ["kept"] = stats.Kept, ["kept_rate"] = Round(stats.KeptRate),
             },
