@@ -16,7 +16,7 @@ internal static class AnnotateCommand
 {
     private const string Usage =
         "usage: specialist annotate --endpoint URL --model NAME --set SET --samples K --store FILE.db\n" +
-        "         [--limit N] [--temperature 0.5] [--top-p 1] [--max-tokens 256] [--top-logprobs 5] [--prompt-file F]\n" +
+        "         [--limit N] [--temperature 0.5] [--top-p 1] [--max-tokens 256] [--top-logprobs 5] [--seed S] [--prompt-file F]\n" +
         "         [--api completions|chat] [--stop S]... [--samples-per-request M] [--concurrency 8] [--timeout 120]\n" +
         "         [--max-retries 5] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
         "       specialist annotate ... --batch-export FILE.jsonl     write the missing work as an OpenAI Batch API input file\n" +
@@ -25,6 +25,8 @@ internal static class AnnotateCommand
         "  --prompt-file  default: the paper's teacher prompt, <data root>/prompts/prompt_complex.txt; each query is the prompt,\n" +
         "                 then \"\\nQuestion: <q>\\nLet's think step by step\", or, if the file holds {question}, the file with the\n" +
         "                 question in its place (e.g. a zero-shot \"Q: {question}\\nLet's think step by step\")\n" +
+        "  --seed       sends each request a seed derived from S, the question and the sample index, so a teacher that\n" +
+        "               honours seeds (OpenAI best effort, vLLM, specialist serve) draws the same samples again; a store keeps one seed\n" +
         "  --stop       repeatable, \\n and \\t understood; default \"\\n\\n\" for completions, none for chat; 'none' for none\n" +
         "  --samples-per-request  the API's n per request (default: K, at most 16); the prompt is billed once per request\n" +
         "  --price      dollars per million prompt and completion tokens, e.g. 0.15,0.60 (cost recorded per request)\n" +
@@ -54,6 +56,7 @@ internal static class AnnotateCommand
         var topP = parsed.GetDouble("top-p", 1.0);
         var maxTokens = parsed.GetInt("max-tokens", 256);
         var topLogprobs = parsed.GetInt("top-logprobs", 5);
+        var seed = parsed.GetInt("seed");
         var stops = parsed.GetAll("stop");
         var promptFile = parsed.Get("prompt-file");
         TeacherPrice? price = parsed.Get("price") is { } p ? parsed.Get("price", p, TeacherPrice.Parse) : null;
@@ -74,7 +77,7 @@ internal static class AnnotateCommand
             ? EvaluationPrompts.ReadPromptFile(dataOptions.Root, EvaluationPrompts.TeacherFile)
             : File.Exists(promptFile) ? File.ReadAllText(promptFile) : throw new SpecialistException($"prompt file not found: {Path.GetFullPath(promptFile)}");
         var config = new AnnotationConfig(teacher, api, AnnotationConfig.HashPrompt(promptTemplate), temperature, topP, maxTokens, topLogprobs,
-            stops.Count == 0 ? AnnotationConfig.DefaultStop(api) : stops is ["none"] ? [] : [.. stops.Select(Unescape)]);
+            stops.Count == 0 ? AnnotationConfig.DefaultStop(api) : stops is ["none"] ? [] : [.. stops.Select(Unescape)], seed);
         try
         {
             config.Validate();

@@ -4,7 +4,8 @@ namespace Specialist.Evaluation;
 
 /// <summary>
 /// A model behind an OpenAI-compatible endpoint, asked through <see cref="TeacherClient"/> (with its retries) at
-/// temperature 0, one request per prompt, <see cref="PromptsPerCall"/> requests in flight at once. Completions stop at
+/// temperature 0 with a fixed seed (so a server that batches requests, as <c>specialist serve</c> does, answers each
+/// as it would alone), one request per prompt, <see cref="PromptsPerCall"/> requests in flight at once. Completions stop at
 /// a blank line (the end of an answer in the few-shot prompts); a request that still fails after its retries stops
 /// the evaluation with an error (what was answered before is kept, so running again resumes).
 /// </summary>
@@ -22,7 +23,7 @@ public sealed class EndpointAnswerSource : IAnswerSource
     {
         if (concurrency < 1) throw new SpecialistException($"concurrency is {concurrency}, must be at least 1");
         _client = client;
-        _config = new AnnotationConfig(model, api, PromptHash: "", Temperature: 0, TopP: 1, maxNewTokens, TopLogprobs: 0, AnnotationConfig.DefaultStop(api));
+        _config = new AnnotationConfig(model, api, PromptHash: "", Temperature: 0, TopP: 1, maxNewTokens, TopLogprobs: 0, AnnotationConfig.DefaultStop(api), Seed: 0);
         _config.Validate();
         PromptsPerCall = concurrency;
         Name = $"{model} @ {client.Endpoint}";

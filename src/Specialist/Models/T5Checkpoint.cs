@@ -191,8 +191,9 @@ public static class T5Checkpoint
         if (tokenizer.VocabularySize > config.VocabSize)
             throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
         TorchRuntime.EnsureLoaded();
-        torch.manual_seed(seed);
-        using (var model = new T5Model(config)) Save(model, directory, tokenizerPath);
+        // A generator of its own, not libtorch's global one: the miniature run initialises two students at once.
+        using var generator = new torch.Generator((ulong)seed);
+        using (var model = new T5Model(config, ScalarType.Float32, initialize: true, generator)) Save(model, directory, tokenizerPath);
         return Inspect(directory);
     }
 

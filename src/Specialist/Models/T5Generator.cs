@@ -30,8 +30,15 @@ public sealed record GenerationOptions
     /// <summary>Sample from the this many most likely tokens only (0 = off).</summary>
     public int TopK { get; init; }
 
-    /// <summary>Seeds sampling so that the same prompts and options give the same output; null seeds from the clock.</summary>
+    /// <summary>Seeds sampling so that the same prompts and options give the same output; null draws a seed at random.</summary>
     public long? Seed { get; init; }
+
+    /// <summary>
+    /// Per prompt, a seed of its own (an entry that is null, or no list at all: one derived from <see cref="Seed"/> and the
+    /// prompt's index). Every prompt samples from its own random stream, so the tokens of a prompt with a seed of its own
+    /// depend only on that seed, the prompt and these options: not on the other prompts of the call, their number or order.
+    /// </summary>
+    public IReadOnlyList<long?>? PromptSeeds { get; init; }
 
     /// <summary>
     /// Also return, per generated position, the chosen token's log-probability and the this many most likely tokens'
@@ -92,9 +99,13 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         }
         TorchRuntime.EnsureLoaded();
 
+        if (options.PromptSeeds is { } given && given.Count != prompts.Count)
+            throw new SpecialistException($"{given.Count} prompt seeds for {prompts.Count} prompts");
+        var callSeed = options.Seed ?? Random.Shared.NextInt64();
+        var seeds = options.Sample ? Enumerable.Range(0, prompts.Count).Select(i => options.PromptSeeds?[i] ?? SampleStream.Derive(callSeed, i)).ToArray() : null;
+
         var results = new GeneratedSequence[prompts.Count];
         var order = Enumerable.Range(0, prompts.Count).OrderByDescending(i => prompts[i].Count).ToArray();
-        using var generator = options.Sample ? new Generator((ulong)(options.Seed ?? Environment.TickCount64)) : null;
         var wasTraining = model.training;
         model.eval();
         try
@@ -102,7 +113,7 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             using var inference = inference_mode();
             foreach (var batch in order.Chunk(options.BatchSize))
             {
-                var sequences = GenerateBatch([.. batch.Select(i => prompts[i])], options, generator);
+                var sequences = GenerateBatch([.. batch.Select(i => prompts[i])], options, seeds is null ? null : [.. batch.Select(i => seeds[i])]);
                 for (var j = 0; j < batch.Length; j++) results[batch[j]] = sequences[j];
             }
         }
@@ -113,7 +124,7 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         return results;
     }
 
-    private GeneratedSequence[] GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, Generator? generator)
+    private GeneratedSequence[] GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
     {
         using var scope = NewDisposeScope();
         var config = model.Config;
@@ -132,6 +143,8 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         // The batch shrinks as sequences finish: row i of the decoder's inputs is prompt active[i].
         var active = arange(batch, ScalarType.Int64);
         var finished = zeros(batch, ScalarType.Bool);
+        // Row b's draw at step t: the t-th number of its own stream, whatever else runs beside it.
+        var uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), batch, maxNew);
 
         var steps = 0;
         while (steps < maxNew)
@@ -147,7 +160,7 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
                 if (vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
                 if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
 
-                var next = options.Sample ? SampleFrom(scores, options, generator!) : scores.argmax(-1);
+                var next = uniforms is not null ? SampleFrom(scores, options, uniforms.select(1, steps).index_select(0, active)) : scores.argmax(-1);
                 next = where(finished, pad, next);
                 generated.select(1, steps).index_copy_(0, active, next);
                 if (k > 0)
@@ -216,8 +229,12 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         return sequences;
     }
 
-    /// <summary>Top-k, then top-p filtering (as Hugging Face's logits warpers), then one draw per row.</summary>
-    private static Tensor SampleFrom(Tensor scores, GenerationOptions options, Generator generator)
+    /// <summary>
+    /// Top-k, then top-p filtering (as Hugging Face's logits warpers), then one draw per row by inverse transform: the first
+    /// token whose cumulative probability exceeds the row's uniform number in [0, 1). A row's token depends on its own
+    /// scores and number only.
+    /// </summary>
+    private static Tensor SampleFrom(Tensor scores, GenerationOptions options, Tensor uniform)
     {
         var vocab = scores.shape[1];
         if (options.TopK > 0 && options.TopK < vocab)
@@ -234,7 +251,12 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             var drop = zeros_like(dropSorted).scatter(1, indices, dropSorted);
             scores = scores.masked_fill(drop, double.NegativeInfinity);
         }
-        return scores.softmax(-1).multinomial(1, replacement: false, generator: generator).squeeze(1);
+        var distribution = scores.softmax(-1);
+        var cumulative = distribution.cumsum(-1);
+        var target = uniform.unsqueeze(1) * cumulative.narrow(1, vocab - 1, 1);
+        // Rounding can put the target at the total: then the last token that has any probability.
+        var lastPossible = distribution.gt(0).cumsum(-1).argmax(-1);
+        return minimum(cumulative.le(target).sum(-1), lastPossible);
     }
 
     private static (Tensor Ids, Tensor Mask) PadRight(IReadOnlyList<IReadOnlyList<int>> prompts, int pad)

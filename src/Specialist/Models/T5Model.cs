@@ -35,7 +35,11 @@ public sealed class T5Model : nn.Module
     /// <summary>Builds a model with Hugging Face's random initialisation (factor 1.0).</summary>
     public T5Model(T5Config config, ScalarType dtype = ScalarType.Float32) : this(config, dtype, initialize: true) { }
 
-    internal T5Model(T5Config config, ScalarType dtype, bool initialize) : base("T5ForConditionalGeneration")
+    /// <param name="config">The configuration.</param>
+    /// <param name="dtype">The dtype of the weights.</param>
+    /// <param name="initialize">Draw random weights (false: they are loaded next).</param>
+    /// <param name="generator">What the random weights are drawn from; null: libtorch's global generator.</param>
+    internal T5Model(T5Config config, ScalarType dtype, bool initialize, Generator? generator = null) : base("T5ForConditionalGeneration")
     {
         config.Validate("T5 config");
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
@@ -47,7 +51,7 @@ public sealed class T5Model : nn.Module
         decoder = new T5Stack(config, isDecoder: true, dtype);
         if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.DModel, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();
-        if (initialize) InitializeWeights();
+        if (initialize) InitializeWeights(generator);
     }
 
     /// <summary>
@@ -92,7 +96,7 @@ public sealed class T5Model : nn.Module
     public long ParameterCount => parameters().Sum(p => p.numel());
 
     // Hugging Face's T5PreTrainedModel._init_weights with initializer_factor 1.0 (Mesh TensorFlow's initialisation).
-    private void InitializeWeights()
+    private void InitializeWeights(Generator? generator)
     {
         using var _ = no_grad();
         double d = Config.DModel, dKv = Config.DKv, heads = Config.NumHeads;
@@ -108,7 +112,8 @@ public sealed class T5Model : nn.Module
                 "wo" => Math.Pow(Config.DFf, -0.5),
                 _ => null, // layer norms
             };
-            if (std is { } s) nn.init.normal_(p, 0, s);
+            // Tensor.normal_, not nn.init.normal_: TorchSharp 0.107's nn.init ignores the generator it is given.
+            if (std is { } s) p.normal_(0, s, generator);
             else p.fill_(1.0);
         }
     }

@@ -105,7 +105,7 @@ public static class MiniatureRun
         if (!MiniatureTeacher.IsComplete(teacherFolder))
             throw new SpecialistException($"the teacher {teacherFolder} is missing (the cache was cleared?): delete {Path.Combine(output, RunStages.StagesFileName)} to train it again");
 
-        stages.Run("annotate", () => Annotate(world, profile, teacherFolder, layout, report, stop).GetAwaiter().GetResult());
+        stages.Run("annotate", () => Annotate(world, profile, seed, teacherFolder, layout, report, stop).GetAwaiter().GetResult());
         stages.Run("align", () => BuildDistillSets(world, profile, seed, layout, report));
 
         var jobs = TrainingJobs(world, profile, seed, layout);
@@ -121,7 +121,7 @@ public static class MiniatureRun
 
     // --- Annotate: the teacher behind `serve`, asked through the same client as a real teacher.
 
-    private static async Task Annotate(MiniatureWorld world, RunProfile profile, string teacherFolder, RunLayout layout, Action<RunEvent>? report, CancellationToken stop)
+    private static async Task Annotate(MiniatureWorld world, RunProfile profile, ulong seed, string teacherFolder, RunLayout layout, Action<RunEvent>? report, CancellationToken stop)
     {
         Directory.CreateDirectory(layout.Annotate);
         await using var server = await TeacherServer.StartAsync(new ServeOptions
@@ -145,7 +145,7 @@ public static class MiniatureRun
 
         var template = File.ReadAllText(world.TeacherPrompt);
         var config = new AnnotationConfig(server.ModelName, TeacherApi.Completions, AnnotationConfig.HashPrompt(template), profile.SampleTemperature, 1.0,
-            profile.MaxNewTokens, profile.TopLogprobs, []);
+            profile.MaxNewTokens, profile.TopLogprobs, [], (long)seed);
         var trainSet = MiniatureWorld.Set(MiniatureWorld.Math, "train");
         var problems = Data.ProblemSets.Load(trainSet, new Data.DataOptions(world.Root));
         var job = new AnnotationJob(trainSet, problems, template, config, profile.Samples, profile.Samples, null);

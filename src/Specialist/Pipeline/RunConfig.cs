@@ -32,6 +32,8 @@ public sealed record RunTeacher
     public int TopLogprobs { get; init; } = 5;
     /// <summary>Stop sequences; null = the API's default (<see cref="AnnotationConfig.DefaultStop"/>).</summary>
     public IReadOnlyList<string>? Stop { get; init; }
+    /// <summary>Seeds the requests (<see cref="AnnotationConfig.Seed"/>); null sends no seed.</summary>
+    public long? Seed { get; init; }
     /// <summary>The prompt template; null = the data root's teacher prompt (<c>prompts/prompt_complex.txt</c>).</summary>
     public string? PromptFile { get; init; }
     /// <summary>Annotate only the first this many questions (after the dev questions are left out); null = all.</summary>
@@ -45,7 +47,7 @@ public sealed record RunTeacher
 
     /// <summary>The sampling settings the store records, for a prompt template with hash <paramref name="promptHash"/>.</summary>
     public AnnotationConfig Sampling(string promptHash) =>
-        new(Model, Api, promptHash, Temperature, TopP, MaxTokens, TopLogprobs, Stop ?? Teachers.AnnotationConfig.DefaultStop(Api));
+        new(Model, Api, promptHash, Temperature, TopP, MaxTokens, TopLogprobs, Stop ?? Teachers.AnnotationConfig.DefaultStop(Api), Seed);
 }
 
 /// <summary>The <c>distill</c> section: how the distillation set is built from the store (<c>specialist distill-set build</c>).</summary>
@@ -105,7 +107,7 @@ public sealed record RunConfig
     {
         [TopLevel] = ["out", "data_root", "student", "seed", "teacher", "distill", "train", "eval"],
         ["teacher"] = ["endpoint", "model", "api", "set", "samples", "samples_per_request", "temperature", "top_p", "max_tokens", "top_logprobs",
-            "stop", "prompt_file", "limit", "concurrency", "timeout", "max_retries", "price"],
+            "stop", "seed", "prompt_file", "limit", "concurrency", "timeout", "max_retries", "price"],
         ["distill"] = ["formats", "alignment", "renormalize", "merge", "batch_size", "dev_set"],
         ["train"] = [.. TrainingConfig.Keys.Except(RunOwnedTrainingKeys)],
         ["eval"] = ["sets", "prompt", "bbh_mode", "limit", "batch_size", "max_new_tokens", "dtype"],
@@ -170,6 +172,7 @@ public sealed record RunConfig
             MaxTokens = s.Int("max_tokens", 256),
             TopLogprobs = s.Int("top_logprobs", 5),
             Stop = s.Strings("stop"),
+            Seed = s.Has("seed") ? s.Long("seed", 0) : null,
             PromptFile = s.Has("prompt_file") ? s.ExistingPath("prompt_file", null, directory: false) : null,
             Limit = s.OptionalInt("limit"),
             Concurrency = s.Int("concurrency", 8),
@@ -276,26 +279,29 @@ public sealed record RunConfig
         foreach (var format in DistillFormats.All.Where(Distill.Formats.Contains)) batch[DistillFormats.Name(format)] = Distill.BatchSizes[format];
         var train = JsonNode.Parse(Train.ToJson())!.AsObject();
         foreach (var key in RunOwnedTrainingKeys) train.Remove(key);
+        var teacher = new JsonObject
+        {
+            ["model"] = Teacher.Model,
+            ["api"] = Teachers.AnnotationConfig.ApiName(Teacher.Api),
+            ["set"] = Teacher.Set,
+            ["samples"] = Teacher.Samples,
+            ["samples_per_request"] = Teacher.RequestSamples,
+            ["temperature"] = Teacher.Temperature,
+            ["top_p"] = Teacher.TopP,
+            ["max_tokens"] = Teacher.MaxTokens,
+            ["top_logprobs"] = Teacher.TopLogprobs,
+            ["stop"] = Strings(Teacher.Sampling("").Stop),
+            ["prompt_file"] = Teacher.PromptFile,
+            ["limit"] = Teacher.Limit,
+        };
+        // Only when set: a run folder recorded before teacher seeds existed still matches its config.
+        if (Teacher.Seed is { } teacherSeed) teacher["seed"] = teacherSeed;
         return new JsonObject
         {
             ["data_root"] = DataRoot,
             ["student"] = Student,
             ["seed"] = Seed,
-            ["teacher"] = new JsonObject
-            {
-                ["model"] = Teacher.Model,
-                ["api"] = Teachers.AnnotationConfig.ApiName(Teacher.Api),
-                ["set"] = Teacher.Set,
-                ["samples"] = Teacher.Samples,
-                ["samples_per_request"] = Teacher.RequestSamples,
-                ["temperature"] = Teacher.Temperature,
-                ["top_p"] = Teacher.TopP,
-                ["max_tokens"] = Teacher.MaxTokens,
-                ["top_logprobs"] = Teacher.TopLogprobs,
-                ["stop"] = Strings(Teacher.Sampling("").Stop),
-                ["prompt_file"] = Teacher.PromptFile,
-                ["limit"] = Teacher.Limit,
-            },
+            ["teacher"] = teacher,
             ["distill"] = new JsonObject
             {
                 ["formats"] = Strings(Distill.Formats.Select(DistillFormats.Name)),

@@ -18,6 +18,9 @@ internal struct SplitMix64(ulong seed)
         return z ^ (z >> 31);
     }
 
+    /// <summary>Value number <paramref name="index"/> (from 0) of the stream seeded with <paramref name="seed"/>, without drawing the ones before it.</summary>
+    public static ulong At(ulong seed, ulong index) => new SplitMix64(unchecked(seed + index * 0x9E3779B97F4A7C15UL)).NextUInt64();
+
     /// <summary>A uniform integer in [0, <paramref name="bound"/>), without modulo bias (Lemire's multiply-and-reject).</summary>
     public int NextBelow(int bound)
     {

@@ -28,14 +28,30 @@ public enum TeacherApi
 /// <param name="MaxTokens">The most tokens per sample.</param>
 /// <param name="TopLogprobs">Top-k log-probs per position (0 = none, and then no token strings either).</param>
 /// <param name="Stop">Stop sequences (at most 4, as OpenAI allows).</param>
+/// <param name="Seed">
+/// Seeds every request (OpenAI's <c>seed</c>) with a number derived from this, the question and the request's first
+/// sample index (see <see cref="RequestSeed"/>), so a teacher that honours seeds draws the same samples again; null
+/// sends none.
+/// </param>
 public sealed record AnnotationConfig(
-    string Teacher, TeacherApi Api, string PromptHash, double Temperature, double TopP, int MaxTokens, int TopLogprobs, IReadOnlyList<string> Stop)
+    string Teacher, TeacherApi Api, string PromptHash, double Temperature, double TopP, int MaxTokens, int TopLogprobs, IReadOnlyList<string> Stop,
+    long? Seed = null)
 {
     /// <summary>The most top log-probs a chat request may ask for (OpenAI's limit; completions allow 5 on OpenAI, more elsewhere).</summary>
     public const int MaxTopLogprobs = 20;
 
     /// <summary>The stop sequences used when none are given: the blank line between the teacher prompt's exemplars (completions), none for chat.</summary>
     public static IReadOnlyList<string> DefaultStop(TeacherApi api) => api == TeacherApi.Completions ? ["\n\n"] : [];
+
+    /// <summary>
+    /// The <c>seed</c> a request for samples <paramref name="firstSample"/> onwards of <paramref name="questionId"/> sends:
+    /// the first 53 bits of SHA-256 over the three (an integer every JSON reader keeps exactly).
+    /// </summary>
+    public static long RequestSeed(long seed, string questionId, int firstSample)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\n{questionId}\n{firstSample}")));
+        return (long)(BitConverter.ToUInt64(hash) & ((1UL << 53) - 1));
+    }
 
     /// <summary>SHA-256 (lower-case hex) of a prompt template's UTF-8 bytes.</summary>
     public static string HashPrompt(string promptTemplate) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(promptTemplate)));
@@ -57,17 +73,23 @@ public sealed record AnnotationConfig(
     /// <summary>The canonical JSON form: stored in the annotation store and compared field by field.</summary>
     public string ToJson() => ToJsonObject().ToJsonString();
 
-    internal JsonObject ToJsonObject() => new()
+    internal JsonObject ToJsonObject()
     {
-        ["teacher"] = Teacher,
-        ["api"] = ApiName(Api),
-        ["prompt_hash"] = PromptHash,
-        ["temperature"] = Temperature,
-        ["top_p"] = TopP,
-        ["max_tokens"] = MaxTokens,
-        ["top_logprobs"] = TopLogprobs,
-        ["stop"] = new JsonArray([.. Stop.Select(s => (JsonNode?)JsonValue.Create(s))]),
-    };
+        var json = new JsonObject
+        {
+            ["teacher"] = Teacher,
+            ["api"] = ApiName(Api),
+            ["prompt_hash"] = PromptHash,
+            ["temperature"] = Temperature,
+            ["top_p"] = TopP,
+            ["max_tokens"] = MaxTokens,
+            ["top_logprobs"] = TopLogprobs,
+            ["stop"] = new JsonArray([.. Stop.Select(s => (JsonNode?)JsonValue.Create(s))]),
+        };
+        // Only when set, so that unseeded settings (and the request keys hashed from them) read as before seeds existed.
+        if (Seed is { } seed) json["seed"] = seed;
+        return json;
+    }
 
     /// <summary>Reads <see cref="ToJson"/>'s form; <paramref name="source"/> names where it came from in errors.</summary>
     internal static AnnotationConfig FromJson(string json, string source)
@@ -83,7 +105,8 @@ public sealed record AnnotationConfig(
                 o["top_p"]!.GetValue<double>(),
                 o["max_tokens"]!.GetValue<int>(),
                 o["top_logprobs"]!.GetValue<int>(),
-                [.. o["stop"]!.AsArray().Select(s => s!.GetValue<string>())]);
+                [.. o["stop"]!.AsArray().Select(s => s!.GetValue<string>())],
+                o["seed"]?.GetValue<long>());
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or SpecialistException)
         {
@@ -96,9 +119,9 @@ public sealed record AnnotationConfig(
     {
         var mine = ToJsonObject();
         var theirs = other.ToJsonObject();
-        return [.. mine.Select(p => p.Key)
+        return [.. mine.Select(p => p.Key).Union(theirs.Select(p => p.Key))
             .Where(k => !JsonNode.DeepEquals(mine[k], theirs[k]))
-            .Select(k => $"{k}: {mine[k]!.ToJsonString()} → {theirs[k]!.ToJsonString()}")];
+            .Select(k => $"{k}: {mine[k]?.ToJsonString() ?? "none"} → {theirs[k]?.ToJsonString() ?? "none"}")];
     }
 
     /// <summary><c>completions</c> or <c>chat</c>.</summary>

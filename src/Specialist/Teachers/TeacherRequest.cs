@@ -6,10 +6,11 @@ namespace Specialist.Teachers;
 
 /// <summary>
 /// One request to the teacher: samples <see cref="FirstSample"/> … <see cref="FirstSample"/> + <see cref="N"/> − 1 of one
-/// question. <see cref="Key"/> hashes everything that determines the answer (settings, rendered prompt, question and
-/// sample slots) and not how it is sent (endpoint, key, live or Batch API), so the same work always has the same key.
+/// question. <see cref="Key"/> hashes everything that determines the answer (settings with their seed, rendered prompt,
+/// question and sample slots) and not how it is sent (endpoint, key, live or Batch API), so the same work always has the
+/// same key. <see cref="Seed"/> is the request's <c>seed</c> (<see cref="AnnotationConfig.RequestSeed"/>), null when the settings have none.
 /// </summary>
-internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N, string Prompt, string Key)
+internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N, string Prompt, string Key, long? Seed)
 {
     public static TeacherRequest Create(AnnotationConfig config, string questionId, int firstSample, int n, string prompt)
     {
@@ -23,7 +24,8 @@ internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N,
             ["n"] = n,
         };
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToJsonString())));
-        return new TeacherRequest(questionId, firstSample, n, prompt, key);
+        var seed = config.Seed is { } s ? AnnotationConfig.RequestSeed(s, questionId, firstSample) : (long?)null;
+        return new TeacherRequest(questionId, firstSample, n, prompt, key, seed);
     }
 
     /// <summary>The path under the <c>/v1</c> base: <c>/completions</c> or <c>/chat/completions</c>.</summary>
@@ -39,6 +41,7 @@ internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N,
         body["temperature"] = config.Temperature;
         body["top_p"] = config.TopP;
         body["n"] = N;
+        if (Seed is { } seed) body["seed"] = seed;
         if (config.TopLogprobs > 0)
         {
             if (config.Api == TeacherApi.Completions) body["logprobs"] = config.TopLogprobs;

@@ -49,7 +49,7 @@ internal sealed class TrainingData : IDisposable
         MicroBatchPlan.Create(_counts, _sizes, EpochSeed(_seed, epoch)).Select(b => new TrainingMicroBatch(b.Format, _read(b)));
 
     /// <summary>The seed of an epoch's plan: SplitMix64 of seed + epoch × the golden gamma, a distinct stream per epoch.</summary>
-    internal static ulong EpochSeed(ulong seed, int epoch) => new SplitMix64(unchecked(seed + (ulong)epoch * 0x9E3779B97F4A7C15UL)).NextUInt64();
+    internal static ulong EpochSeed(ulong seed, int epoch) => SplitMix64.At(seed, (ulong)epoch);
 
     /// <summary>
     /// Opens the distillation set <c>config.Data</c> for <c>config.Student</c>: the formats <c>config.Formats</c> names

@@ -39,6 +39,16 @@ public static class TrainingRecipe
     public const string ConfigFileName = "config.json";
     public const string MetricsFileName = "metrics.jsonl";
 
+    /// <summary>Training runs in progress in this process (the miniature run trains two at once).</summary>
+    private static int _training;
+
+    private sealed class Training : IDisposable
+    {
+        public Training() => Interlocked.Increment(ref _training);
+
+        public void Dispose() => Interlocked.Decrement(ref _training);
+    }
+
     /// <summary>Starts a new run in <c>config.Out</c> (which must not hold a run already).</summary>
     public static TrainingResult Start(TrainingConfig config, Action<TrainingEvent>? report = null, CancellationToken stop = default)
     {
@@ -97,6 +107,7 @@ public static class TrainingRecipe
 
         // --- Runtime: threads are fixed per run (CPU results depend on them), dropout draws from libtorch's generator.
         TorchRuntime.EnsureLoaded();
+        using var training = new Training();
         if (config.Threads > 0) set_num_threads(config.Threads);
         else config = config with { Threads = get_num_threads() };
         var device = config.Device == "cuda"
@@ -111,7 +122,7 @@ public static class TrainingRecipe
         using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype));
         model.to(device);
         model.train();
-        using var optimizer = new AdamW(model.parameters(), lr: config.Lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: config.WeightDecay);
+        using var optimizer = new TrainingOptimizer(model.parameters(), config.Lr, config.WeightDecay);
 
         // --- Schedule: warm-up and decay counted in optimiser steps; the horizon in steps, or in micro-batches as the authors' code.
         // Epochs count the main set's micro-batches; replayed ones come on top.
@@ -187,10 +198,13 @@ public static class TrainingRecipe
             var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
             if (!double.IsFinite(gradNorm)) throw NotFinite($"the gradient norm is {gradNorm}", step, string.Join("+", losses.Select(l => l.Format).Distinct()), runDirectory, lastSaved);
             optimizer.step();
-            // No forced collection here: `specialist run` trains two runs on two threads of one process, and TorchSharp
-            // passes a Scalar to libtorch by its raw handle, so a collection on one thread can finalize the other's
-            // temporary Scalar mid-call (seen as libtorch's "toFloat" check aborting the process under load). Gen 0
-            // then fills its budget (tens of MB) before .NET collects it, which is bounded, not a leak.
+            // A gen-0 collection per step (under a millisecond) keeps the managed heap at its working size; left alone,
+            // .NET lets gen 0 fill its budget (tens of MB: a few hundred small steps) before collecting, and resident
+            // memory creeps up for that long. Only while no other run trains in this process: TorchSharp hands libtorch
+            // temporary Scalars that nothing keeps alive, and a collection here can finalize one that the other run's
+            // thread is passing at that moment (libtorch then aborts the process); natural collections are a hundred
+            // times rarer.
+            if (Volatile.Read(ref _training) == 1) GC.Collect(0);
 
             tokens += stepTokens;
             var seconds = Stopwatch.GetElapsedTime(stepStarted).TotalSeconds;

@@ -6,14 +6,15 @@ namespace Specialist.Tests.Pipeline;
 /// <summary>
 /// <c>specialist run --profile quick</c> end to end, as a real process: the smoke test of the whole pipeline (teacher
 /// trained and cached, served and annotated over HTTP, aligned, students trained, evaluated, reported), then the same
-/// command again (every stage reused), a second seed with the cached teacher, and <c>--seeds</c> aggregating the two.
+/// command again (every stage reused), a second seed with the cached teacher, <c>--seeds</c> aggregating the two, and
+/// the first seed again in a new folder, which must find the same to the byte.
 /// </summary>
 public sealed class RunCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
     [Fact]
-    public void The_quick_profile_runs_every_stage_then_reuses_its_stages_and_the_cached_teacher_and_aggregates_two_seeds()
+    public void The_quick_profile_runs_every_stage_then_reuses_its_stages_and_the_cached_teacher_aggregates_two_seeds_and_repeats_to_the_byte()
     {
         var temp = TestPaths.NewTempDir();
         var env = new Dictionary<string, string> { ["SPECIALIST_CACHE"] = Path.Combine(temp, "cache") };
@@ -115,6 +116,12 @@ public sealed class RunCommandTests
         Assert.DoesNotContain(temp, md);
         Assert.Contains("](../seed-1/report/report.md)", md);
         Assert.True(File.Exists(Path.Combine(seeds, "report", "math-id-over-seeds.png")));
+
+        // Reproducible: seed 0 again, in a new folder with the teacher from the cache (the first run trained it), gives the
+        // same findings to the byte, though the server answered the annotation requests as they came.
+        var repeat = CliRunner.Run(["run", "--profile", "quick", "--out", Path.Combine(temp, "seed-0-again")], null, Timeout, env);
+        Assert.True(repeat.ExitCode == 0, repeat.ToString());
+        Assert.Equal(File.ReadAllText(Path.Combine(first, "report", "phenomena.json")), File.ReadAllText(Path.Combine(temp, "seed-0-again", "report", "phenomena.json")));
     }
 
     [Fact]

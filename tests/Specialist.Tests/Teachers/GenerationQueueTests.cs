@@ -38,14 +38,14 @@ public class GenerationQueueTests
         var model = new RecordingModel(gate);
         using var queue = new GenerationQueue(model.Generate, Eos, batching: true, TimeSpan.Zero, maxRows: 64);
 
-        var blocker = queue.GenerateAsync([9], 1, Warm, 4, null);
+        var blocker = queue.GenerateAsync([9], 1, 0, Warm, 4, null);
         SpinWait.SpinUntil(() => { lock (model.Calls) return model.Calls.Count == 1; }, TimeSpan.FromSeconds(10));
-        // While the model is busy: three requests with the same settings, one seeded, one greedy.
-        var a = queue.GenerateAsync([2], 2, Warm, 3, 2);
-        var b = queue.GenerateAsync([3], 1, Warm, 6, null);
-        var c = queue.GenerateAsync([4], 3, Warm, 2, 0);
-        var seeded = queue.GenerateAsync([5], 1, Warm with { Seed = 42 }, 2, null);
-        var greedy = queue.GenerateAsync([6], 1, new SamplingSettings(0, 1, null), 2, null);
+        // While the model is busy: four requests with the same settings (one of them seeded: a prompt's second and third choices) and a greedy one.
+        var a = queue.GenerateAsync([2], 2, 0, Warm, 3, 2);
+        var b = queue.GenerateAsync([3], 1, 0, Warm, 6, null);
+        var c = queue.GenerateAsync([4], 3, 0, Warm, 2, 0);
+        var seeded = queue.GenerateAsync([5], 2, 1, Warm with { Seed = 42 }, 2, null);
+        var greedy = queue.GenerateAsync([6], 1, 0, new SamplingSettings(0, 1, null), 2, null);
         gate.Set();
         await Task.WhenAll(blocker, a, b, c, seeded, greedy);
 
@@ -56,8 +56,10 @@ public class GenerationQueueTests
         Assert.Equal(2, shared.Options.TopLogprobs);    // the largest top-k
         Assert.True(shared.Options.Sample);
         Assert.Equal(0.5, shared.Options.Temperature);
-        Assert.Equal([5], model.Calls[2].Prompts);
-        Assert.Equal(42, model.Calls[2].Options.Seed);
+        Assert.All(shared.Options.PromptSeeds!, Assert.Null);
+        // The seeded request runs alone, its rows (choices 1 and 2 here) on seeds of their own.
+        Assert.Equal([5, 5], model.Calls[2].Prompts);
+        Assert.Equal([SampleStream.Derive(42, 1), SampleStream.Derive(42, 2)], model.Calls[2].Options.PromptSeeds!);
         Assert.Equal([6], model.Calls[3].Prompts);
         Assert.False(model.Calls[3].Options.Sample);
         Assert.Equal(3, queue.GenerateCalls - 1);
@@ -83,9 +85,9 @@ public class GenerationQueueTests
         using var gate = new ManualResetEventSlim(false);
         var model = new RecordingModel(gate);
         using var queue = new GenerationQueue(model.Generate, Eos, batching: false, TimeSpan.FromMilliseconds(5), maxRows: 64);
-        var blocker = queue.GenerateAsync([9], 1, Warm, 2, null);
+        var blocker = queue.GenerateAsync([9], 1, 0, Warm, 2, null);
         SpinWait.SpinUntil(() => { lock (model.Calls) return model.Calls.Count == 1; }, TimeSpan.FromSeconds(10));
-        var rest = Enumerable.Range(2, 4).Select(p => queue.GenerateAsync([p], 2, Warm, 2, null)).ToList();
+        var rest = Enumerable.Range(2, 4).Select(p => queue.GenerateAsync([p], 2, 0, Warm, 2, null)).ToList();
         gate.Set();
         await Task.WhenAll([blocker, .. rest]);
         Assert.Equal(["9", "2 2", "3 3", "4 4", "5 5"], model.Calls.Select(c => string.Join(" ", c.Prompts)));
@@ -97,10 +99,10 @@ public class GenerationQueueTests
         using var gate = new ManualResetEventSlim(true);
         var model = new RecordingModel(gate);
         using var queue = new GenerationQueue(model.Generate, Eos, batching: true, TimeSpan.Zero, maxRows: 64, maxBatchTokens: 10);
-        var rows = await queue.GenerateAsync([3, 0, 0, 0], 5, Warm, 2, null);
+        var rows = await queue.GenerateAsync([3, 0, 0, 0], 5, 0, Warm, 2, null);
         Assert.Equal(5, rows.Count);
         Assert.Equal(2, model.Calls.Single().Options.BatchSize); // 2 rows × 4 tokens ≤ 10
-        await queue.GenerateAsync([3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 2, Warm, 2, null);
+        await queue.GenerateAsync([3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 2, 0, Warm, 2, null);
         Assert.Equal(1, model.Calls[1].Options.BatchSize); // a prompt over the budget still runs, alone
     }
 
@@ -113,9 +115,9 @@ public class GenerationQueueTests
             if (Interlocked.Increment(ref calls) == 1) throw new SpecialistException("prompt 1: token id 99999 is outside the model's vocabulary");
             return [.. prompts.Select(_ => new GeneratedSequence([7, Eos], true, null))];
         }, Eos, batching: true, TimeSpan.Zero, 64);
-        var failed = await Assert.ThrowsAsync<SpecialistException>(() => queue.GenerateAsync([99999], 1, Warm, 4, null));
+        var failed = await Assert.ThrowsAsync<SpecialistException>(() => queue.GenerateAsync([99999], 1, 0, Warm, 4, null));
         Assert.Contains("outside the model's vocabulary", failed.Message);
-        var ok = await queue.GenerateAsync([5], 1, Warm, 4, null);
+        var ok = await queue.GenerateAsync([5], 1, 0, Warm, 4, null);
         Assert.Equal([7, Eos], ok.Single().Tokens);
         Assert.True(ok.Single().Finished);
     }

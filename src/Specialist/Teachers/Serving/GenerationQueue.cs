@@ -5,7 +5,10 @@ namespace Specialist.Teachers.Serving;
 /// <summary>Runs a batch of prompts through the model (the server passes <see cref="T5Generator.Generate"/>).</summary>
 internal delegate IReadOnlyList<GeneratedSequence> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options);
 
-/// <summary>How one request samples; temperature 0 is greedy. Requests with equal settings and no seed share a generate call.</summary>
+/// <summary>
+/// How one request samples; temperature 0 is greedy. Requests with equal settings and no seed share a generate call; a
+/// seeded one runs alone, and its choice <c>i</c> samples from its own stream seeded from the seed and <c>i</c>.
+/// </summary>
 internal sealed record SamplingSettings(double Temperature, double TopP, long? Seed);
 
 /// <summary>
@@ -13,12 +16,15 @@ internal sealed record SamplingSettings(double Temperature, double TopP, long? S
 /// groups it by sampling settings and makes one generate call per group, with the largest <c>max_tokens</c> and top-k
 /// of the group; each request's rows are then cut back to its own limits. An idle worker waits a short window after
 /// the first request so that a burst arrives as one batch: the configured window or 5 % of the previous generate call,
-/// whichever is longer (at most 250 ms), because clients answered together send their next requests together. A seeded request runs on its own, so its output depends only
-/// on the request. With batching off, each request is its own generate call (the baseline of the benchmark).
+/// whichever is longer (at most 250 ms), because clients answered together send their next requests together. A seeded
+/// request runs on its own, so its output depends only on the request: libtorch's CPU kernels round differently for
+/// other batch shapes (log-probs move in the sixth digit, and now and then a sampled token), so sharing a call would
+/// make its samples depend on what else was in flight. With batching off, each request is its own generate call (the
+/// baseline of the benchmark).
 /// </summary>
 internal sealed class GenerationQueue : IDisposable
 {
-    private sealed record Job(IReadOnlyList<int> Prompt, int Rows, SamplingSettings Sampling, int MaxTokens, int? TopLogprobs)
+    private sealed record Job(IReadOnlyList<int> Prompt, int Rows, int FirstChoice, SamplingSettings Sampling, int MaxTokens, int? TopLogprobs)
     {
         public TaskCompletionSource<IReadOnlyList<GeneratedSequence>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -66,12 +72,13 @@ internal sealed class GenerationQueue : IDisposable
     public long RowsGenerated => Interlocked.Read(ref _rowsGenerated);
 
     /// <summary>
-    /// Queues <paramref name="rows"/> samples of one prompt; the result has one sequence per row, with per-position
-    /// log-probs and <paramref name="topLogprobs"/> candidates when that is not null (0: the sampled tokens' only).
+    /// Queues <paramref name="rows"/> samples of one prompt, the request's choices <paramref name="firstChoice"/> onwards
+    /// (their indices pick their seeds); the result has one sequence per row, with per-position log-probs and
+    /// <paramref name="topLogprobs"/> candidates when that is not null (0: the sampled tokens' only).
     /// </summary>
-    public Task<IReadOnlyList<GeneratedSequence>> GenerateAsync(IReadOnlyList<int> prompt, int rows, SamplingSettings sampling, int maxTokens, int? topLogprobs)
+    public Task<IReadOnlyList<GeneratedSequence>> GenerateAsync(IReadOnlyList<int> prompt, int rows, int firstChoice, SamplingSettings sampling, int maxTokens, int? topLogprobs)
     {
-        var job = new Job(prompt, rows, sampling, maxTokens, topLogprobs);
+        var job = new Job(prompt, rows, firstChoice, sampling, maxTokens, topLogprobs);
         lock (_pending)
         {
             if (_stopping) throw new ObjectDisposedException(nameof(GenerationQueue));
@@ -131,7 +138,8 @@ internal sealed class GenerationQueue : IDisposable
                 Sample = sampling.Temperature > 0,
                 Temperature = sampling.Temperature > 0 ? sampling.Temperature : 1.0,
                 TopP = sampling.TopP,
-                Seed = sampling.Seed,
+                PromptSeeds = [.. jobs.SelectMany(j => Enumerable.Range(j.FirstChoice, j.Rows)
+                    .Select(choice => j.Sampling.Seed is { } seed ? SampleStream.Derive(seed, choice) : (long?)null))],
                 // The generator gives the sampled token's log-prob only alongside at least one candidate.
                 TopLogprobs = jobs.Max(j => j.TopLogprobs is { } k ? Math.Max(1, k) : 0),
             };

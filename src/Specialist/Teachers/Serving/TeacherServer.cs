@@ -243,7 +243,7 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseCompletion(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompts = request.Prompts.Select(p => Encode(p, "prompt")).ToList();
-        var results = await Task.WhenAll(prompts.Select(p => Queue.GenerateAsync(p, request.N, request.Sampling, request.MaxTokens, request.Logprobs)));
+        var results = await Task.WhenAll(prompts.Select((p, i) => Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs)));
 
         var choices = new JsonArray();
         long completionTokens = 0;
@@ -277,7 +277,7 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseChat(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompt = Encode(request.Prompt, "messages");
-        var rows = await Queue.GenerateAsync(prompt, request.N, request.Sampling, request.MaxTokens, request.TopLogprobs);
+        var rows = await Queue.GenerateAsync(prompt, request.N, 0, request.Sampling, request.MaxTokens, request.TopLogprobs);
 
         var choices = new JsonArray();
         long completionTokens = 0;
