@@ -54,7 +54,7 @@ internal static class SeedReport
 
         md.Append("## The six phenomena: in how many seeds each holds\n\n");
         md.Append("Each seed's verdict is decided by the rule its report states, on that seed's numbers alone.\n\n");
-        var verdicts = aggregate.Phenomena.SelectMany(p => p.Counts.Select(c => c.Key)).Distinct(StringComparer.Ordinal).ToList();
+        var verdicts = Phenomena.VerdictTexts;
         md.Append(new FigureTable(["", "phenomenon", .. verdicts, .. aggregate.Seeds.Select(s => $"seed {s}")],
             [.. aggregate.Phenomena.Select(p => (IReadOnlyList<string>)
             [

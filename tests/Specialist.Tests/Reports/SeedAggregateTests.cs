@@ -125,7 +125,7 @@ public class SeedAggregateTests
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
         Assert.DoesNotContain(root, md);
         Assert.Contains("[seed-0/report/report.md](../seed-0/report/report.md)", md);
-        Assert.Contains("| P1 | Specialization lifts math | 1 of 2 | 1 of 2 | observed | not observed |", md);
+        Assert.Contains("| P1 | Specialization lifts math | 1 of 2 | 1 of 2 | 0 of 2 | observed | not observed |", md);
         Assert.Contains("| s | 1,000 | 5.0 ± 0.0% | 25.0 ± 7.1% |", md);
         foreach (var figure in new[] { "math-id-over-seeds", "generic-over-seeds" })
         {
