@@ -296,21 +296,20 @@ public static class MiniatureRun
                 work.Add(($"{size.Name}-{model}", model == "generalist" ? GeneralistCheckpoint(layout, size.Name, profile) : BestOod(layout.Student(size.Name, model)),
                     "4shot", [MiniatureWorld.Set(MiniatureWorld.Math, "test")]));
         }
-        var done = 0;
-        var progressLock = new object();
-        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = profile.Parallel }, item =>
+        set_num_threads(Environment.ProcessorCount); // the training runs left libtorch on one thread
+        // One model at a time, on every core: TorchSharp hands libtorch temporary Scalars that nothing
+        // keeps alive, so two models decoding on two threads of one process can have one's Scalar finalized mid-call by a
+        // collection the other triggered (libtorch then aborts the process; seen here under load).
+        for (var done = 0; done < work.Count; done++)
         {
+            var item = work[done];
             using var model = EvaluatedModel.FromFolder(item.Folder, EvalBatch, profile.MaxNewTokens);
             var outcome = EvaluationRun.Run(model, new EvaluationRequest(item.Sets, world.Root, item.Prompt, BbhMode.Cot, null, layout.Evaluation(item.Model, item.Prompt)));
             TorchRuntime.ReturnFreedMemory();
-            lock (progressLock)
-            {
-                done++;
-                var generic = outcome.Results.BbhMean is { } g ? string.Create(CultureInfo.InvariantCulture, $", generic {100 * g:F1} %") : "";
-                report?.Invoke(new RunEvent("eval", string.Create(CultureInfo.InvariantCulture,
-                    $"{item.Model} ({item.Prompt}): math {100 * (outcome.Results.MathMean ?? 0):F1} %{generic}"), (double)done / work.Count));
-            }
-        });
+            var generic = outcome.Results.BbhMean is { } g ? string.Create(CultureInfo.InvariantCulture, $", generic {100 * g:F1} %") : "";
+            report?.Invoke(new RunEvent("eval", string.Create(CultureInfo.InvariantCulture,
+                $"{item.Model} ({item.Prompt}): math {100 * (outcome.Results.MathMean ?? 0):F1} %{generic}"), (double)(done + 1) / work.Count));
+        }
     }
 
     internal static string GeneralistCheckpoint(RunLayout layout, string size, RunProfile profile) =>
