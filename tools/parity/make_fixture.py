@@ -9,7 +9,9 @@ For T5 v1.0 (relu, tied embeddings) and v1.1 / FlanT5 (gated-gelu, untied lm_hea
 model with a fixed seed, saves it in the HF layout (config.json + model.safetensors) and writes expected.json:
 fixed encoder inputs (a padded batch), the encoder's last hidden state, the logits for fixed decoder inputs, and
 greedy generations. Vocabulary and widths are small so the whole fixture stays far under 2 MB.
-The test Specialist.Tests.Models.HfParityTests loads each model with our code and compares within 1e-4.
+The test Specialist.Tests.Models.HfParityTests loads each model with our code and compares; then run
+tools/parity/exact_fp64.py on each folder for the exact fp64 outputs it also needs (see
+tests/Specialist.Tests/Models/parity-fixture/README.md).
 """
 import argparse
 import json

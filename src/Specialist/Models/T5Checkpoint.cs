@@ -63,7 +63,8 @@ public static class T5Checkpoint
         ScalarType.Float32 => "float32",
         ScalarType.BFloat16 => "bfloat16",
         ScalarType.Float16 => "float16",
-        _ => throw new ArgumentException($"T5 weights are float32, bfloat16 or float16, not {type}"),
+        ScalarType.Float64 => "float64",
+        _ => throw new ArgumentException($"T5 weights are float32, bfloat16, float16 or float64, not {type}"),
     };
 
     /// <summary>Checks a model folder and summarises it, reading only config.json and the safetensors headers.</summary>

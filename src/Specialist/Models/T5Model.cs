@@ -42,8 +42,9 @@ public sealed class T5Model : nn.Module
     internal T5Model(T5Config config, ScalarType dtype, bool initialize, Generator? generator = null) : base("T5ForConditionalGeneration")
     {
         config.Validate("T5 config");
-        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
-            throw new ArgumentException($"T5 weights are float32, bfloat16 or float16, not {dtype}", nameof(dtype));
+        // float64 is for exact comparisons (the Hugging Face parity test), not for training or serving.
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64))
+            throw new ArgumentException($"T5 weights are float32, bfloat16, float16 or float64, not {dtype}", nameof(dtype));
         TorchRuntime.EnsureLoaded();
         Config = config;
         shared = nn.Embedding(config.VocabSize, config.DModel, dtype: dtype);
@@ -215,6 +216,12 @@ public sealed class T5Model : nn.Module
         var masked = mask.eq(0).unsqueeze(1).unsqueeze(1);
         return zeros(masked.shape, dtype, masked.device).masked_fill(masked, finfo(dtype).min).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The dtype layer norms and softmaxes accumulate in: fp32 for half precision and fp32 (as Hugging Face's T5),
+    /// fp64 for fp64, which Hugging Face would round to fp32 there, losing what fp64 is for.
+    /// </summary>
+    internal static ScalarType AccumulationType(ScalarType dtype) => dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     // libtorch aborts the process (instead of throwing) on some shape errors, so shapes are checked here first.
     private static void CheckIds(Tensor ids, Tensor? mask, string name)
@@ -460,7 +467,7 @@ internal sealed class T5DenseGatedActDense : nn.Module
     }
 }
 
-/// <summary>RMS norm without mean or bias; the mean square is taken in fp32 whatever the weights' dtype.</summary>
+/// <summary>RMS norm without mean or bias; the mean square is taken in fp32 or wider whatever the weights' dtype.</summary>
 internal sealed class T5LayerNorm : nn.Module
 {
     private readonly Parameter weight;
@@ -476,7 +483,7 @@ internal sealed class T5LayerNorm : nn.Module
     public Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        var variance = hidden.to(ScalarType.Float32).pow(2).mean([-1], keepdim: true);
+        var variance = hidden.to(T5Model.AccumulationType(hidden.dtype)).pow(2).mean([-1], keepdim: true);
         var normed = hidden * rsqrt(variance + eps);
         if (weight.dtype != ScalarType.Float32) normed = normed.to(weight.dtype);
         return (weight * normed).MoveToOuterDisposeScope();
@@ -540,7 +547,7 @@ internal sealed class T5Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         var scores = matmul(queries, keys.transpose(2, 3)) + bias;
-        var weights = F.softmax(scores.to(ScalarType.Float32), -1).to(scores.dtype);
+        var weights = F.softmax(scores.to(T5Model.AccumulationType(scores.dtype)), -1).to(scores.dtype);
         if (training && dropoutRate > 0) weights = F.dropout(weights, dropoutRate, training);
         var context = matmul(weights, values).transpose(1, 2);
         return o.call(context.reshape(context.shape[0], context.shape[1], heads * dKv)).MoveToOuterDisposeScope();
