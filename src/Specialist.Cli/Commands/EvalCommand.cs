@@ -85,7 +85,8 @@ internal static class EvalCommand
             Console.WriteLine(new JsonObject
             {
                 ["sets"] = EvaluationResults.AccuracyTable(results.Sets),
-                ["bbh_mean"] = results.BbhMean,
+                ["bbh_mean"] = results.BbhMean?.Value,
+                ["bbh_mean_is"] = results.BbhMean?.Description,
                 ["decoded"] = outcome.Decoded,
                 ["reused"] = outcome.Reused,
                 ["out"] = Path.GetFullPath(outFolder),
@@ -96,7 +97,7 @@ internal static class EvalCommand
         if (results.BbhTasks is { } tasks)
         {
             var bbh = AccuracyTable("BBH task", tasks);
-            bbh.AddRow("mean over tasks", "", Percent(results.BbhMean!.Value), "");
+            bbh.AddRow(Markup.Escape(results.BbhMean!.Description), "", Percent(results.BbhMean.Value), "");
             AnsiConsole.Write(bbh);
         }
         Console.WriteLine($"decoded {outcome.Decoded}, reused {outcome.Reused}; wrote {Path.Combine(Path.GetFullPath(outFolder), EvaluationResults.FileName)}");

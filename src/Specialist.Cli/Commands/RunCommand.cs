@@ -154,7 +154,7 @@ internal static class RunCommand
             {
                 ["sets"] = EvaluationResults.AccuracyTable(r.Sets),
                 ["math_mean"] = r.MathMean,
-                ["bbh_mean"] = r.BbhMean,
+                ["bbh_mean"] = r.BbhMean?.Value,
             };
             Console.WriteLine(new JsonObject
             {
@@ -175,7 +175,7 @@ internal static class RunCommand
             accuracy.AddRow(Markup.Escape(set), Percent(summary.Before.Sets.GetValueOrDefault(set)?.Accuracy), Percent(summary.After.Sets.GetValueOrDefault(set)?.Accuracy));
         accuracy.AddRow("math mean", Percent(summary.Before.MathMean), Percent(summary.After.MathMean));
         if (summary.Before.BbhMean is not null || summary.After.BbhMean is not null)
-            accuracy.AddRow("BBH mean over tasks", Percent(summary.Before.BbhMean), Percent(summary.After.BbhMean));
+            accuracy.AddRow(Markup.Escape($"BBH {(summary.After.BbhMean ?? summary.Before.BbhMean)!.Description}"), Percent(summary.Before.BbhMean?.Value), Percent(summary.After.BbhMean?.Value));
         AnsiConsole.Write(accuracy);
         Console.WriteLine($"report: {summary.ReportPath}");
         return 0;

@@ -51,7 +51,8 @@ internal static class ScoreCommand
                 correct = score.Correct,
                 accuracy = score.Accuracy,
                 ci95 = new[] { lo, hi },
-                bbh_mean = score.TaskMean,
+                bbh_mean = score.TaskMean?.Value,
+                bbh_mean_is = score.TaskMean?.Description,
                 tasks = score.Tasks?.ToDictionary(t => t.Set["bbh/".Length..], t => new { accuracy = t.Accuracy, correct = t.Correct, total = t.Total }),
             }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
             return 0;
@@ -68,7 +69,7 @@ internal static class ScoreCommand
         foreach (var task in score.Tasks ?? [])
             table.AddRow(Markup.Escape(task.Set), Count(task.Total), Count(task.Scored), Count(task.Correct), Percent(task.Accuracy),
                 $"{Percent(task.Ci95.Lo)} .. {Percent(task.Ci95.Hi)}");
-        if (score.TaskMean is { } mean) table.AddRow("bbh mean over tasks", "", "", "", Percent(mean), "");
+        if (score.TaskMean is { } mean) table.AddRow(Markup.Escape("bbh " + mean.Description), "", "", "", Percent(mean.Value), "");
         AnsiConsole.Write(table);
         return 0;
     }

@@ -7,11 +7,11 @@ namespace Specialist.Answers;
 /// <param name="Total">Problems in the set; a problem without a prediction counts as wrong.</param>
 /// <param name="Scored">Problems that had a prediction.</param>
 /// <param name="Correct">Problems answered correctly.</param>
-/// <param name="Tasks">For the whole of <c>bbh</c>: each task's own score (sets <c>bbh/&lt;task&gt;</c>).</param>
+/// <param name="Tasks">For the whole of <c>bbh</c>: each task file's own score (sets <c>bbh/&lt;task&gt;</c>).</param>
 public sealed record SetScore(string Set, int Total, int Scored, int Correct, IReadOnlyList<SetScore>? Tasks = null)
 {
-    /// <summary>The unweighted mean of the task accuracies (BIG-Bench Hard's headline number, METHOD.md §6), when there are tasks.</summary>
-    public double? TaskMean => Tasks is { Count: > 0 } tasks ? tasks.Average(t => t.Accuracy) : null;
+    /// <summary>BIG-Bench Hard's headline number (METHOD.md §6) over <see cref="Tasks"/>, when there are tasks: see <see cref="BbhTaskMean"/>.</summary>
+    public BbhTaskMean? TaskMean => Tasks is null ? null : BbhTaskMean.Of(Tasks.Select(t => (t.Set[(t.Set.IndexOf('/') + 1)..], t.Accuracy)));
 
     /// <summary>Correct / Total (0 for an empty set).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;

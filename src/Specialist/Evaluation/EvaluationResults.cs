@@ -32,18 +32,20 @@ public sealed record SetAccuracy(int Correct, int Total)
 /// <summary>
 /// <c>results.json</c> of an evaluation folder:
 /// <c>{"settings": {...}, "sets": {"gsm8k-test": {"accuracy", "correct", "total", "ci95": [lo, hi]}, ...},
-/// "bbh": {"tasks": {task: {...}}, "mean": x}}</c> (<c>bbh</c> only when a BBH set was evaluated).
+/// "bbh": {"tasks": {file: {...}}, "mean": x, "mean_tasks": 23, "mean_is": "mean over 23 tasks (27 task files; …)"}}</c>
+/// (<c>bbh</c> only when a BBH set was evaluated). <c>tasks</c> has one entry per task file; <c>mean</c> is
+/// <see cref="BbhTaskMean"/>, over tasks, and <c>mean_is</c> says so. Reading recomputes the mean from <c>tasks</c>.
 /// </summary>
 /// <param name="Settings">How the numbers were made.</param>
 /// <param name="Sets">Per evaluated set, in the order asked.</param>
-/// <param name="BbhTasks">Per BIG-Bench Hard task, when any BBH problem was evaluated.</param>
+/// <param name="BbhTasks">Per BIG-Bench Hard task file, when any BBH problem was evaluated.</param>
 public sealed record EvaluationResults(EvaluationSettings Settings, IReadOnlyDictionary<string, SetAccuracy> Sets, IReadOnlyDictionary<string, SetAccuracy>? BbhTasks)
 {
     /// <summary>The file name inside an evaluation folder.</summary>
     public const string FileName = "results.json";
 
-    /// <summary>The unweighted mean of the BBH task accuracies (the paper's BBH number), when there are tasks.</summary>
-    public double? BbhMean => BbhTasks is { Count: > 0 } tasks ? tasks.Values.Average(t => t.Accuracy) : null;
+    /// <summary>The paper's BBH number: the unweighted mean over tasks, a task's 3/5/7-object files averaged first; null without tasks.</summary>
+    public BbhTaskMean? BbhMean => BbhTasks is null ? null : BbhTaskMean.Of(BbhTasks.Select(t => (t.Key, t.Value.Accuracy)));
 
     /// <summary>The unweighted mean accuracy over the evaluated sets that are not BIG-Bench Hard (the math sets); null when there are none.</summary>
     public double? MathMean
@@ -77,7 +79,14 @@ public sealed record EvaluationResults(EvaluationSettings Settings, IReadOnlyDic
             },
             ["sets"] = AccuracyTable(Sets),
         };
-        if (BbhTasks is not null) json["bbh"] = new JsonObject { ["tasks"] = AccuracyTable(BbhTasks), ["mean"] = BbhMean };
+        if (BbhTasks is not null)
+            json["bbh"] = new JsonObject
+            {
+                ["tasks"] = AccuracyTable(BbhTasks),
+                ["mean"] = BbhMean?.Value,
+                ["mean_tasks"] = BbhMean?.Tasks,
+                ["mean_is"] = BbhMean?.Description,
+            };
         return json;
     }
 

@@ -114,7 +114,7 @@ public static class ConfiguredRun
                 m => report?.Invoke(new RunEvent("eval", $"{label}: {m}")));
             var results = outcome.Results;
             report?.Invoke(new RunEvent("eval", string.Create(CultureInfo.InvariantCulture,
-                $"{label}: math mean {(results.MathMean is { } m ? $"{100 * m:F1} %" : "-")}, BBH mean {(results.BbhMean is { } b ? $"{100 * b:F1} %" : "-")}")));
+                $"{label}: math mean {(results.MathMean is { } m ? $"{100 * m:F1} %" : "-")}, BBH {(results.BbhMean is { } b ? $"{b.Description} {100 * b.Value:F1} %" : "mean -")}")));
         }
     }
 

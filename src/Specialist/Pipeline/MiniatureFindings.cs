@@ -28,7 +28,7 @@ internal static class MiniatureFindings
         EvaluationResults Eval(string model, string prompt) => evaluations.Results(model, prompt);
         double Id(EvaluationResults r) => r.Sets[idTest].Accuracy;
         double Ood(EvaluationResults r) => oodTests.Average(s => r.Sets[s].Accuracy);
-        double Generic(string model) => Eval(model, "zeroshot").BbhMean
+        double Generic(string model) => Eval(model, "zeroshot").BbhMean?.Value
             ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(model, "zeroshot"), EvaluationResults.FileName)} has no generic (bbh) results");
 
         var students = profile.Students.Select(size =>

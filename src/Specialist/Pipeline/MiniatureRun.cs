@@ -306,7 +306,7 @@ public static class MiniatureRun
             using var model = EvaluatedModel.FromFolder(item.Folder, EvalBatch, profile.MaxNewTokens);
             var outcome = EvaluationRun.Run(model, new EvaluationRequest(item.Sets, world.Root, item.Prompt, BbhMode.Cot, null, layout.Evaluation(item.Model, item.Prompt)));
             TorchRuntime.ReturnFreedMemory();
-            var generic = outcome.Results.BbhMean is { } g ? string.Create(CultureInfo.InvariantCulture, $", generic {100 * g:F1} %") : "";
+            var generic = outcome.Results.BbhMean is { } g ? string.Create(CultureInfo.InvariantCulture, $", generic {100 * g.Value:F1} %") : "";
             report?.Invoke(new RunEvent("eval", string.Create(CultureInfo.InvariantCulture,
                 $"{item.Model} ({item.Prompt}): math {100 * (outcome.Results.MathMean ?? 0):F1} %{generic}"), (double)(done + 1) / work.Count));
         }

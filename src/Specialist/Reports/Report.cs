@@ -112,7 +112,7 @@ public static class Report
         (evaluations.Count > 0 ? "Evaluation settings are in the Evaluations table above." : "");
 
     private static string TradeOffCaption(IReadOnlyList<LabelledEvaluation> evaluations) =>
-        "One point per evaluated model: x = the unweighted mean over BIG-Bench Hard tasks, y = the unweighted mean over its math sets. " +
+        "One point per evaluated model: x = the BBH mean over tasks (a task's 3/5/7-object files averaged first), y = the unweighted mean over its math sets. " +
         "Hollow grey points are models before specialization, filled ones after; an arrow joins a model before " +
         "to one after with the same parameter count. Settings per model are in the Evaluations table above.";
 
@@ -137,6 +137,24 @@ public static class Report
         md.Append(new FigureTable(["run", "folder", .. differing], [.. runs.Select(r => (IReadOnlyList<string>)[r.Name, shown(r.Folder), .. differing.Select(k => Value(r, k))])]).ToMarkdown());
         md.Append('\n');
         return md.ToString();
+    }
+
+    /// <summary>What the reports' BBH mean is, in one sentence.</summary>
+    private const string BbhMeanDefinition =
+        "BBH mean = the unweighted mean over tasks, as the paper and BIG-Bench Hard's authors report it: the 3/5/7-object files of " +
+        "logical_deduction and tracking_shuffled_objects are averaged into one task first, so BBH's 27 task files count as 23 tasks.";
+
+    /// <summary>Each BBH task file's accuracy per evaluation, and the mean over tasks; empty when no evaluation has BBH results.</summary>
+    private static string BbhTaskTable(IReadOnlyList<LabelledEvaluation> evaluations)
+    {
+        var withBbh = evaluations.Where(e => e.Results.BbhTasks is { Count: > 0 }).ToList();
+        if (withBbh.Count == 0) return "";
+        var files = withBbh.SelectMany(e => e.Results.BbhTasks!.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var rows = files.Select(f => (IReadOnlyList<string>)
+            [f, BbhTaskMean.TaskOf(f), .. withBbh.Select(e => e.Results.BbhTasks!.TryGetValue(f, out var a) ? $"{ReportFigures.Percent(a.Accuracy)} ({a.Correct}/{a.Total})" : "")]).ToList();
+        rows.Add(["mean over tasks", "", .. withBbh.Select(e => $"{ReportFigures.Percent(e.Results.BbhMean!.Value)} ({e.Results.BbhMean.Tasks} tasks, {e.Results.BbhMean.Files} files)")]);
+        return "## BBH per task file\n\nAccuracy on each task file; the task column says which task a file counts towards in the mean (last row).\n\n" +
+            new FigureTable(["task file", "task", .. withBbh.Select(e => $"{e.Label} ({e.Stage})")], rows).ToMarkdown() + "\n";
     }
 
     private static string UniqueStem(HashSet<string> used, string name)
@@ -167,18 +185,19 @@ public static class Report
                     e.Results.Settings.Prompt, e.Results.Settings.BbhMode, e.Results.Settings.Decoding, ReportFigures.Int(e.Results.Settings.MaxNewTokens),
                     e.Results.Settings.Limit is { } l ? $"first {l} per set (per task for bbh)" : "all", e.Results.Settings.Commit,
                 ])]).ToMarkdown());
-            md.Append("\n## Accuracy\n\nAccuracy with its 95 % Wilson interval; BBH mean = unweighted mean over tasks.\n\n");
+            md.Append("\n## Accuracy\n\nAccuracy with its 95 % Wilson interval; " + BbhMeanDefinition + "\n\n");
             var sets = evaluations.SelectMany(e => e.Results.Sets.Keys).Distinct(StringComparer.Ordinal).ToList();
-            md.Append(new FigureTable(["model", "stage", .. sets, "BBH mean"],
+            md.Append(new FigureTable(["model", "stage", .. sets, "BBH mean over tasks"],
                 [.. evaluations.Select(e => (IReadOnlyList<string>)
                 [
                     e.Label, e.Stage,
                     .. sets.Select(s => e.Results.Sets.TryGetValue(s, out var a)
                         ? $"{ReportFigures.Percent(a.Accuracy)} [{ReportFigures.Percent(a.Ci95.Lo)}, {ReportFigures.Percent(a.Ci95.Hi)}] ({a.Correct}/{a.Total})"
                         : ""),
-                    e.Results.BbhMean is { } m ? ReportFigures.Percent(m) : "",
+                    e.Results.BbhMean is { } m ? $"{ReportFigures.Percent(m.Value)} ({m.Tasks} tasks)" : "",
                 ])]).ToMarkdown());
             md.Append('\n');
+            md.Append(BbhTaskTable(evaluations));
         }
         foreach (var figure in figures) md.Append(figure.ToMarkdown());
         if (notDrawn.Count > 0)

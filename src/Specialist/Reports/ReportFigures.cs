@@ -212,7 +212,7 @@ internal static class ReportFigures
         [
             e.Stage, e.Label, e.Results.Settings.Parameters is { } n ? Int(n) : "", Percent(e.Results.MathMean!.Value),
             string.Join(", ", e.Results.Sets.Keys.Where(s => !Answers.SetScore.IsBbhSet(s))), Percent(e.Results.BbhMean!.Value),
-            Int(e.Results.BbhTasks!.Count),
+            Int(e.Results.BbhMean.Tasks),
         ]).ToList();
         return new ReportFigure(fileStem, "Trade-off: math vs BIG-Bench Hard", caption, plot,
             new FigureTable(["stage", "model", "parameters", "math average", "math sets", "BBH mean", "BBH tasks"], rows));

@@ -71,6 +71,30 @@ public class EvaluationRunTests
     }
 
     [Fact]
+    public void TheBbhMeanIsOverTasksWithATasksObjectCountFilesAveragedFirst()
+    {
+        string[] sets = ["bbh/logical_deduction_three_objects", "bbh/logical_deduction_five_objects", "bbh/navigate"];
+        var problems = sets.SelectMany(s => EvaluationRun.Select(s, Data, 2)).ToList();
+        var queries = new EvaluationQueries(TestPaths.DataRoot, MathPromptStyle.FourShot);
+        // logical_deduction: 2/2 with three objects, 1/2 with five; navigate 0/2.
+        var source = new GoldSource(problems.ToDictionary(queries.Render), new HashSet<string> { "bbh/logical_deduction_three_objects/0", "bbh/logical_deduction_three_objects/1", "bbh/logical_deduction_five_objects/0" });
+        var folder = TestPaths.NewTempDir();
+        using var model = EvaluatedModel.FromSource(source, "scripted:1", null, "greedy", 16);
+
+        EvaluationRun.Run(model, new EvaluationRequest(sets, TestPaths.DataRoot, "4shot", BbhMode.Cot, 2, folder));
+
+        var results = EvaluationResults.Read(folder);
+        Assert.Equal(["logical_deduction_five_objects", "logical_deduction_three_objects", "navigate"], results.BbhTasks!.Keys);
+        // Over files the mean would be (1 + 0.5 + 0) / 3 = 0.5; over tasks it is ((1 + 0.5) / 2 + 0) / 2.
+        Assert.Equal(new BbhTaskMean(0.375, 2, 3), results.BbhMean);
+        var bbh = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, EvaluationResults.FileName)))!["bbh"]!;
+        Assert.Equal(3, bbh["tasks"]!.AsObject().Count);
+        Assert.Equal(0.375, bbh["mean"]!.GetValue<double>(), 12);
+        Assert.Equal(2, bbh["mean_tasks"]!.GetValue<int>());
+        Assert.Equal("mean over 2 tasks (3 task files; a task's 3/5/7-object files averaged first)", bbh["mean_is"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void ReadsPerProblemCorrectnessOfTheEvaluatedModelOnlyAndRefusesALogThatDisagreesWithItsResults()
     {
         var (source, _) = Setup("gsm8k-test/0", "gsm8k-test/2", "bbh/navigate/1");

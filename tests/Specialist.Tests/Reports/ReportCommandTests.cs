@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using SkiaSharp;
+using Specialist.Answers;
+using Specialist.Evaluation;
 using Specialist.Models;
 using static Specialist.Tests.Reports.ReportTestKit;
 
@@ -94,6 +96,36 @@ public class ReportCommandTests
         // The accuracy table carries each set's Wilson interval.
         var (lo, hi) = Specialist.Answers.WilsonInterval.Compute(10, 100);
         Assert.Contains($"10.0% [{100 * lo:F1}%, {100 * hi:F1}%] (10/100)", report);
+    }
+
+    [Fact]
+    public void TheReportGivesTheBbhMeanOverTasksAndEachTaskFile()
+    {
+        var root = TestPaths.NewTempDir();
+        var folder = Path.Combine(root, "student");
+        Directory.CreateDirectory(folder);
+        var settings = new EvaluationSettings("/models/student", "t5:student", 1000, "4shot", "cot", "greedy (float32)", 256, null, "0123abc");
+        new EvaluationResults(settings, new Dictionary<string, SetAccuracy> { ["gsm8k-test"] = new(10, 100), ["bbh"] = new(30, 80) }, new Dictionary<string, SetAccuracy>
+        {
+            ["logical_deduction_three_objects"] = new(16, 20), ["logical_deduction_five_objects"] = new(10, 20),
+            ["logical_deduction_seven_objects"] = new(4, 20), ["navigate"] = new(0, 20),
+        }).Write(folder);
+        var outFolder = Path.Combine(root, "report");
+
+        var r = CliRunner.Run("report", "--eval", folder, "--out", outFolder);
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var report = File.ReadAllText(Path.Combine(outFolder, "report.md"));
+        Assert.Contains("so BBH's 27 task files count as 23 tasks", report);
+        // logical_deduction (80 %, 50 %, 20 %: 50 %) and navigate (0 %) are two tasks: 25 %, where the files' mean is 37.5 %.
+        Assert.Contains("| BBH mean over tasks |", report);
+        Assert.Contains("| 25.0% (2 tasks) |", report);
+        Assert.Contains("## BBH per task file", report);
+        Assert.Contains("| task file | task | student (after) |", report);
+        Assert.Contains("| logical_deduction_five_objects | logical_deduction | 50.0% (10/20) |", report);
+        Assert.Contains("| navigate | navigate | 0.0% (0/20) |", report);
+        Assert.Contains("| mean over tasks |  | 25.0% (2 tasks, 4 files) |", report);
+        Assert.Contains("| after | student | 1000 | 10.0% | gsm8k-test | 25.0% | 2 |", report);
     }
 
     [Fact]
