@@ -143,7 +143,7 @@ internal static class AlignCommand
             var ids = aligned.Targets.Ids(j).ToArray();
             var probabilities = aligned.Targets.Probabilities(j).ToArray();
             var target = string.Join("  ", ids.Zip(probabilities, (id, p) =>
-                $"{Visible(aligner.Student.GetPiece(id))} {p.ToString("0.####", CultureInfo.InvariantCulture)}"));
+                $"{Visible(aligned.TargetPiece(j, id, aligner.Student))} {p.ToString("0.####", CultureInfo.InvariantCulture)}"));
             table.AddRow(j.ToString(CultureInfo.InvariantCulture), Markup.Escape(Visible(aligned.StudentPieces[j])), Markup.Escape(target));
         }
         AnsiConsole.Write(table);

@@ -245,7 +245,7 @@ internal static class AlignmentFiles
             for (var k = 0; k < ids.Length; k++)
             {
                 writer.WriteStartArray();
-                writer.WriteStringValue(aligner.Student.GetPiece(ids[k]));
+                writer.WriteStringValue(aligned.TargetPiece(j, ids[k], aligner.Student));
                 writer.WriteNumberValue(probabilities[k]);
                 writer.WriteEndArray();
             }

@@ -1,3 +1,5 @@
+using Specialist.Tokenization;
+
 namespace Specialist.Alignment;
 
 /// <summary>Where a position's target came from.</summary>
@@ -79,7 +81,15 @@ public sealed class SparseTargets
 
 /// <summary>The result of aligning one text: the student's tokens (without the final <c>&lt;/s&gt;</c>) and a target per token.</summary>
 /// <param name="StudentIds">The student token ids.</param>
-/// <param name="StudentPieces">Their pieces.</param>
+/// <param name="StudentPieces">Their pieces (<see cref="Token.Piece"/>: an unknown token's is the text it stands for).</param>
 /// <param name="Targets">One target per student token.</param>
 /// <param name="ByOffsets">Whether character offsets decided the alignment (fast mode, tokens concatenating to the text); false when the whole-text warping did.</param>
-public sealed record AlignedText(int[] StudentIds, string[] StudentPieces, SparseTargets Targets, bool ByOffsets);
+public sealed record AlignedText(int[] StudentIds, string[] StudentPieces, SparseTargets Targets, bool ByOffsets)
+{
+    /// <summary>
+    /// The string of target id <paramref name="id"/> at <paramref name="position"/>: the student token's own piece when
+    /// it is that token's id (so a one-hot target on an unknown token reads <c>×</c>, as the authors' rule writes it),
+    /// else <paramref name="student"/>'s vocabulary piece.
+    /// </summary>
+    public string TargetPiece(int position, int id, ITokenizer student) => id == StudentIds[position] ? StudentPieces[position] : student.GetPiece(id);
+}

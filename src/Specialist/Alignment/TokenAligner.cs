@@ -19,7 +19,10 @@ namespace Specialist.Alignment;
 /// not in it dropped, the first occurrence of an id kept, probabilities as they are; every other token gets one-hot.</item>
 /// </list>
 /// <see cref="AlignmentMode.Fast"/> computes the same warping only between anchors (see there). Student pieces are those
-/// of the text without the final <c>&lt;/s&gt;</c>. With no teacher tokens every target is one-hot.
+/// of the text without the final <c>&lt;/s&gt;</c>, as Hugging Face's <c>tokenize()</c> gives them, which the authors'
+/// code compared: an unknown token's string is the text it stands for (<see cref="Token.Piece"/>: <c>×</c>, not
+/// <c>&lt;unk&gt;</c>), in the costs, in the string comparison of the target rule and in <see cref="AlignedText.StudentPieces"/>;
+/// its id stays the unknown id. With no teacher tokens every target is one-hot.
 /// </remarks>
 public sealed class TokenAligner
 {
@@ -91,8 +94,9 @@ public sealed class TokenAligner
     }
 
     /// <summary>Student piece <paramref name="id"/> without <c>▁</c> (the right operand of the cost), kept once computed.</summary>
-    private string StudentContent(int id) =>
-        _studentContents[id] ??= Student.GetPiece(id).Replace("\u2581", "", StringComparison.Ordinal);
+    private string StudentContent(int id) => _studentContents[id] ??= WithoutSpaceMarks(Student.GetPiece(id));
+
+    private static string WithoutSpaceMarks(string piece) => piece.Replace("\u2581", "", StringComparison.Ordinal);
 
     /// <summary>One thread's buffers, reused from text to text so aligning allocates only its results.</summary>
     private sealed class Workspace
@@ -107,6 +111,7 @@ public sealed class TokenAligner
         private int[] _ids = [];
         private string[] _pieces = [];
         private int _n, _m;
+        private int _unkId;
 
         // Per teacher token: its string without spaces, that string's length in code points, where it starts in the
         // text (offsets path only; one more entry for the end) and how many path cells it has.
@@ -142,6 +147,7 @@ public sealed class TokenAligner
             }
             _teacher = teacher;
             _lookup = lookup;
+            _unkId = lookup.Student.UnkId ?? -1;
             _n = n;
             _m = m;
             Ensure(ref _teacherContents, n);
@@ -167,7 +173,7 @@ public sealed class TokenAligner
                 var token = tokens[j];
                 _ids[j] = token.Id;
                 _pieces[j] = token.Piece;
-                _studentContents[j] = aligner.StudentContent(token.Id);
+                _studentContents[j] = token.Id == _unkId ? WithoutSpaceMarks(token.Piece) : aligner.StudentContent(token.Id);
                 _studentLengths[j] = CodePointLength(_studentContents[j]);
                 _studentStarts[j] = token.Start;
                 _studentEnds[j] = token.End;
@@ -198,6 +204,8 @@ public sealed class TokenAligner
         /// </summary>
         private int Cost(int i, int j)
         {
+            // Unknown tokens share one id but not one text: their costs are not cached.
+            if (_ids[j] == _unkId) return EditDistance.Levenshtein(_teacherContents[i], _studentContents[j]);
             var key = ((long)_teacher.TokenNumber(i) << 32 | (uint)_ids[j]) + 1; // + 1: an empty slot holds 0
             var slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> (64 - CostCacheBits));
             if (_costKeys[slot] == key) return _costValues[slot];
@@ -377,7 +385,7 @@ public sealed class TokenAligner
             {
                 starts[j] = _targetIds.Count;
                 var kind = TargetKind.OneHot;
-                if (_mapCount[j] == 1 && SameString(_teacher.TokenNumber(_firstTeacher[j]), _ids[j]))
+                if (_mapCount[j] == 1 && SameString(_teacher.TokenNumber(_firstTeacher[j]), j))
                 {
                     AddTeacherList(_firstTeacher[j]);
                     kind = TargetKind.Teacher;
@@ -399,11 +407,13 @@ public sealed class TokenAligner
             return new SparseTargets(starts, [.. _targetIds], [.. _targetProbabilities], kinds);
         }
 
-        /// <summary>Whether teacher token <paramref name="number"/> with spaces as <c>▁</c> is student piece <paramref name="id"/>'s string.</summary>
-        private bool SameString(int number, int id)
+        /// <summary>Whether teacher token <paramref name="number"/> with spaces as <c>▁</c> is student token <paramref name="j"/>'s piece.</summary>
+        private bool SameString(int number, int j)
         {
+            // An unknown token's piece is its text, which no vocabulary piece equals: compare the strings.
+            if (_ids[j] == _unkId) return _teacher.Vocabulary[number].Replace(' ', StudentPieces.SentencePieceSpace) == _pieces[j];
             var translated = _lookup.StudentId(number);
-            return translated == id || (translated >= 0 && _lookup.Student.GetPiece(translated) == _lookup.Student.GetPiece(id));
+            return translated == _ids[j] || (translated >= 0 && _lookup.Student.GetPiece(translated) == _pieces[j]);
         }
 
         private void AddTeacherList(int position)

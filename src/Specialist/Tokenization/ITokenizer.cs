@@ -40,7 +40,10 @@ public interface ITokenizer
     /// <summary>The id of a vocabulary piece (T5: <c>"▁the"</c>, <c>"&lt;extra_id_0&gt;"</c>; tiktoken: the token's text, e.g. <c>" the"</c>).</summary>
     bool TryGetId(string piece, out int id);
 
-    /// <summary>The piece of <paramref name="id"/>, as <see cref="Token.Piece"/> gives it; throws for an id outside the vocabulary.</summary>
+    /// <summary>
+    /// The vocabulary piece of <paramref name="id"/> (for the unknown id its placeholder, T5's <c>&lt;unk&gt;</c>); throws
+    /// for an id outside the vocabulary.
+    /// </summary>
     string GetPiece(int id);
 }
 
@@ -49,7 +52,11 @@ public interface ITokenizer
 /// (UTF-16 code units): <c>text.Substring(Start, Length)</c> is the text the token stands for.
 /// </summary>
 /// <param name="Id">The token id.</param>
-/// <param name="Piece">The vocabulary piece of <paramref name="Id"/> (the same string <see cref="ITokenizer.GetPiece"/> gives).</param>
+/// <param name="Piece">
+/// The vocabulary piece of <paramref name="Id"/> (the string <see cref="ITokenizer.GetPiece"/> gives); for SentencePiece's
+/// unknown id, the normalised text the token stands for (<c>×</c> rather than <c>&lt;unk&gt;</c>), as <c>spm_encode</c>
+/// prints it and Hugging Face's <c>tokenize()</c> returns it.
+/// </param>
 /// <param name="Start">Where the token's text begins in the original string.</param>
 /// <param name="Length">How long it is there; 0 for an appended <c>&lt;/s&gt;</c> (at the text's end) and for a token that
 /// only covers part of one character's normalised or UTF-8 form (the token that completes the character covers it).</param>

@@ -69,13 +69,16 @@ internal sealed class SentencePieceUnigramTokenizer : ITokenizer
         var tokens = new List<Token>(encoded.Count + 1);
         foreach (var token in encoded)
         {
-            var start = toOriginal[token.Offset.Start.GetOffset(normalized.Length)];
-            var end = toOriginal[token.Offset.End.GetOffset(normalized.Length)];
+            var (normalizedStart, normalizedEnd) = (token.Offset.Start.GetOffset(normalized.Length), token.Offset.End.GetOffset(normalized.Length));
+            var start = toOriginal[normalizedStart];
+            var end = toOriginal[normalizedEnd];
+            // An unknown token's piece is the normalised text it covers, as SentencePiece prints it ("×", not "<unk>").
+            var surface = token.Id == _unkId ? normalized[normalizedStart..normalizedEnd] : null;
             // SentencePiece merges a run of unknown characters into one unknown token; the library does not.
-            if (token.Id == _unkId && tokens.Count > 0 && tokens[^1].Id == _unkId)
-                tokens[^1] = tokens[^1] with { Length = end - tokens[^1].Start };
+            if (surface is not null && tokens.Count > 0 && tokens[^1].Id == _unkId)
+                tokens[^1] = tokens[^1] with { Piece = tokens[^1].Piece + surface, Length = end - tokens[^1].Start };
             else
-                tokens.Add(new Token(token.Id, _pieces[token.Id], start, end - start));
+                tokens.Add(new Token(token.Id, surface ?? _pieces[token.Id], start, end - start));
         }
         tokens.Add(new Token(_eosId, _pieces[_eosId], text.Length, 0));
         return new TokenizedText(text, [.. tokens]);

@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Specialist.Alignment;
+using Specialist.Tests.Tokenization;
 using Specialist.Tokenization;
+using Xunit.Abstractions;
 
 namespace Specialist.Tests.Alignment;
 
-public sealed class AlignCommandTests
+public sealed class AlignCommandTests(ITestOutputHelper log)
 {
     private static readonly ITokenizer T5 = Tokenizers.Load(TestPaths.T5SpieceModel);
 
@@ -55,6 +58,57 @@ public sealed class AlignCommandTests
             soft += reference.Targets.Count(t => t.Count > 1);
         }
         Assert.True(soft > 0);
+    }
+
+    /// <summary>
+    /// Teacher outputs with × and −, which T5's SentencePiece has no piece for (GSM8K rationales with their '*' and
+    /// " - " written so). The authors aligned Hugging Face's tokenize() strings, which keep an unknown token's text
+    /// (spm_encode's pieces, computed here independently of our tokenizer): paper mode must name and compare "×", not
+    /// "<unk>", while the token's id stays the unknown id. Comparing "<unk>" instead moves some alignments.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("cl100k_base")]
+    public void PaperModeKeepsTheTextOfUnknownPieces(string teacherName)
+    {
+        var texts = TeacherCorpus.Gsm8kTexts("gsm8k-train", 400, seed: 507)
+            .Select(t => t.Replace("*", "\u00d7", StringComparison.Ordinal).Replace(" - ", " \u2212 ", StringComparison.Ordinal))
+            .Where(t => t.Contains('\u00d7') || t.Contains('\u2212')).Take(80).ToList();
+        Assert.Contains(texts, t => t.Contains('\u00d7'));
+        Assert.Contains(texts, t => t.Contains('\u2212'));
+        var samples = TeacherCorpus.Annotate(texts, Tokenizers.Load(teacherName), seed: 508);
+        var hfPieces = SentencePieceReference.EncodePieces([.. texts.Select(SentencePieceReference.AsOneLine)]);
+
+        var result = CliRunner.Run("align", "--input", WriteInput(samples), "--student-tokenizer", TestPaths.T5SpieceModel, "--mode", "paper", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(samples.Count, lines.Length);
+        var aligner = new TokenAligner(T5, AlignmentOptions.Paper);
+        var vocabulary = new TeacherVocabulary();
+        int unknown = 0, moved = 0;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var output = JsonDocument.Parse(lines[i]).RootElement;
+            var pieces = output.GetProperty("student_tokens").EnumerateArray().Select(p => p.GetString()!).ToList();
+            Assert.Equal(hfPieces[i], pieces);
+            var ids = aligner.Align(samples[i].ToSequence(vocabulary)).StudentIds;
+            var unknownAt = Enumerable.Range(0, pieces.Count).Where(j => !T5.TryGetId(pieces[j], out _)).ToList();
+            Assert.All(unknownAt, j => Assert.Equal(T5.UnkId, ids[j]));
+            unknown += unknownAt.Count;
+
+            var topk = samples[i].TopK.Select(l => (IReadOnlyList<(string, double)>)l).ToList();
+            var reference = AuthorsRule.Align(samples[i].Tokens, topk, pieces, p => T5.TryGetId(p, out _));
+            var actual = ParseTargets(output);
+            Assert.Equal(reference.Targets.Length, actual.Length);
+            for (var j = 0; j < actual.Length; j++) Assert.Equal(reference.Targets[j], actual[j]);
+
+            var withUnk = AuthorsRule.Align(samples[i].Tokens, topk, [.. pieces.Select((p, j) => unknownAt.Contains(j) ? "<unk>" : p)], p => T5.TryGetId(p, out _));
+            if (!withUnk.Mapping.Select(l => (l[0], l.Count)).SequenceEqual(reference.Mapping.Select(l => (l[0], l.Count)))) moved++;
+        }
+        log.WriteLine($"{teacherName}: {samples.Count} texts, {unknown} unknown tokens, {moved} alignments moved by '<unk>'");
+        Assert.True(unknown >= samples.Count, $"only {unknown} unknown tokens in {samples.Count} texts");
+        Assert.True(moved > 0, "no alignment depends on the unknown tokens' text: the test cannot tell the rules apart");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class AlignmentPropertyTests
 
     private static List<(string, double)>[] Targets(AlignedText aligned) =>
         [.. Enumerable.Range(0, aligned.Targets.Count).Select(j =>
-            aligned.Targets.Ids(j).ToArray().Zip(aligned.Targets.Probabilities(j).ToArray(), (id, p) => (T5.GetPiece(id), p)).ToList())];
+            aligned.Targets.Ids(j).ToArray().Zip(aligned.Targets.Probabilities(j).ToArray(), (id, p) => (aligned.TargetPiece(j, id, T5), p)).ToList())];
 
     [Theory]
     [MemberData(nameof(Teachers))]

@@ -13,7 +13,7 @@ public sealed class TokenAlignerTests
 
     private static List<(string Piece, double P)>[] Targets(AlignedText aligned) =>
         [.. Enumerable.Range(0, aligned.Targets.Count).Select(j =>
-            aligned.Targets.Ids(j).ToArray().Zip(aligned.Targets.Probabilities(j).ToArray(), (id, p) => (T5.GetPiece(id), p)).ToList())];
+            aligned.Targets.Ids(j).ToArray().Zip(aligned.Targets.Probabilities(j).ToArray(), (id, p) => (aligned.TargetPiece(j, id, T5), p)).ToList())];
 
     private static (int First, int Count)[] PathOf(TokenAligner aligner, TeacherSequence teacher)
     {
