@@ -26,7 +26,10 @@ internal static class DoctorCommand
             ["allocator"] = Allocator.Current(),
             ["libtorch"] = TorchRuntime.LibTorchVersion,
             ["torch_threads"] = TorchRuntime.Threads,
-            ["cuda"] = TorchRuntime.CudaAvailable,
+            // Which libtorch the build references (cpu or cuda, README "Devices"), and the CUDA devices it sees.
+            ["libtorch_flavour"] = TorchRuntime.Flavour,
+            ["cuda_available"] = TorchRuntime.CudaAvailable,
+            ["cuda_devices"] = TorchRuntime.CudaDeviceCount,
             ["data_root"] = root,
             ["data_root_exists"] = Directory.Exists(root),
         };

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Specialist.Models;
 using Specialist.Teachers.Serving;
 
 namespace Specialist.Cli.Commands;
@@ -7,13 +8,14 @@ namespace Specialist.Cli.Commands;
 internal static class ServeCommand
 {
     private const string Usage =
-        "usage: specialist serve --model DIR [--host 127.0.0.1] [--port 8000] [--api-key K] [--name NAME]\n" +
+        "usage: specialist serve --model DIR [--host 127.0.0.1] [--port 8000] [--api-key K] [--name NAME] [--device cpu|cuda|cuda:N]\n" +
         "                        [--max-request-bytes 1048576] [--max-tokens 1024] [--max-prompt-tokens 4096] [--no-batching]\n" +
         "  POST /v1/completions, POST /v1/chat/completions (with logprobs), GET /v1/models, GET /health\n" +
         "  --host       binds 127.0.0.1 unless told otherwise (0.0.0.0: every interface)\n" +
         "  --port       0 picks a free port; the URL is printed as 'listening on URL'\n" +
         "  --api-key    require 'Authorization: Bearer K' on /v1 (default: $SPECIALIST_API_KEY; none when unset)\n" +
         "  --name       the model name clients ask for (default: the folder's name)\n" +
+        "  --device     where the model runs (default cpu; cuda needs the CUDA build, README \"Devices\")\n" +
         "  --max-tokens the largest max_tokens a request may ask for; larger requests get a 400 error\n" +
         "  --no-batching  one generate call per request (concurrent requests are batched by default)";
 
@@ -28,6 +30,7 @@ internal static class ServeCommand
         var options = new ServeOptions
         {
             ModelDirectory = parsed.Require("model"),
+            Device = parsed.Get("device") ?? TorchRuntime.DefaultDeviceName,
             Host = parsed.Get("host") ?? "127.0.0.1",
             Port = parsed.GetInt("port", 8000),
             ApiKey = parsed.Get("api-key") is { Length: > 0 } given ? given

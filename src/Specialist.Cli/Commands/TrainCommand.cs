@@ -33,7 +33,7 @@ internal static class TrainCommand
         "                                  its own formats and batch sizes) with this chance, trained with cross-entropy and\n" +
         "                                  logged as replay:FORMAT; epochs count the --data set only\n" +
         "  --save-every N (default: at every evaluation) --keep-last 2   --max-source-len N --max-target-len N (truncation)\n" +
-        "  --seed S --threads N --device cpu|cuda --dtype fp32|bf16 --data-root DIR\n" +
+        "  --seed S --threads N --device cpu|cuda|cuda:N (cuda: the CUDA build, README \"Devices\") --dtype fp32|bf16 --data-root DIR\n" +
         "  --config run.json takes the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it.\n" +
         "  Writes RUN/config.json (resolved), RUN/metrics.jsonl, RUN/checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state),\n" +
         "  RUN/selection.json and RUN/best-ood -> the checkpoint with the best mean OOD dev accuracy (the paper's selection).\n" +

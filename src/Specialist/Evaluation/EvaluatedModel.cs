@@ -4,6 +4,7 @@ using System.Text;
 using Specialist.Models;
 using Specialist.Teachers;
 using Specialist.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Specialist.Evaluation;
@@ -36,7 +37,10 @@ public sealed class EvaluatedModel : IDisposable
     /// <summary>The parameter count (local models).</summary>
     public long? Parameters { get; }
 
-    /// <summary><c>greedy (float32)</c> (local, with the weights' dtype) or <c>temperature 0</c> (endpoint).</summary>
+    /// <summary>
+    /// <c>greedy (float32)</c> (local, with the weights' dtype, and the device when it is not the CPU: <c>greedy (float32, cuda:0)</c>)
+    /// or <c>temperature 0</c> (endpoint).
+    /// </summary>
     public string Decoding { get; }
 
     /// <summary>The most tokens generated per problem.</summary>
@@ -49,17 +53,20 @@ public sealed class EvaluatedModel : IDisposable
     internal bool Opened => _opened is not null;
 
     /// <summary>
-    /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches. The
-    /// fingerprint hashes config.json and every weight file, so retrained weights in the same folder are new work.
+    /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches on
+    /// <paramref name="device"/> (null: the CPU). The fingerprint hashes config.json and every weight file, so
+    /// retrained weights in the same folder are new work; the decoding names a device other than the CPU, whose
+    /// rounding can change an answer, so answers are reused on the device that made them only.
     /// </summary>
-    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32)
+    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var summary = T5Checkpoint.Inspect(directory);
         var full = Path.GetFullPath(directory);
-        return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)})", maxNewTokens, () =>
+        var on = device is null || device.type == DeviceType.CPU ? "" : $", {device}";
+        return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)}{on})", maxNewTokens, () =>
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
-            var model = T5Checkpoint.Load(full, dtype);
+            var model = T5Checkpoint.Load(full, dtype, device);
             return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
         });
     }

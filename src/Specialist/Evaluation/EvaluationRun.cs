@@ -22,7 +22,7 @@ public sealed record EvaluationOutcome(EvaluationResults Results, int Decoded, i
 /// <summary>
 /// <c>specialist eval</c>: answers every problem of the requested sets with the paper's evaluation queries (METHOD.md
 /// §6), records each answer in <c>predictions.jsonl</c> as its batch finishes and writes <c>results.json</c>
-/// (accuracy with 95 % Wilson intervals per set, BBH per task and their unweighted mean, the settings).
+/// (accuracy with 95 % Wilson intervals per set, BBH per task file and their mean over tasks (<see cref="BbhTaskMean"/>), the settings).
 /// Answers already recorded for the same problem, query, model and decoding are reused, never decoded again.
 /// </summary>
 public static class EvaluationRun

@@ -81,8 +81,8 @@ public static class ModelBenchmark
         double Step()
         {
             using var scope = NewDisposeScope();
-            var inputs = randint(3, config.VocabSize, [batch, sourceLength], dtype: ScalarType.Int64);
-            var labels = randint(3, config.VocabSize, [batch, targetLength], dtype: ScalarType.Int64);
+            var inputs = randint(3, config.VocabSize, [batch, sourceLength], dtype: ScalarType.Int64, device: model.Device);
+            var labels = randint(3, config.VocabSize, [batch, targetLength], dtype: ScalarType.Int64, device: model.Device);
             var mask = ones_like(inputs);
             var started = Stopwatch.GetTimestamp();
             model.ZeroGradients();

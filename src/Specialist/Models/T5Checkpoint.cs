@@ -81,35 +81,41 @@ public static class T5Checkpoint
     }
 
     /// <summary>
-    /// Loads a model folder as <paramref name="dtype"/> (stored weights are converted after reading), in eval mode.
-    /// Throws <see cref="SpecialistException"/> naming every missing, unexpected and mis-shaped tensor at once.
+    /// Loads a model folder as <paramref name="dtype"/> (stored weights are converted after reading), in eval mode, on
+    /// <paramref name="device"/> (from <see cref="TorchRuntime.ResolveDevice"/>; null: the CPU). Throws
+    /// <see cref="SpecialistException"/> naming every missing, unexpected and mis-shaped tensor at once.
     /// </summary>
-    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32)
+    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var (config, entries) = Open(directory);
         TorchRuntime.EnsureLoaded();
         var model = new T5Model(config, dtype, initialize: false);
         try
         {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-            foreach (var file in entries.Values.Where(e => e.Used).GroupBy(e => e.File))
+            using (NewDisposeScope())
+            using (no_grad())
             {
-                using var stream = SafeTensors.OpenRead(file.Key);
-                foreach (var (entry, _, _) in file.OrderBy(e => e.Entry.Offset))
+                var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+                foreach (var file in entries.Values.Where(e => e.Used).GroupBy(e => e.File))
                 {
-                    var parameter = parameters[entry.Name];
-                    if (parameter.dtype == entry.Type)
+                    using var stream = SafeTensors.OpenRead(file.Key);
+                    foreach (var (entry, _, _) in file.OrderBy(e => e.Entry.Offset))
                     {
-                        SafeTensors.ReadInto(stream, entry, parameter);
-                        continue;
+                        var parameter = parameters[entry.Name];
+                        if (parameter.dtype == entry.Type)
+                        {
+                            SafeTensors.ReadInto(stream, entry, parameter);
+                            continue;
+                        }
+                        using var stored = empty(entry.Shape, entry.Type);
+                        SafeTensors.ReadInto(stream, entry, stored);
+                        parameter.copy_(stored);
                     }
-                    using var stored = empty(entry.Shape, entry.Type);
-                    SafeTensors.ReadInto(stream, entry, stored);
-                    parameter.copy_(stored);
                 }
             }
+            // Read on the CPU (straight into the weights' memory), then moved in one go, outside the scope above,
+            // which would dispose the moved weights.
+            if (device is not null) model.to(device);
         }
         catch
         {
@@ -132,7 +138,7 @@ public static class T5Checkpoint
         if (maxShardBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes));
         Directory.CreateDirectory(directory);
         using var scope = NewDisposeScope();
-        var tensors = model.named_parameters().Select(p => (p.name, p.parameter.detach().contiguous())).ToList();
+        var tensors = model.named_parameters().Select(p => (p.name, p.parameter.detach().cpu().contiguous())).ToList();
 
         var shards = new List<List<(string Name, Tensor Tensor)>>();
         long shardBytes = 0;

@@ -128,23 +128,25 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
     {
         using var scope = NewDisposeScope();
         var config = model.Config;
-        var (inputIds, mask) = PadRight(prompts, config.PadTokenId);
+        // Every tensor of the batch lives where the model does; only the finished ids come back to the CPU, once.
+        var device = model.Device;
+        var (inputIds, mask) = PadRight(prompts, config.PadTokenId, device);
         var encoded = model.Encode(inputIds, mask);
         var cache = options.UseCache ? model.StartDecoding(encoded, mask, options.MaxNewTokens) : null;
 
         long batch = prompts.Count, maxNew = options.MaxNewTokens, k = options.TopLogprobs;
-        var generated = full(batch, maxNew, config.PadTokenId, ScalarType.Int64);
-        var chosenLogprobs = k > 0 ? zeros(batch, maxNew, ScalarType.Float32) : null;
-        var topLogprobs = k > 0 ? zeros(batch, maxNew, k, ScalarType.Float32) : null;
-        var topIds = k > 0 ? zeros(batch, maxNew, k, ScalarType.Int64) : null;
-        var pad = tensor((long)config.PadTokenId);
+        var generated = full(batch, maxNew, config.PadTokenId, ScalarType.Int64, device);
+        var chosenLogprobs = k > 0 ? zeros(batch, maxNew, ScalarType.Float32, device) : null;
+        var topLogprobs = k > 0 ? zeros(batch, maxNew, k, ScalarType.Float32, device) : null;
+        var topIds = k > 0 ? zeros(batch, maxNew, k, ScalarType.Int64, device) : null;
+        var pad = tensor((long)config.PadTokenId, device: device);
         // With the cache the decoder sees only the newest token; without it, everything generated so far.
-        var decoderInput = full(batch, 1, config.DecoderStartTokenId, ScalarType.Int64);
+        var decoderInput = full(batch, 1, config.DecoderStartTokenId, ScalarType.Int64, device);
         // The batch shrinks as sequences finish: row i of the decoder's inputs is prompt active[i].
-        var active = arange(batch, ScalarType.Int64);
-        var finished = zeros(batch, ScalarType.Bool);
+        var active = arange(batch, ScalarType.Int64, device);
+        var finished = zeros(batch, ScalarType.Bool, device);
         // Row b's draw at step t: the t-th number of its own stream, whatever else runs beside it.
-        var uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), batch, maxNew);
+        var uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), batch, maxNew, device: device);
 
         var steps = 0;
         while (steps < maxNew)
@@ -199,10 +201,10 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         }
 
         // One copy to managed memory at the end rather than one per step.
-        var ids = generated.narrow(1, 0, steps).contiguous().data<long>().ToArray();
-        var chosen = chosenLogprobs?.narrow(1, 0, steps).contiguous().data<float>().ToArray();
-        var top = topLogprobs?.narrow(1, 0, steps).contiguous().data<float>().ToArray();
-        var topId = topIds?.narrow(1, 0, steps).contiguous().data<long>().ToArray();
+        var ids = generated.narrow(1, 0, steps).cpu().contiguous().data<long>().ToArray();
+        var chosen = chosenLogprobs?.narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
+        var top = topLogprobs?.narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
+        var topId = topIds?.narrow(1, 0, steps).cpu().contiguous().data<long>().ToArray();
 
         var sequences = new GeneratedSequence[batch];
         for (var b = 0; b < batch; b++)
@@ -259,7 +261,7 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         return minimum(cumulative.le(target).sum(-1), lastPossible);
     }
 
-    private static (Tensor Ids, Tensor Mask) PadRight(IReadOnlyList<IReadOnlyList<int>> prompts, int pad)
+    private static (Tensor Ids, Tensor Mask) PadRight(IReadOnlyList<IReadOnlyList<int>> prompts, int pad, Device device)
     {
         var length = prompts.Max(p => p.Count);
         var ids = new long[prompts.Count * length];
@@ -271,6 +273,6 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
                 ids[b * length + t] = prompts[b][t];
                 mask[b * length + t] = 1;
             }
-        return (tensor(ids, prompts.Count, length), tensor(mask, prompts.Count, length));
+        return (tensor(ids, prompts.Count, length, device: device), tensor(mask, prompts.Count, length, device: device));
     }
 }

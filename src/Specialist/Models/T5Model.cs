@@ -32,6 +32,9 @@ public sealed class T5Model : nn.Module
     /// <summary>The dtype of the weights.</summary>
     public ScalarType DType => shared.weight!.dtype;
 
+    /// <summary>The device the weights are on; inputs go there (<see cref="T5Generator"/> puts its own tensors there too).</summary>
+    public Device Device => shared.weight!.device;
+
     /// <summary>Builds a model with Hugging Face's random initialisation (factor 1.0).</summary>
     public T5Model(T5Config config, ScalarType dtype = ScalarType.Float32) : this(config, dtype, initialize: true) { }
 
@@ -475,7 +478,7 @@ internal sealed class T5LayerNorm : nn.Module
 
     public T5LayerNorm(int size, double eps, ScalarType dtype) : base("T5LayerNorm")
     {
-        weight = new Parameter(ones(size, dtype));
+        weight = new Parameter(ones(size, dtype)); // on the CPU, as every module's weights start; Module.to moves them
         this.eps = eps;
         RegisterComponents();
     }

@@ -107,9 +107,11 @@ public static class ConfiguredRun
         if (!Directory.Exists(layout.BestOod))
             throw new SpecialistException($"{layout.BestOod} is missing: the training run selected no best OOD checkpoint (see {Path.Combine(layout.Train, RunSelection.FileName)})");
         var eval = config.Eval;
+        // On the device the run trains on.
+        var device = TorchRuntime.ResolveDevice(config.Train.Device);
         foreach (var (label, model, folder) in new[] { ("before", config.Student, layout.Before), ("after", layout.BestOod, layout.After) })
         {
-            using var evaluated = EvaluatedModel.FromFolder(model, eval.BatchSize, eval.MaxNewTokens, T5Checkpoint.ParseDType(eval.Dtype));
+            using var evaluated = EvaluatedModel.FromFolder(model, eval.BatchSize, eval.MaxNewTokens, T5Checkpoint.ParseDType(eval.Dtype), device);
             var outcome = EvaluationRun.Run(evaluated, new EvaluationRequest(eval.Sets, config.DataRoot, eval.Prompt, eval.BbhMode, eval.Limit, folder),
                 m => report?.Invoke(new RunEvent("eval", $"{label}: {m}")));
             var results = outcome.Results;

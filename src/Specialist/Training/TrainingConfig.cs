@@ -78,8 +78,8 @@ public sealed record TrainingConfig
     public int KeepLast { get; init; } = 2;
     public string DataRoot { get; init; } = "";
     public long Seed { get; init; }
-    /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="Models.TorchRuntime.ResolveDevice"/>).</summary>
+    public string Device { get; init; } = Models.TorchRuntime.DefaultDeviceName;
     /// <summary><c>fp32</c> or <c>bf16</c> weights (no mixed precision, as the paper).</summary>
     public string Dtype { get; init; } = "fp32";
     /// <summary>libtorch intra-op threads; fixed per run because CPU results depend on it (exact resume).</summary>
@@ -231,7 +231,7 @@ public sealed record TrainingConfig
         Require(EvalBatchSize >= 1, $"eval_batch_size is {EvalBatchSize}, must be at least 1");
         Require(SaveEvery is null or >= 1, $"save_every is {SaveEvery}, must be at least 1");
         Require(KeepLast >= 1, $"keep_last is {KeepLast}, must be at least 1 (resuming needs the latest checkpoint)");
-        Require(Device is "cpu" or "cuda", $"device is '{Device}', must be cpu or cuda");
+        Require(Models.TorchRuntime.IsDeviceName(Device), $"device is '{Device}', must be cpu, cuda or cuda:N");
         Require(Dtype is "fp32" or "bf16", $"dtype is '{Dtype}', must be fp32 or bf16");
         Require(Threads >= 0, $"threads is {Threads}, must be at least 0 (0 = libtorch's default)");
         Require(MaxSourceLen is null or >= 2, $"max_source_len is {MaxSourceLen}, must be at least 2");

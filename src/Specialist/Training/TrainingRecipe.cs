@@ -110,17 +110,14 @@ public static class TrainingRecipe
         using var training = new Training();
         if (config.Threads > 0) set_num_threads(config.Threads);
         else config = config with { Threads = get_num_threads() };
-        var device = config.Device == "cuda"
-            ? (TorchRuntime.CudaAvailable ? new Device(DeviceType.CUDA) : throw new SpecialistException("--device cuda: no CUDA device is usable (this build uses the CPU libtorch package)"))
-            : new Device(DeviceType.CPU);
+        var device = TorchRuntime.ResolveDevice(config.Device);
         var generator = random.manual_seed(config.Seed);
 
         // --- Student and optimiser: from the student folder, or from the checkpoint being resumed.
         var modelFolder = resumeFrom ?? config.Student;
         var tokenizerPath = Tokenizers.ModelTokenizerFile(config.Student);
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
-        using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype));
-        model.to(device);
+        using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
         model.train();
         using var optimizer = new TrainingOptimizer(model.parameters(), config.Lr, config.WeightDecay);
 

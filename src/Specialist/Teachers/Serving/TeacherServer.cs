@@ -22,6 +22,9 @@ public sealed record ServeOptions
     /// <summary>The model folder (Hugging Face layout with <c>spiece.model</c>).</summary>
     public required string ModelDirectory { get; init; }
 
+    /// <summary>Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="TorchRuntime.ResolveDevice"/>).</summary>
+    public string Device { get; init; } = TorchRuntime.DefaultDeviceName;
+
     /// <summary>The address to bind: an IP address (<c>0.0.0.0</c> for every interface) or <c>localhost</c>.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
@@ -75,10 +78,11 @@ internal sealed class ServedModel : IDisposable
     public T5Generator Generator { get; }
     public int EosId => Model.Config.EosTokenId;
 
-    public static ServedModel Load(string directory, string? name)
+    /// <summary>Loads a model folder on <paramref name="device"/> (null: the CPU).</summary>
+    public static ServedModel Load(string directory, string? name, TorchSharp.torch.Device? device = null)
     {
         var tokenizer = Tokenizers.LoadFromModelFolder(directory);
-        var model = T5Checkpoint.Load(directory);
+        var model = T5Checkpoint.Load(directory, device: device);
         return new ServedModel(name ?? new DirectoryInfo(Path.GetFullPath(directory)).Name, model, tokenizer);
     }
 
@@ -126,7 +130,7 @@ public sealed class TeacherServer : IAsyncDisposable
     public static Task<TeacherServer> StartAsync(ServeOptions options, CancellationToken cancellation = default)
     {
         BindAddress(options); // fail on a bad option before the (slow) model load
-        var model = ServedModel.Load(options.ModelDirectory, options.ModelName);
+        var model = ServedModel.Load(options.ModelDirectory, options.ModelName, TorchRuntime.ResolveDevice(options.Device));
         return StartAsync(options, model, ownsModel: true, cancellation);
     }
 
