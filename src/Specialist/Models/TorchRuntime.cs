@@ -16,6 +16,7 @@ public static class TorchRuntime
 
     /// <summary>The device commands run on unless told otherwise.</summary>
     public const string DefaultDeviceName = "cpu";
+
     private static readonly Lazy<string> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Loads the native libraries (idempotent); a load failure becomes a <see cref="SpecialistException"/> that says what to do.</summary>
