@@ -80,7 +80,7 @@ internal static class ReportFigures
         var plot = NewStepPlot($"Training dynamics: {run.Name}", "dev accuracy (%)");
         var steps = run.Evaluations.Select(e => (double)e.Step).ToArray();
         var id = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.IdAccuracy).ToArray(), $"ID: {run.IdSet}", Palette.GetColor(0), width: 2.5f);
-        var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean).ToArray(), $"OOD mean: {string.Join(", ", run.OodSets)}", Palette.GetColor(1), width: 2.5f);
+        var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean).ToArray(), "OOD mean", Palette.GetColor(1), width: 2.5f);
         for (var i = 0; i < run.OodSets.Count; i++)
         {
             var set = run.OodSets[i];
@@ -172,42 +172,40 @@ internal static class ReportFigures
             new FigureTable(["group", "model", "parameters", "", "accuracy", "what is measured"], rows));
     }
 
-    /// <summary>Math average against BBH mean, one point per model; an arrow from each model before to after specialization (same parameter count).</summary>
+    /// <summary>
+    /// Math average against BBH mean, one point per model (open before specialization, filled after); an arrow from each
+    /// model before to after specialization (same parameter count), a pair in one colour. Models are named in the legend
+    /// beside the plot, never as text beside their points: points of a trade-off sit close together, and their labels
+    /// overlapped one another and ran off the plot's edge.
+    /// </summary>
     public static ReportFigure TradeOff(IReadOnlyList<LabelledEvaluation> evaluations, string fileStem, string caption)
     {
         var plot = NewPlot("Trade-off: math vs BIG-Bench Hard", "BBH mean over tasks (%)", "math average (%)");
-        Color Colour(LabelledEvaluation e) => e.Baseline ? Colors.Gray : Palette.GetColor(0);
-        foreach (var stage in evaluations.GroupBy(e => e.Baseline).OrderByDescending(g => g.Key))
+        // One colour per parameter count (a model before and after specialization); models of unknown size each their own.
+        var pairs = evaluations.Select((e, i) => e.Results.Settings.Parameters?.ToString(CultureInfo.InvariantCulture) ?? $"#{i}").ToList();
+        var colours = pairs.Distinct(StringComparer.Ordinal).Select((key, i) => (key, i)).ToDictionary(p => p.key, p => Palette.GetColor(p.i));
+        // Before-specialization points first, so the legend reads each model's "before" above its "after".
+        foreach (var (e, pair) in evaluations.Zip(pairs).OrderBy(x => x.First.Baseline ? 0 : 1))
         {
-            var group = stage.ToList();
-            var points = plot.Add.ScatterPoints(group.Select(e => 100 * e.Results.BbhMean!.Value).ToArray(), group.Select(e => 100 * e.Results.MathMean!.Value).ToArray(), Colour(group[0]));
-            points.MarkerSize = 11;
-            points.MarkerShape = stage.Key ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
-            points.LegendText = stage.Key ? "before specialization" : "after specialization";
+            var point = plot.Add.ScatterPoints(new[] { 100 * e.Results.BbhMean!.Value }, new[] { 100 * e.Results.MathMean!.Value }, colours[pair]);
+            point.MarkerSize = 11;
+            point.MarkerShape = e.Baseline ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+            point.LegendText = $"{e.Label} ({(e.Baseline ? "before" : "after")} specialization)";
         }
-        foreach (var e in evaluations)
-        {
-            var label = plot.Add.Text(e.Label, 100 * e.Results.BbhMean!.Value, 100 * e.Results.MathMean!.Value);
-            label.LabelFontSize = 12;
-            label.LabelFontColor = Colour(e);
-            label.LabelAlignment = Alignment.LowerLeft;
-            label.OffsetX = 7;
-            label.OffsetY = -4;
-        }
-        foreach (var before in evaluations.Where(e => e.Baseline && e.Results.Settings.Parameters is not null))
+        foreach (var (before, pair) in evaluations.Zip(pairs).Where(x => x.First.Baseline && x.First.Results.Settings.Parameters is not null))
             foreach (var after in evaluations.Where(e => !e.Baseline && e.Results.Settings.Parameters == before.Results.Settings.Parameters))
             {
                 var arrow = plot.Add.Arrow(
                     new Coordinates(100 * before.Results.BbhMean!.Value, 100 * before.Results.MathMean!.Value),
                     new Coordinates(100 * after.Results.BbhMean!.Value, 100 * after.Results.MathMean!.Value));
-                arrow.ArrowFillColor = Colors.Gray;
+                arrow.ArrowFillColor = colours[pair].WithAlpha(0.6);
                 arrow.ArrowLineWidth = 0;
                 arrow.ArrowWidth = 2;
                 arrow.ArrowheadWidth = 10;
                 arrow.ArrowheadLength = 12;
             }
-        plot.Axes.Margins(0.25, 0.25);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.Margins(0.1, 0.1);
+        plot.ShowLegend(Edge.Right);
         var rows = evaluations.Select(e => (IReadOnlyList<string>)
         [
             e.Stage, e.Label, e.Results.Settings.Parameters is { } n ? Int(n) : "", Percent(e.Results.MathMean!.Value),

@@ -44,6 +44,42 @@ public class ReportFiguresTests
         Assert.Equal(0, ReportCommandTests.DarkPixels(untitled, 0, untitled.Height - 22, untitled.Width, untitled.Height));
     }
 
+    [Fact]
+    public void TheTradeOffNamesEveryModelInItsLegendAndWritesNoTextOverItsPoints()
+    {
+        // Points of a trade-off crowd together (here two generalists 0.5 points apart): text beside them overlapped and
+        // ran off the plot's right edge. Each model is a legend entry beside the plot instead.
+        var root = TestPaths.NewTempDir();
+        LabelledEvaluation Evaluation(string name, long parameters, int mathCorrect, int bbhCorrect, bool baseline)
+        {
+            var folder = WriteEvaluation(root, name, parameters, new Dictionary<string, int> { ["gsm8k-test"] = mathCorrect }, bbhCorrect);
+            return new LabelledEvaluation(name, folder, Specialist.Evaluation.EvaluationResults.Read(folder), baseline);
+        }
+        LabelledEvaluation[] evaluations =
+        [
+            Evaluation("m-generalist-zeroshot", 158_656, 2, 62, baseline: true),
+            Evaluation("l-generalist-zeroshot", 268_800, 2, 63, baseline: true),
+            Evaluation("m-specialized-zeroshot", 158_656, 7, 1, baseline: false),
+            Evaluation("l-specialized-zeroshot", 268_800, 18, 0, baseline: false),
+        ];
+
+        using var figure = ReportFigures.TradeOff(evaluations, "trade-off", "caption");
+
+        Assert.Empty(figure.Plot.GetPlottables().OfType<ScottPlot.Plottables.Text>());
+        var legend = figure.Plot.GetPlottables().SelectMany(p => p.LegendItems).Select(i => i.LabelText).Where(t => t.Length > 0).ToList();
+        Assert.Equal(
+        [
+            "m-generalist-zeroshot (before specialization)", "l-generalist-zeroshot (before specialization)",
+            "m-specialized-zeroshot (after specialization)", "l-specialized-zeroshot (after specialization)",
+        ], legend);
+        // A model keeps its colour before and after; the two sizes differ.
+        var colours = figure.Plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(p => p.Color).ToList();
+        Assert.Equal(colours[0], colours[2]);
+        Assert.Equal(colours[1], colours[3]);
+        Assert.NotEqual(colours[0], colours[1]);
+        Assert.Equal(2, figure.Plot.GetPlottables().OfType<ScottPlot.Plottables.Arrow>().Count());
+    }
+
     private static SKBitmap Render(Plot plot)
     {
         var bytes = plot.GetImage(ReportFigures.Width, ReportFigures.Height).GetImageBytes(ImageFormat.Png, 100);
