@@ -66,7 +66,7 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
     {
         var link = Path.Combine(runDirectory, name);
         if (new FileInfo(link).LinkTarget == target) return;
-        var temp = Path.Combine(runDirectory, $".{name}.{Guid.NewGuid():N}.tmp");
+        var temp = AtomicFile.TemporaryPath(link);
         File.CreateSymbolicLink(temp, target);
         // rename(2) itself: File.Move would follow the link to its folder.
         if (Rename(temp, link) != 0)
