@@ -15,12 +15,13 @@ namespace Specialist.Pipeline;
 /// the OpenAI-compatible client and starting or resuming a training run.
 /// </summary>
 /// <remarks>
-/// A run survives being killed at any instant: every file and folder of a run is written whole or not at all (a
-/// temporary renamed into place: <see cref="AtomicFile"/>, <see cref="AtomicFolder"/>), logs drop a torn last line,
-/// a stage is recorded in <c>stages.json</c> only after its body returned, and every stage body continues from whatever
-/// an earlier call left of its outputs (annotation and evaluation skip what is stored, training resumes from its latest
-/// checkpoint or starts over without one, the other stages write everything again). The same command therefore
-/// continues and finishes.
+/// A run survives being killed at any instant: the files and folders that stages and later calls read are written
+/// whole or not at all (a temporary renamed into place: <see cref="AtomicFile"/>, <see cref="AtomicFolder"/>), the
+/// append-only logs drop a torn last line, the annotation store is SQLite, a stage is recorded in <c>stages.json</c>
+/// only after its body returned, and every stage body continues from whatever an earlier call left of its outputs
+/// (annotation and evaluation skip what is stored, training resumes from its latest checkpoint or starts over without
+/// one, the other stages write everything again, the report's figures included). The same command therefore continues
+/// and finishes.
 /// </remarks>
 internal sealed class RunStages : IDisposable
 {
