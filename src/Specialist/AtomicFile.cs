@@ -1,15 +1,16 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Specialist;
 
 /// <summary>Writes a file so that readers see either the old file or the complete new one, never a half-written one.</summary>
-internal static class AtomicFile
+internal static partial class AtomicFile
 {
     public static void Write(string path, Action<FileStream> write)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(folder)) throw new SpecialistException($"cannot write {path}: its folder {folder} does not exist");
-        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var temp = TemporaryPath(path);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
@@ -45,4 +46,22 @@ internal static class AtomicFile
         using var input = File.OpenRead(source);
         input.CopyTo(s);
     });
+
+    /// <summary>
+    /// The temporary sibling a write of <paramref name="path"/> goes to before it is renamed into place: hidden, unique,
+    /// and recognisable by <see cref="IsTemporary"/>, so that what a killed process left half-written is never mistaken
+    /// for a real file and can be removed (<see cref="AtomicFolder.RemoveLeftovers"/>). Whatever a run folder holds —
+    /// files, links, checkpoints, distillation sets, students — is written under such a name and renamed into place.
+    /// </summary>
+    public static string TemporaryPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    /// <summary>Whether a file or folder name is one <see cref="TemporaryPath"/> makes.</summary>
+    public static bool IsTemporary(string name) => TemporaryName().IsMatch(name);
+
+    [GeneratedRegex("^\\..+\\.[0-9a-f]{32}\\.tmp$")]
+    private static partial Regex TemporaryName();
 }

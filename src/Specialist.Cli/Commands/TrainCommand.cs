@@ -38,7 +38,8 @@ internal static class TrainCommand
         "  Writes RUN/config.json (resolved), RUN/metrics.jsonl, RUN/checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state),\n" +
         "  RUN/selection.json and RUN/best-ood -> the checkpoint with the best mean OOD dev accuracy (the paper's selection).\n" +
         "  Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with code 130; --resume RUN continues\n" +
-        "  exactly (the same losses as an uninterrupted run). A NaN or infinite loss stops the run with exit code 1.";
+        "  exactly (the same losses as an uninterrupted run) from the latest checkpoint, and starts a run that was killed before\n" +
+        "  its first one over. A NaN or infinite loss stops the run with exit code 1.";
 
     public static int Run(string[] args)
     {

@@ -24,7 +24,7 @@ internal sealed class DistillSetWriter : IDisposable
         if (File.Exists(_target)) throw new SpecialistException($"{_target} is a file; choose a new --out folder");
         var parent = Path.GetDirectoryName(_target)!;
         Directory.CreateDirectory(parent);
-        _temporary = Path.Combine(parent, $".{Path.GetFileName(_target)}.partial-{Guid.NewGuid():N}");
+        _temporary = AtomicFile.TemporaryPath(_target);
         Directory.CreateDirectory(_temporary);
         foreach (var format in formats)
         {
@@ -83,7 +83,7 @@ internal sealed class DistillSetWriter : IDisposable
         }
         catch (IOException)
         {
-            // Best effort: a leftover .partial folder is harmless and named as such.
+            // Best effort: a leftover temporary folder is harmless, named as such, and removed with a run's leftovers.
         }
     }
 }

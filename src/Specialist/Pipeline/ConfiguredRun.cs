@@ -37,7 +37,7 @@ public static class ConfiguredRun
     {
         var layout = new Layout(Path.GetFullPath(config.Out));
         var settings = config.Settings();
-        var stages = RunStages.Open(layout.Root, settings, (recorded, path) => Mismatch(layout.Root, path, recorded, settings), report, stop);
+        using var stages = RunStages.Open(layout.Root, settings, (recorded, path) => Mismatch(layout.Root, path, recorded, settings), report, stop);
 
         TorchRuntime.EnsureLoaded();
         stages.Run("annotate", () => Annotate(config, layout, report, stop).GetAwaiter().GetResult());

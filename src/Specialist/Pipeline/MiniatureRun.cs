@@ -78,7 +78,7 @@ public static class MiniatureRun
         var seed = options.Seed;
         var output = Path.GetFullPath(options.OutputFolder);
         // A run folder belongs to one profile and seed.
-        var stages = RunStages.Open(output, new JsonObject { ["profile"] = profile.Name, ["seed"] = seed },
+        using var stages = RunStages.Open(output, new JsonObject { ["profile"] = profile.Name, ["seed"] = seed },
             (recorded, path) => $"{output} holds a run with {recorded?.ToJsonString()} ({path}); choose another --out, or the same --profile and --seed to continue it",
             report, stop);
 
@@ -95,6 +95,7 @@ public static class MiniatureRun
         {
             if (teacherCached)
             {
+                MiniatureTeacher.RemoveBuildLeftovers(teacherFolder);
                 report?.Invoke(new RunEvent("teacher", $"reusing the cached teacher {teacherFolder}", 1));
                 return;
             }
@@ -209,6 +210,7 @@ public static class MiniatureRun
             jobs.Add(new("generalists", "generalist", size, null, common with
             {
                 Student = layout.Student(size.Name, "init"), Data = layout.MixtureSet, Out = generalist, Steps = profile.GeneralistSteps, EvalEvery = 0,
+                SaveEvery = profile.SaveEvery(profile.GeneralistSteps),
             }, cost * profile.GeneralistSteps));
             var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
             var specialize = common with
@@ -269,8 +271,9 @@ public static class MiniatureRun
     private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
     {
         if (RunStages.TrainingFinished(job.Config)) return;
-        if (job.InitFrom is null && !File.Exists(Path.Combine(job.Config.Student, T5Checkpoint.ConfigFileName)))
-            WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Size, job.Config.Student, unchecked((ulong)job.Config.Seed));
+        // Written whole or not at all: a folder with a config but without its weights or tokenizer would never be rewritten.
+        if (job.InitFrom is null && !Directory.Exists(job.Config.Student))
+            AtomicFolder.Write(job.Config.Student, folder => WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Size, folder, unchecked((ulong)job.Config.Seed)));
         RunStages.Train(job.Config, report, stop);
     }
 

@@ -50,39 +50,60 @@ internal static class MiniatureTeacher
     /// <summary>
     /// Trains the teacher into <paramref name="folder"/>: a random T5 with the teacher's tokenizer, a gold distillation
     /// set of the math training problems (zero-shot chain of thought), <see cref="RunProfile.TeacherSteps"/> steps of the
-    /// training recipe; then the last checkpoint's model files move into the folder. Work happens in a sibling folder,
-    /// so an interrupted build leaves no teacher that looks finished.
+    /// training recipe; then the last checkpoint's model files move into the folder. Work happens in a sibling folder
+    /// (<c>.building</c>) that survives a killed process: the random T5 and the set are each written whole or not at all,
+    /// and the training run checkpoints along the way (<see cref="RunProfile.Checkpoints"/>) and resumes exactly, so the
+    /// next call continues where this one died and trains the same teacher. The finished model moves into the folder
+    /// last, so an interrupted build never leaves a teacher that looks finished.
     /// </summary>
     public static void Train(MiniatureWorld world, RunProfile profile, ulong seed, string folder, Action<TrainingEvent>? report, CancellationToken stop)
     {
-        var work = folder + ".building";
-        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        var work = folder + BuildingSuffix;
         Directory.CreateDirectory(work);
         var init = Path.Combine(work, "init");
-        var tokenizer = Tokenizers.Load(world.TeacherTokenizer);
-        T5Checkpoint.WriteRandom(profile.Teacher.Config(tokenizer.VocabularySize), init, world.TeacherTokenizer, (long)seed);
+        if (!Directory.Exists(init))
+            AtomicFolder.Write(init, temp => T5Checkpoint.WriteRandom(profile.Teacher.Config(Tokenizers.Load(world.TeacherTokenizer).VocabularySize), temp, world.TeacherTokenizer, (long)seed));
         var data = Path.Combine(work, "gold-math");
-        DistillSetBuilder.Build(new DistillSetRequest(data, init, null, world.Root, [TrainingFormat.ZeroShotCot],
-            new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = profile.CotBatch }, seed, new AlignmentOptions())
-        {
-            TrainSet = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit),
-            DevSet = null,
-        });
+        // The builder writes the set under a temporary name and renames it into place: the folder exists only complete.
+        if (!Directory.Exists(data))
+            DistillSetBuilder.Build(new DistillSetRequest(data, init, null, world.Root, [TrainingFormat.ZeroShotCot],
+                new Dictionary<TrainingFormat, int> { [TrainingFormat.ZeroShotCot] = profile.CotBatch }, seed, new AlignmentOptions())
+            {
+                TrainSet = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit),
+                DevSet = null,
+            });
         var run = Path.Combine(work, "run");
-        var result = TrainingRecipe.Start(new TrainingConfig
+        RunStages.Train(new TrainingConfig
         {
             Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps,
             EvalSets = [], EvalEvery = 0, DataRoot = world.Root, Seed = (long)seed, Threads = 0, KeepLast = 1,
+            SaveEvery = profile.SaveEvery(profile.TeacherSteps),
             MaxGradNorm = 1.0, WeightDecay = 0.01, // math chains of thought are short: nothing to truncate
         }, report, stop);
-        if (result.Interrupted) throw new OperationCanceledException("teacher training was interrupted");
-        var last = Path.Combine(run, RunCheckpoints.RelativePath(result.Step));
-        Directory.CreateDirectory(folder + ".tmp");
-        foreach (var file in new[] { T5Checkpoint.ConfigFileName, T5Checkpoint.WeightsFileName, WordLevelTokenizer.FileName })
-            File.Copy(Path.Combine(last, file), Path.Combine(folder + ".tmp", file), overwrite: true);
-        File.Copy(Path.Combine(run, TrainingRecipe.MetricsFileName), Path.Combine(folder + ".tmp", "training-metrics.jsonl"), overwrite: true);
+        var last = Path.Combine(run, RunCheckpoints.RelativePath(profile.TeacherSteps));
+        // Staged inside the work folder, then renamed to the teacher's name: a kill in between leaves the staged copy for the next call.
+        var staged = Path.Combine(work, "teacher");
+        if (!Directory.Exists(staged))
+            AtomicFolder.Write(staged, temp =>
+            {
+                foreach (var file in new[] { T5Checkpoint.ConfigFileName, T5Checkpoint.WeightsFileName, WordLevelTokenizer.FileName })
+                    File.Copy(Path.Combine(last, file), Path.Combine(temp, file));
+                File.Copy(Path.Combine(run, TrainingRecipe.MetricsFileName), Path.Combine(temp, "training-metrics.jsonl"));
+            });
+        // Train runs only when the folder holds no complete teacher: whatever is there (a file deleted by hand) is replaced.
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.Move(folder + ".tmp", folder);
-        Directory.Delete(work, recursive: true);
+        Directory.Move(staged, folder);
+        RemoveBuildLeftovers(folder);
     }
+
+    /// <summary>
+    /// Removes the work folder of the finished teacher in <paramref name="folder"/>: at the end of its build, and at the
+    /// next reuse when the build's process died after the teacher moved into place and before the work folder was gone.
+    /// </summary>
+    public static void RemoveBuildLeftovers(string folder)
+    {
+        if (Directory.Exists(folder + BuildingSuffix)) Directory.Delete(folder + BuildingSuffix, recursive: true);
+    }
+
+    private const string BuildingSuffix = ".building";
 }

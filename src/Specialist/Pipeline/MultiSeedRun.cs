@@ -53,6 +53,8 @@ public static partial class MultiSeedRun
 
         var aggregate = SeedAggregate.Of([.. options.Seeds.Zip(runs, (seed, run) => SeedPhenomena.Read(seed, run.PhenomenaPath))]);
         var folder = Path.Combine(output, ReportFolderName);
+        // The report is written again in full; what an earlier call killed while writing it left is removed.
+        if (Directory.Exists(folder)) AtomicFolder.RemoveLeftovers(folder);
         SeedReport.Write(aggregate, folder, output);
         return new MultiSeedSummary(output, Path.Combine(folder, Report.FileName), Path.Combine(folder, Phenomena.FileName), runs, aggregate.Phenomena);
     }

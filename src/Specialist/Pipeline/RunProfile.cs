@@ -104,6 +104,16 @@ public sealed record RunProfile
     public int MaxTargetLength { get; init; } = 128;
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>
+    /// Checkpoints, evenly spaced, that the training runs which evaluate only at their end (the teacher, the generalists)
+    /// save along the way, so a killed run loses at most this fraction of its steps (specialization saves at each of its
+    /// <see cref="Evaluations"/>). Saving changes nothing the run computes: a resumed run is the uninterrupted one.
+    /// </summary>
+    public int Checkpoints { get; init; } = 4;
+
+    /// <summary>The <see cref="Specialist.Training.TrainingConfig.SaveEvery"/> of a run of <paramref name="steps"/> steps that saves <see cref="Checkpoints"/> times.</summary>
+    internal int SaveEvery(int steps) => Math.Max(1, steps / Checkpoints);
+
     /// <summary>Runs that can train at once, each on one libtorch thread: tiny models use two threads poorly, two runs well.</summary>
     public int Parallel { get; init; } = 2;
 

@@ -10,24 +10,37 @@ namespace Specialist.Pipeline;
 
 /// <summary>
 /// What the miniature and the configured run share: the run folder's bookkeeping — <c>run.json</c> (the settings the
-/// folder belongs to) and <c>stages.json</c> (each finished stage's seconds, so that a later call skips it) — and the
-/// stage bodies both runs have, annotating through the OpenAI-compatible client and starting or resuming a training run.
+/// folder belongs to), <c>stages.json</c> (each finished stage's seconds, so that a later call skips it) and
+/// <c>run.lock</c> (held while a process runs in the folder) — and the stage bodies both runs have, annotating through
+/// the OpenAI-compatible client and starting or resuming a training run.
 /// </summary>
-internal sealed class RunStages
+/// <remarks>
+/// A run survives being killed at any instant: the files and folders that stages and later calls read are written
+/// whole or not at all (a temporary renamed into place: <see cref="AtomicFile"/>, <see cref="AtomicFolder"/>), the
+/// append-only logs drop a torn last line, the annotation store is SQLite, a stage is recorded in <c>stages.json</c>
+/// only after its body returned, and every stage body continues from whatever an earlier call left of its outputs
+/// (annotation and evaluation skip what is stored, training resumes from its latest checkpoint or starts over without
+/// one, the other stages write everything again, the report's figures included). The same command therefore continues
+/// and finishes.
+/// </remarks>
+internal sealed class RunStages : IDisposable
 {
     public const string SettingsFileName = "run.json";
     public const string StagesFileName = "stages.json";
+    public const string LockFileName = "run.lock";
 
     private readonly string _output;
     private readonly JsonObject _done;
+    private readonly FileStream _lock;
     private readonly Action<RunEvent>? _report;
     private readonly CancellationToken _stop;
     private readonly List<StageTiming> _timings = [];
 
-    private RunStages(string output, JsonObject done, Action<RunEvent>? report, CancellationToken stop)
+    private RunStages(string output, JsonObject done, FileStream runLock, Action<RunEvent>? report, CancellationToken stop)
     {
         _output = output;
         _done = done;
+        _lock = runLock;
         _report = report;
         _stop = stop;
     }
@@ -38,7 +51,9 @@ internal sealed class RunStages
     /// <summary>
     /// Opens the run folder <paramref name="output"/> (created if missing) for a run with <paramref name="settings"/>:
     /// a new or empty folder records them; a folder holding a run must have recorded the same, else the error is
-    /// <paramref name="mismatch"/>(what it recorded, the path of <c>run.json</c>); any other folder is refused.
+    /// <paramref name="mismatch"/>(what it recorded, the path of <c>run.json</c>); any other folder is refused. Then it
+    /// takes the folder's lock (refused while another process runs there) and removes what a killed process left
+    /// half-written.
     /// </summary>
     public static RunStages Open(string output, JsonObject settings, Func<JsonNode?, string, string> mismatch, Action<RunEvent>? report, CancellationToken stop)
     {
@@ -51,14 +66,45 @@ internal sealed class RunStages
         }
         else
         {
-            if (Directory.EnumerateFileSystemEntries(output).Any())
+            // A process killed while it wrote run.json leaves only its temporary: the folder is still empty.
+            if (Directory.EnumerateFileSystemEntries(output).Any(e => !AtomicFile.IsTemporary(Path.GetFileName(e))))
                 throw new SpecialistException($"{output} is not empty and holds no run ({SettingsFileName} is missing): choose an empty or new --out");
             AtomicFile.WriteText(path, settings.ToJsonString(Indented) + "\n");
         }
-        var stages = Path.Combine(output, StagesFileName);
-        var done = File.Exists(stages) ? JsonNode.Parse(File.ReadAllText(stages)) as JsonObject ?? new JsonObject() : new JsonObject();
-        return new RunStages(output, done, report, stop);
+        var runLock = Lock(output);
+        try
+        {
+            AtomicFolder.RemoveLeftovers(output);
+            var stages = Path.Combine(output, StagesFileName);
+            var done = File.Exists(stages) ? JsonNode.Parse(File.ReadAllText(stages)) as JsonObject ?? new JsonObject() : new JsonObject();
+            return new RunStages(output, done, runLock, report, stop);
+        }
+        catch
+        {
+            runLock.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Takes <c>run.lock</c>: on Linux .NET holds an exclusive <c>flock</c> on a file opened without sharing, which the
+    /// kernel releases when the process ends, however it ends — so a killed run never leaves the folder locked, and two
+    /// processes never write one run folder at once (the second would also remove the first one's temporaries).
+    /// </summary>
+    private static FileStream Lock(string output)
+    {
+        var path = Path.Combine(output, LockFileName);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new SpecialistException($"another process is running in {output} (it holds {path}): wait for it to end, or stop it", e);
+        }
+    }
+
+    public void Dispose() => _lock.Dispose();
 
     /// <summary>
     /// Runs <paramref name="body"/> as <paramref name="stage"/> unless an earlier call finished it; records its seconds
@@ -101,18 +147,22 @@ internal sealed class RunStages
             $"{summary.Kept} of {summary.Samples} samples kept ({100 * summary.KeptRate:F1} %) in {storePath}")));
     }
 
-    /// <summary>Whether the training run in <c>config.Out</c> has finished its <see cref="TrainingConfig.Steps"/> (known only when they are set).</summary>
+    /// <summary>
+    /// Whether the training run in <c>config.Out</c> has finished its <see cref="TrainingConfig.Steps"/> (known only when
+    /// they are set): its committed selection names the final step.
+    /// </summary>
     public static bool TrainingFinished(TrainingConfig config) =>
-        File.Exists(Path.Combine(config.Out, RunSelection.FileName)) && RunCheckpoints.List(config.Out).LastOrDefault() is { } last && last.Step == config.Steps;
+        config.Steps is { } steps && RunSelection.LastStep(config.Out) == steps;
 
     /// <summary>
-    /// Starts the training run of <paramref name="config"/>, or resumes it from its latest checkpoint when an earlier
-    /// call left one; an interrupted run ends in <see cref="OperationCanceledException"/>.
+    /// Starts the training run of <paramref name="config"/>, or resumes the one an earlier call began (from its latest
+    /// checkpoint, or from the start when it died before the first); an interrupted run ends in
+    /// <see cref="OperationCanceledException"/>.
     /// </summary>
     public static void Train(TrainingConfig config, Action<TrainingEvent>? report, CancellationToken stop)
     {
         var run = config.Out;
-        var result = File.Exists(Path.Combine(run, TrainingRecipe.ConfigFileName)) && RunCheckpoints.List(run).Count > 0
+        var result = File.Exists(Path.Combine(run, TrainingRecipe.ConfigFileName))
             ? TrainingRecipe.Resume(run, report, stop)
             : TrainingRecipe.Start(config, report, stop);
         if (result.Interrupted) throw new OperationCanceledException("training was interrupted; run the same command again to continue");

@@ -8,15 +8,14 @@ namespace Specialist.Training;
 /// The checkpoints of a run, <c>RUN/checkpoints/step-NNNNNN/</c>: the model in Hugging Face layout (config.json,
 /// model.safetensors, spiece.model: loadable by generate, serve and eval), <c>optimizer.bin</c> (TorchSharp's AdamW
 /// state: per parameter the step count, exp_avg and exp_avg_sq) and <c>trainer_state.json</c> (<see cref="TrainerState"/>).
-/// A checkpoint is written into a hidden temporary folder and renamed into place when complete, so a folder named
-/// <c>step-NNNNNN</c> is always whole, whenever the process dies.
+/// A checkpoint is written into a hidden temporary folder and renamed into place when complete, and renamed away before it
+/// is deleted (<see cref="AtomicFolder"/>), so a folder named <c>step-NNNNNN</c> is always whole, whenever the process dies.
 /// </summary>
 internal static class RunCheckpoints
 {
     public const string FolderName = "checkpoints";
     public const string OptimizerFileName = "optimizer.bin";
     private const string Prefix = "step-";
-    private const string TemporarySuffix = ".tmp";
 
     /// <summary>The checkpoint folder of <paramref name="step"/>, relative to the run folder (<c>checkpoints/step-000040</c>).</summary>
     public static string RelativePath(long step) => $"{FolderName}/{Prefix}{step:D6}";
@@ -26,10 +25,9 @@ internal static class RunCheckpoints
     {
         var relative = RelativePath(state.Step);
         var final = Path.Combine(runDirectory, relative);
-        var parent = Path.GetDirectoryName(final)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(final)}.{Guid.NewGuid():N}{TemporarySuffix}");
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        AtomicFolder.Delete(final);
+        AtomicFolder.Write(final, temp =>
         {
             T5Checkpoint.Save(model, temp, tokenizerPath);
             AtomicFile.Write(Path.Combine(temp, OptimizerFileName), stream =>
@@ -38,14 +36,7 @@ internal static class RunCheckpoints
                 optimizer.save_state_dict(writer);
             });
             AtomicFile.WriteText(Path.Combine(temp, TrainerState.FileName), state.ToJson());
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(temp, final);
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        });
         return relative;
     }
 
@@ -83,15 +74,13 @@ internal static class RunCheckpoints
         var all = List(runDirectory);
         var keep = all.TakeLast(keepLast).Select(c => c.Relative).Concat(selected).ToHashSet(StringComparer.Ordinal);
         foreach (var (_, relative) in all)
-            if (!keep.Contains(relative)) Directory.Delete(Path.Combine(runDirectory, relative), recursive: true);
+            if (!keep.Contains(relative)) AtomicFolder.Delete(Path.Combine(runDirectory, relative));
     }
 
-    /// <summary>Removes the temporary folders of checkpoints a killed run left half-written.</summary>
+    /// <summary>Removes what a killed run left half-written or half-deleted among its checkpoints.</summary>
     public static void RemoveIncomplete(string runDirectory)
     {
         var folder = Path.Combine(runDirectory, FolderName);
-        if (!Directory.Exists(folder)) return;
-        foreach (var temp in Directory.EnumerateDirectories(folder, "." + Prefix + "*" + TemporarySuffix))
-            Directory.Delete(temp, recursive: true);
+        if (Directory.Exists(folder)) AtomicFolder.RemoveLeftovers(folder);
     }
 }

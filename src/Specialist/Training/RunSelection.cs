@@ -43,9 +43,13 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
     /// <summary>The checkpoint folders this selection names (kept whatever the retention).</summary>
     public IEnumerable<string> Kept => new[] { BestId, BestOod, Last }.Where(s => s is not null).Select(s => s!.Checkpoint).Distinct();
 
-    /// <summary>Writes <c>selection.json</c> and points <c>best-ood</c> (a relative symlink) at the best OOD checkpoint, both atomically.</summary>
+    /// <summary>
+    /// Points <c>best-ood</c> (a relative symlink) at the best OOD checkpoint, then writes <c>selection.json</c>, both
+    /// atomically. The file goes last: once it names a checkpoint as <c>last</c>, the link matches it too.
+    /// </summary>
     public void Write(string runDirectory)
     {
+        if (BestOod is not null) PointLink(runDirectory, BestOodLink, BestOod.Checkpoint);
         JsonNode? Entry(SelectedCheckpoint? s, string scoreKey) => s is null ? null
             : scoreKey.Length == 0 ? new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint }
             : new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint, [scoreKey] = s.Score };
@@ -58,7 +62,13 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
             ["last"] = Entry(Last, ""),
         };
         AtomicFile.WriteText(Path.Combine(runDirectory, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        if (BestOod is not null) PointLink(runDirectory, BestOodLink, BestOod.Checkpoint);
+    }
+
+    /// <summary>The step of the <c>last</c> checkpoint the <c>selection.json</c> of <paramref name="runDirectory"/> names; null without one.</summary>
+    public static long? LastStep(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["last"]?["step"]?.GetValue<long>() : null;
     }
 
     // A new link under a temporary name renamed over the old one: readers see the old or the new target, never none.
@@ -66,7 +76,7 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
     {
         var link = Path.Combine(runDirectory, name);
         if (new FileInfo(link).LinkTarget == target) return;
-        var temp = Path.Combine(runDirectory, $".{name}.{Guid.NewGuid():N}.tmp");
+        var temp = AtomicFile.TemporaryPath(link);
         File.CreateSymbolicLink(temp, target);
         // rename(2) itself: File.Move would follow the link to its folder.
         if (Rename(temp, link) != 0)

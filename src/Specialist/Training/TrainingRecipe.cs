@@ -61,7 +61,10 @@ public static class TrainingRecipe
         return Run(config, data, resumeFrom: null, report, stop, replay);
     }
 
-    /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, with its recorded config.</summary>
+    /// <summary>
+    /// Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, with its recorded config. A run
+    /// killed before its first checkpoint has nothing to continue from and starts over, from its recorded config.
+    /// </summary>
     public static TrainingResult Resume(string runDirectory, Action<TrainingEvent>? report = null, CancellationToken stop = default)
     {
         var (config, checkpoint) = OpenForResume(runDirectory);
@@ -70,8 +73,8 @@ public static class TrainingRecipe
         return Run(config, data, checkpoint, report, stop, replay);
     }
 
-    /// <summary>The recorded config of a run and its latest complete checkpoint (folder path).</summary>
-    internal static (TrainingConfig Config, string Checkpoint) OpenForResume(string runDirectory)
+    /// <summary>The recorded config of a run and its latest complete checkpoint (folder path; null when it has none).</summary>
+    internal static (TrainingConfig Config, string? Checkpoint) OpenForResume(string runDirectory)
     {
         var configPath = Path.Combine(runDirectory, ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"{runDirectory} holds no training run ({ConfigFileName} is missing)");
@@ -79,8 +82,7 @@ public static class TrainingRecipe
         config.Validate();
         RunCheckpoints.RemoveIncomplete(runDirectory);
         var checkpoints = RunCheckpoints.List(runDirectory);
-        if (checkpoints.Count == 0) throw new SpecialistException($"{runDirectory} has no complete checkpoint to resume from; start it again");
-        return (config, Path.Combine(runDirectory, checkpoints[^1].Relative));
+        return (config, checkpoints.Count == 0 ? null : Path.Combine(runDirectory, checkpoints[^1].Relative));
     }
 
     /// <summary>Checks the config and makes its paths absolute, so the recorded config works from any folder.</summary>
@@ -147,11 +149,14 @@ public static class TrainingRecipe
             state = TrainerState.Read(Path.Combine(resumeFrom, TrainerState.FileName));
             RunCheckpoints.LoadOptimizer(resumeFrom, optimizer);
             using (var rng = tensor(state.TorchRngState, ScalarType.Byte)) generator.set_state(rng);
-            MetricsLog.TruncateAfter(Path.Combine(runDirectory, MetricsFileName), state.Step);
         }
+        // What a killed process logged after its last checkpoint (without one: everything) is done again.
+        MetricsLog.TruncateAfter(Path.Combine(runDirectory, MetricsFileName), state.Step);
         var evaluations = state.Evaluations.ToList();
         var lastSaved = resumeFrom is null ? ((long, string)?)null : (state.Step, Path.GetRelativePath(runDirectory, resumeFrom).Replace('\\', '/'));
         var selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);
+        // The process that saved the checkpoint resumed from may have died before it committed the selection.
+        if (resumeFrom is not null) Commit(runDirectory, selection, config.KeepLast);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, MetricsFileName));
         using var stream = new TrainingStream(data.EpochOrder, data.PerEpoch, state.Epoch, state.BatchInEpoch);
         using var replayStream = replay is null ? null : new TrainingStream(replay.EpochOrder, replay.PerEpoch, state.ReplayEpoch, state.ReplayBatchInEpoch);
@@ -235,14 +240,25 @@ public static class TrainingRecipe
                 RunCheckpoints.Save(runDirectory, model, optimizer, saved, tokenizerPath);
                 lastSaved = (step, checkpoint);
                 selection = RunSelection.From(config.IdSet, config.OodSets, evaluations, lastSaved);
-                selection.Write(runDirectory);
-                RunCheckpoints.Prune(runDirectory, config.KeepLast, selection.Kept);
+                Commit(runDirectory, selection, config.KeepLast);
                 report?.Invoke(new TrainingEvent(step, totalSteps, Checkpoint: checkpoint));
             }
             if (interrupted) return new TrainingResult(runDirectory, step, totalSteps, Interrupted: true, lastLoss, selection);
         }
         TorchRuntime.ReturnFreedMemory();
         return new TrainingResult(runDirectory, Math.Max(startStep, totalSteps), totalSteps, Interrupted: false, lastLoss, selection);
+    }
+
+    /// <summary>
+    /// Removes the checkpoints <paramref name="selection"/> does not keep, then writes it (<see cref="RunSelection.Write"/>).
+    /// <c>selection.json</c> is written last, so once it names a run's final step as <c>last</c> the run is finished in
+    /// every respect (<c>RunStages.TrainingFinished</c> relies on this); a run killed before that resumes from its latest
+    /// checkpoint and commits again.
+    /// </summary>
+    private static void Commit(string runDirectory, RunSelection selection, int keepLast)
+    {
+        RunCheckpoints.Prune(runDirectory, keepLast, selection.Kept);
+        selection.Write(runDirectory);
     }
 
     /// <summary>

@@ -21,39 +21,12 @@ public sealed class ConfiguredRunTests
     [Fact]
     public async Task A_config_runs_every_stage_into_its_folder_and_a_second_call_reuses_them_all()
     {
-        var gold = ProblemSets.Load("gsm8k-train", new DataOptions(TestPaths.DataRoot))
-            .GroupBy(p => p.Question).ToDictionary(g => g.Key, g => g.First().Answer.Number!.Value);
-        await using var teacher = await FaultServer.StartAsync(call => new FaultReply.Answer([.. Enumerable.Range(0, call.N).Select(i =>
-            $"Step {i + 1}: work it out. The answer is {gold[call.Question].ToString(CultureInfo.InvariantCulture)}")]));
+        await using var teacher = await FaultServer.StartAsync(GoldTeacher(_ => TimeSpan.Zero));
 
         var temp = TestPaths.NewTempDir();
         var output = Path.Combine(temp, "run");
         var file = Path.Combine(temp, "run-config.json");
-        var settings = new JsonObject
-        {
-            ["out"] = Path.Combine(temp, "the-file-out"), // replaced by --out / outOverride below
-            ["data_root"] = TestPaths.DataRoot,
-            ["student"] = TrainingTestKit.Student,
-            ["seed"] = 3,
-            ["teacher"] = new JsonObject
-            {
-                ["endpoint"] = teacher.BaseUrl.ToString(), ["model"] = "fault-teacher", ["samples"] = 2, ["limit"] = 8, ["max_tokens"] = 64, ["concurrency"] = 4,
-            },
-            ["distill"] = new JsonObject
-            {
-                ["formats"] = new JsonArray("ic-cot", "zs-cot", "zs-ao"),
-                ["batch_size"] = new JsonObject { ["ic-cot"] = 2, ["zs-cot"] = 2, ["zs-ao"] = 4 },
-            },
-            ["train"] = new JsonObject
-            {
-                ["loss"] = "distribution", ["steps"] = 4, ["warmup"] = 1, ["lr"] = 5e-3, ["eval_every"] = 0, ["eval_sets"] = new JsonArray("gsm8k-dev", "multiarith-dev"),
-                ["eval_limit"] = 2, ["eval_prompt"] = "zeroshot", ["eval_max_new_tokens"] = 8, ["max_source_len"] = 64, ["max_target_len"] = 48, ["threads"] = 1,
-            },
-            ["eval"] = new JsonObject
-            {
-                ["sets"] = new JsonArray("gsm8k-test", "multiarith-test"), ["prompt"] = "zeroshot", ["limit"] = 4, ["batch_size"] = 4, ["max_new_tokens"] = 8,
-            },
-        };
+        var settings = SmallConfig(temp, teacher.BaseUrl, steps: 4, saveEvery: null);
         File.WriteAllText(file, settings.ToJsonString());
 
         var events = new List<RunEvent>();
@@ -112,5 +85,53 @@ public sealed class ConfiguredRunTests
         var changed = CliRunner.Run("run", "--config", file, "--out", output);
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("train.steps, eval.limit differ from", changed.Stderr);
+    }
+
+    /// <summary>
+    /// A teacher that answers every GSM8K training question with its gold answer (so every sample is kept), one chain of
+    /// thought per choice asked for, each sent after <paramref name="delay"/>(the call).
+    /// </summary>
+    internal static Func<FaultCall, FaultReply> GoldTeacher(Func<FaultCall, TimeSpan> delay)
+    {
+        var gold = ProblemSets.Load("gsm8k-train", new DataOptions(TestPaths.DataRoot))
+            .GroupBy(p => p.Question).ToDictionary(g => g.Key, g => g.First().Answer.Number!.Value);
+        return call => new FaultReply.Answer([.. Enumerable.Range(0, call.N).Select(i =>
+            $"Step {i + 1}: work it out. The answer is {gold[call.Question].ToString(CultureInfo.InvariantCulture)}")], delay(call));
+    }
+
+    /// <summary>
+    /// A small run: the tiny student with T5's tokenizer, 8 GSM8K training questions with 2 samples each, three formats,
+    /// <paramref name="steps"/> steps of distribution matching (a checkpoint every <paramref name="saveEvery"/> when set),
+    /// evaluated on 2 problems of two dev sets at the end and before and after on 4 of two test sets.
+    /// </summary>
+    internal static JsonObject SmallConfig(string temp, Uri teacher, int steps, int? saveEvery)
+    {
+        var train = new JsonObject
+        {
+            ["loss"] = "distribution", ["steps"] = steps, ["warmup"] = 1, ["lr"] = 5e-3, ["eval_every"] = 0, ["eval_sets"] = new JsonArray("gsm8k-dev", "multiarith-dev"),
+            ["eval_limit"] = 2, ["eval_prompt"] = "zeroshot", ["eval_max_new_tokens"] = 8, ["max_source_len"] = 64, ["max_target_len"] = 48, ["threads"] = 1,
+        };
+        if (saveEvery is { } every) train["save_every"] = every;
+        return new JsonObject
+        {
+            ["out"] = Path.Combine(temp, "the-file-out"), // replaced by --out / outOverride
+            ["data_root"] = TestPaths.DataRoot,
+            ["student"] = TrainingTestKit.Student,
+            ["seed"] = 3,
+            ["teacher"] = new JsonObject
+            {
+                ["endpoint"] = teacher.ToString(), ["model"] = "fault-teacher", ["samples"] = 2, ["limit"] = 8, ["max_tokens"] = 64, ["concurrency"] = 4,
+            },
+            ["distill"] = new JsonObject
+            {
+                ["formats"] = new JsonArray("ic-cot", "zs-cot", "zs-ao"),
+                ["batch_size"] = new JsonObject { ["ic-cot"] = 2, ["zs-cot"] = 2, ["zs-ao"] = 4 },
+            },
+            ["train"] = train,
+            ["eval"] = new JsonObject
+            {
+                ["sets"] = new JsonArray("gsm8k-test", "multiarith-test"), ["prompt"] = "zeroshot", ["limit"] = 4, ["batch_size"] = 4, ["max_new_tokens"] = 8,
+            },
+        };
     }
 }

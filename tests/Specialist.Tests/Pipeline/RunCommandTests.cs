@@ -5,24 +5,19 @@ namespace Specialist.Tests.Pipeline;
 
 /// <summary>
 /// <c>specialist run --profile quick</c> end to end, as a real process: the smoke test of the whole pipeline (teacher
-/// trained and cached, served and annotated over HTTP, aligned, students trained, evaluated, reported), then the same
-/// command again (every stage reused), a second seed with the cached teacher, <c>--seeds</c> aggregating the two, and
-/// the first seed again in a new folder, which must find the same to the byte.
+/// trained and cached, served and annotated over HTTP, aligned, students trained, evaluated, reported; the run is
+/// <see cref="UninterruptedQuickRun"/>), then the same command again (every stage reused), a second seed with the cached
+/// teacher, <c>--seeds</c> aggregating the two, and the first seed again in a new folder, which must find the same to
+/// the byte.
 /// </summary>
 public sealed class RunCommandTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Timeout = UninterruptedQuickRun.Timeout;
 
     [Fact]
     public void The_quick_profile_runs_every_stage_then_reuses_its_stages_and_the_cached_teacher_aggregates_two_seeds_and_repeats_to_the_byte()
     {
-        var temp = TestPaths.NewTempDir();
-        var env = new Dictionary<string, string> { ["SPECIALIST_CACHE"] = Path.Combine(temp, "cache") };
-        // Both seeds' runs go where `--seeds 0,1 --out seeds` puts them, so that command finds them finished.
-        var seeds = Path.Combine(temp, "seeds");
-        var first = Path.Combine(seeds, "seed-0");
-
-        var run = CliRunner.Run(["run", "--profile", "quick", "--out", first], null, Timeout, env);
+        var (temp, env, seeds, first, run) = UninterruptedQuickRun.Get();
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("teacher: trained and cached in", run.Stdout);
 

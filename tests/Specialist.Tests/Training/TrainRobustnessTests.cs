@@ -4,7 +4,7 @@ using Specialist.Models;
 
 namespace Specialist.Tests.Training;
 
-/// <summary><c>specialist train</c>: Ctrl-C, a diverging loss, config files and misuse.</summary>
+/// <summary><c>specialist train</c>: Ctrl-C, SIGKILL before the first checkpoint, a diverging loss, config files and misuse.</summary>
 public class TrainRobustnessTests
 {
     [Fact]
@@ -35,6 +35,35 @@ public class TrainRobustnessTests
         Assert.Equal(T5Config.Tiny.DModel, T5Checkpoint.Inspect(checkpoint).Config.DModel);
         var selection = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "selection.json")))!;
         Assert.Equal(last, selection["last"]!["step"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void A_run_killed_before_its_first_checkpoint_starts_over_on_resume()
+    {
+        // The regression: such a run holds its config and no checkpoint, so a new start refused ("already holds a
+        // training run") and so did --resume ("no complete checkpoint"), and `specialist run` stayed stuck.
+        var run = Path.Combine(TestPaths.NewTempDir(), "run");
+        using (var process = TrainingTestKit.StartCli(["train", .. TrainingTestKit.QuickOptions(TrainingTestKit.GoldSet, run), "--steps", "30", "--eval-sets", ""]))
+        {
+            try
+            {
+                TrainingTestKit.WaitForStep(run, 1, process);
+            }
+            finally
+            {
+                process.Kill(); // SIGKILL, long before the only checkpoint, at step 30
+                process.WaitForExit();
+            }
+        }
+        Assert.True(File.Exists(Path.Combine(run, "config.json")));
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")));
+
+        var resumed = CliRunner.Run(["train", "--resume", run, "--json"], null, TimeSpan.FromMinutes(10));
+        TrainingTestKit.Check(resumed);
+        Assert.Equal(30, JsonNode.Parse(resumed.Stdout)!["step"]!.GetValue<long>());
+        // Started over: every step logged once, the killed process's lines dropped.
+        Assert.Equal(Enumerable.Range(1, 30).Select(s => (long)s), TrainingTestKit.Losses(run).Select(l => l.Step));
+        Assert.True(File.Exists(Path.Combine(run, "checkpoints", "step-000030", "trainer_state.json")));
     }
 
     [Fact]

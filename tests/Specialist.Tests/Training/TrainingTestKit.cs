@@ -64,10 +64,7 @@ internal static class TrainingTestKit
     /// <summary>Starts <c>specialist</c> as a child process (output discarded), for tests that signal or kill it.</summary>
     public static Process StartCli(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Specialist.Cli.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var process = Process.Start(psi)!;
+        var process = Process.Start(CliRunner.StartInfo(args, null))!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
