@@ -8,14 +8,19 @@ internal static class ServeCommand
 {
     private const string Usage =
         "usage: specialist serve --model DIR [--host 127.0.0.1] [--port 8000] [--api-key K] [--name NAME]\n" +
-        "                        [--max-request-bytes 1048576] [--max-tokens 1024] [--max-prompt-tokens 4096] [--no-batching]\n" +
+        "                        [--max-request-bytes 1048576] [--max-tokens 1024] [--max-prompt-tokens 4096]\n" +
+        "                        [--max-request-tokens 262144] [--max-active-rows 256] [--no-batching]\n" +
         "  POST /v1/completions, POST /v1/chat/completions (with logprobs), GET /v1/models, GET /health\n" +
         "  --host       binds 127.0.0.1 unless told otherwise (0.0.0.0: every interface)\n" +
         "  --port       0 picks a free port; the URL is printed as 'listening on URL'\n" +
         "  --api-key    require 'Authorization: Bearer K' on /v1 (default: $SPECIALIST_API_KEY; none when unset)\n" +
         "  --name       the model name clients ask for (default: the folder's name)\n" +
         "  --max-tokens the largest max_tokens a request may ask for; larger requests get a 400 error\n" +
-        "  --no-batching  one generate call per request (concurrent requests are batched by default)";
+        "  --max-request-tokens  the most tokens one request may cost: over its rows (prompts x n), prompt tokens + max_tokens\n" +
+        "  --max-active-rows     the most rows decoding at once across requests; past it requests wait in arrival order\n" +
+        "  --no-batching  one generate call per request (concurrent requests are batched by default)\n" +
+        "  Requests decode in turn, one step each; a request whose client disconnects stops.\n" +
+        "  SIGTERM or Ctrl+C: stops listening, ends requests in flight with 503 and exits 0.";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -36,6 +41,8 @@ internal static class ServeCommand
             MaxRequestBytes = parsed.GetInt("max-request-bytes", 1 << 20),
             MaxTokens = parsed.GetInt("max-tokens", 1024),
             MaxPromptTokens = parsed.GetInt("max-prompt-tokens", 4096),
+            MaxRequestTokens = parsed.GetInt("max-request-tokens", 262_144),
+            MaxActiveRows = parsed.GetInt("max-active-rows", 256),
             Batching = !parsed.Flag("no-batching"),
         };
         parsed.EnsureAllUsed();
@@ -48,6 +55,7 @@ internal static class ServeCommand
         // Last, so that a script waiting for this line knows the server is ready.
         Console.WriteLine($"listening on {url}");
         Console.Out.Flush();
+        // Returns once SIGTERM or Ctrl+C has stopped the server; disposing it then waits for the step decoding to end.
         await server.WaitForShutdownAsync();
         return 0;
     }

@@ -248,6 +248,19 @@ public class ServeTests(TinyServerFixture fixture) : IClassFixture<TinyServerFix
     }
 
     [Fact]
+    public async Task ARequestOverTheTokenLimitIsRefusedWithTheLimit()
+    {
+        // 64 prompts × n 64 = 4,096 rows, each within every per-field limit: 4,096 × (prompt + 64) tokens in all.
+        var prompts = new JsonArray([.. Enumerable.Range(0, 64).Select(i => (JsonNode?)JsonValue.Create($"Question: what is {i} + {i}?"))]);
+        var (status, body) = await fixture.PostAsync("/v1/completions", Body($"\"prompt\": {prompts.ToJsonString()}, \"n\": 64, \"max_tokens\": 64"));
+        AssertError(status, body, 400, null, "request_tokens_exceeded");
+        var message = body["error"]!["message"]!.GetValue<string>();
+        Assert.Contains("4096 rows (64 prompts × n 64)", message);
+        Assert.Contains("limit of 262,144 per request (--max-request-tokens)", message);
+        Assert.Equal(0, fixture.Server.Queue.WaitingRows + fixture.Server.Queue.DecodingRows);
+    }
+
+    [Fact]
     public async Task ABusyPortIsAClearError()
     {
         var e = await Assert.ThrowsAsync<SpecialistException>(() => TeacherServer.StartAsync(

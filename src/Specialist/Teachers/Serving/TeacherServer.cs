@@ -43,6 +43,15 @@ public sealed record ServeOptions
     /// <summary>The longest prompt, in tokens.</summary>
     public int MaxPromptTokens { get; init; } = 4096;
 
+    /// <summary>
+    /// The most tokens one request may have the model process: over its rows (prompts × n), each row's prompt tokens
+    /// plus <c>max_tokens</c>. Bounds the work of a request that is within every per-field limit.
+    /// </summary>
+    public int MaxRequestTokens { get; init; } = 262_144;
+
+    /// <summary>The most rows decoding at once, across requests (at least <see cref="MaxBatchRows"/>); past it new requests wait in arrival order.</summary>
+    public int MaxActiveRows { get; init; } = 256;
+
     /// <summary>Whether concurrent requests share generate calls.</summary>
     public bool Batching { get; init; } = true;
 
@@ -89,7 +98,9 @@ internal sealed class ServedModel : IDisposable
 /// <c>specialist serve</c>: an OpenAI-compatible HTTP server over a T5 model — <c>POST /v1/completions</c> and
 /// <c>POST /v1/chat/completions</c> with log-probs, <c>GET /v1/models</c>, <c>GET /health</c> — so the official
 /// clients, and <c>specialist annotate</c>, can use a local model as a teacher. Concurrent requests are batched into
-/// shared generate calls (<see cref="GenerationQueue"/>). Errors use OpenAI's <c>{"error": {...}}</c> shape.
+/// shared generate calls and decoded in turn, a step each (<see cref="GenerationQueue"/>); a request whose client
+/// disconnects stops decoding. Stopping (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>) ends the requests in
+/// flight with a 503. Errors use OpenAI's <c>{"error": {...}}</c> shape.
 /// </summary>
 public sealed class TeacherServer : IAsyncDisposable
 {
@@ -107,9 +118,11 @@ public sealed class TeacherServer : IAsyncDisposable
         _ownsModel = ownsModel;
         _options = options;
         _expectedAuthorization = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
-        Queue = new GenerationQueue((prompts, generation) => model.Generator.Generate(prompts, generation), model.EosId,
-            options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens);
+        Queue = new GenerationQueue(model.Generator.Plan, options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens, options.MaxActiveRows);
     }
+
+    /// <summary>How long stopping waits for requests in flight, which end with a 503 as soon as the step decoding ends.</summary>
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>The server's base URL (e.g. <c>http://127.0.0.1:8000</c>); the OpenAI base URL is this plus <c>/v1</c>.</summary>
     public Uri Url { get; private set; } = null!;
@@ -137,8 +150,10 @@ public sealed class TeacherServer : IAsyncDisposable
             : IPAddress.TryParse(options.Host, out var ip) ? ip
             : throw new SpecialistException($"--host '{options.Host}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         if (options.Port is < 0 or > 65535) throw new SpecialistException($"port {options.Port} is outside 0..65535");
-        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1 || options.MaxBatchRows < 1 || options.MaxBatchTokens < 1)
+        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1 || options.MaxRequestTokens < 1 || options.MaxBatchRows < 1 || options.MaxBatchTokens < 1)
             throw new SpecialistException("the request and batch limits must be positive");
+        if (options.MaxActiveRows < options.MaxBatchRows)
+            throw new SpecialistException($"--max-active-rows {options.MaxActiveRows} is below the rows of one batch ({options.MaxBatchRows})");
         return address;
     }
 
@@ -149,6 +164,7 @@ public sealed class TeacherServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(address, options.Port);
@@ -159,6 +175,8 @@ public sealed class TeacherServer : IAsyncDisposable
         var app = builder.Build();
         var server = new TeacherServer(app, model, ownsModel, options);
         server.MapRoutes();
+        // Stopping ends the requests in flight at once, so that Kestrel's wait for them (its graceful shutdown) is short.
+        app.Lifetime.ApplicationStopping.Register(server.Queue.Stop);
         try
         {
             await app.StartAsync(cancellation);
@@ -189,13 +207,19 @@ public sealed class TeacherServer : IAsyncDisposable
             }
             await next(context);
         });
-        _app.MapGet("/health", context => WriteJson(context, 200, new JsonObject { ["status"] = "ok", ["model"] = _model.Name }));
+        _app.MapGet("/health", context => WriteJson(context, 200, Health()));
         _app.MapGet("/v1/models", context => WriteJson(context, 200, new JsonObject { ["object"] = "list", ["data"] = new JsonArray(ModelObject()) }));
         _app.MapGet("/v1/models/{id}", context => Handle(context, Model));
         _app.MapPost("/v1/completions", context => Handle(context, Completions));
         _app.MapPost("/v1/chat/completions", context => Handle(context, Chat));
         _app.MapFallback(context => WriteError(context, new ApiException(404, $"no route {context.Request.Method} {context.Request.Path}", null, "unknown_url")));
     }
+
+    /// <summary>Status, the model, and the rows waiting and decoding.</summary>
+    private JsonObject Health() => new()
+    {
+        ["status"] = "ok", ["model"] = _model.Name, ["waiting_rows"] = Queue.WaitingRows, ["decoding_rows"] = Queue.DecodingRows,
+    };
 
     private bool Authorized(HttpRequest request)
     {
@@ -231,6 +255,10 @@ public sealed class TeacherServer : IAsyncDisposable
         {
             await WriteError(context, new ApiException(400, e.Message));
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client has gone: nobody is left to answer.
+        }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             await WriteError(context, new ApiException(500, $"generation failed: {e.Message}"));
@@ -243,7 +271,9 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseCompletion(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompts = request.Prompts.Select(p => Encode(p, "prompt")).ToList();
-        var results = await Task.WhenAll(prompts.Select((p, i) => Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs)));
+        CheckRequestTokens(prompts, request.N, request.MaxTokens);
+        var results = await Task.WhenAll(prompts.Select((p, i) =>
+            Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs, context.RequestAborted)));
 
         var choices = new JsonArray();
         long completionTokens = 0;
@@ -277,7 +307,8 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseChat(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompt = Encode(request.Prompt, "messages");
-        var rows = await Queue.GenerateAsync(prompt, request.N, 0, request.Sampling, request.MaxTokens, request.TopLogprobs);
+        CheckRequestTokens([prompt], request.N, request.MaxTokens);
+        var rows = await Queue.GenerateAsync(prompt, request.N, 0, request.Sampling, request.MaxTokens, request.TopLogprobs, context.RequestAborted);
 
         var choices = new JsonArray();
         long completionTokens = 0;
@@ -357,6 +388,16 @@ public sealed class TeacherServer : IAsyncDisposable
         if (ids.Count > _options.MaxPromptTokens)
             throw OpenAiRequests.Invalid($"the prompt is {ids.Count} tokens, over this server's limit of {_options.MaxPromptTokens} (--max-prompt-tokens)", param, "context_length_exceeded");
         return ids;
+    }
+
+    /// <summary>Refuses a request whose rows would have the model process more than <see cref="ServeOptions.MaxRequestTokens"/> tokens.</summary>
+    private void CheckRequestTokens(IReadOnlyList<IReadOnlyList<int>> prompts, int n, int maxTokens)
+    {
+        var tokens = prompts.Sum(p => (long)n * (p.Count + maxTokens));
+        if (tokens > _options.MaxRequestTokens)
+            throw OpenAiRequests.Invalid($"this request asks for {prompts.Count * n} rows ({prompts.Count} prompts × n {n}), each its prompt plus up to " +
+                $"{maxTokens} new tokens: {tokens:N0} tokens, over this server's limit of {_options.MaxRequestTokens:N0} per request (--max-request-tokens); " +
+                "send fewer prompts, a smaller n or a smaller max_tokens", null, "request_tokens_exceeded");
     }
 
     private async Task<JsonDocument> ReadBody(HttpContext context)
