@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -22,14 +23,25 @@ public sealed record ServeOptions
     /// <summary>The model folder (Hugging Face layout with <c>spiece.model</c>).</summary>
     public required string ModelDirectory { get; init; }
 
-    /// <summary>The address to bind: an IP address (<c>0.0.0.0</c> for every interface) or <c>localhost</c>.</summary>
+    /// <summary>
+    /// The address to bind: an IP address (<c>0.0.0.0</c> for every interface) or <c>localhost</c>. An address other than
+    /// loopback needs <see cref="AllowedHosts"/>.
+    /// </summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>The port; 0 picks a free one (see <see cref="TeacherServer.Url"/>).</summary>
     public int Port { get; init; } = 8000;
 
-    /// <summary>When set, <c>/v1/*</c> requests must send <c>Authorization: Bearer KEY</c>.</summary>
+    /// <summary>When set, <c>/v1/*</c> requests must send <c>Authorization: Bearer KEY</c>, and <c>/health</c> names the model only to them.</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>
+    /// The host names requests may name in their <c>Host</c> header (with any port), compared without case; <c>*</c>
+    /// allows any. Null: the loopback names <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>, so that a web page
+    /// cannot reach a local server through DNS rebinding (its requests carry the page's host name). Binding an address
+    /// other than loopback requires it.
+    /// </summary>
+    public IReadOnlyList<string>? AllowedHosts { get; init; }
 
     /// <summary>The model name clients ask for; default: the folder's name.</summary>
     public string? ModelName { get; init; }
@@ -99,7 +111,8 @@ internal sealed class ServedModel : IDisposable
 /// <c>POST /v1/chat/completions</c> with log-probs, <c>GET /v1/models</c>, <c>GET /health</c> — so the official
 /// clients, and <c>specialist annotate</c>, can use a local model as a teacher. Concurrent requests are batched into
 /// shared generate calls and decoded in turn, a step each (<see cref="GenerationQueue"/>); a request whose client
-/// disconnects stops decoding. Stopping (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>) ends the requests in
+/// disconnects stops decoding. Requests must name an allowed host and POST <c>application/json</c>, which keeps web
+/// pages out of a key-less local server. Stopping (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>) ends the requests in
 /// flight with a 503. Errors use OpenAI's <c>{"error": {...}}</c> shape.
 /// </summary>
 public sealed class TeacherServer : IAsyncDisposable
@@ -109,6 +122,7 @@ public sealed class TeacherServer : IAsyncDisposable
     private readonly bool _ownsModel;
     private readonly ServeOptions _options;
     private readonly byte[]? _expectedAuthorization;
+    private readonly HashSet<string> _allowedHosts;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     private TeacherServer(WebApplication app, ServedModel model, bool ownsModel, ServeOptions options)
@@ -118,8 +132,12 @@ public sealed class TeacherServer : IAsyncDisposable
         _ownsModel = ownsModel;
         _options = options;
         _expectedAuthorization = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
+        _allowedHosts = new HashSet<string>(options.AllowedHosts ?? LoopbackHosts, StringComparer.OrdinalIgnoreCase);
         Queue = new GenerationQueue(model.Generator.Plan, options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens, options.MaxActiveRows);
     }
+
+    /// <summary>The host names a server answers to by default: loopback's.</summary>
+    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>How long stopping waits for requests in flight, which end with a 503 as soon as the step decoding ends.</summary>
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(1);
@@ -154,6 +172,11 @@ public sealed class TeacherServer : IAsyncDisposable
             throw new SpecialistException("the request and batch limits must be positive");
         if (options.MaxActiveRows < options.MaxBatchRows)
             throw new SpecialistException($"--max-active-rows {options.MaxActiveRows} is below the rows of one batch ({options.MaxBatchRows})");
+        if (options.AllowedHosts is { } hosts && (hosts.Count == 0 || hosts.Any(string.IsNullOrWhiteSpace)))
+            throw new SpecialistException("--allowed-hosts needs host names (or '*' for any)");
+        if (!IPAddress.IsLoopback(address) && options.AllowedHosts is null)
+            throw new SpecialistException($"--host {options.Host} takes requests from other machines, which name this one by a host name or address of " +
+                "its own: give them with --allowed-hosts (e.g. --allowed-hosts teacher.lan,192.168.1.20), or '*' to accept any");
         return address;
     }
 
@@ -200,6 +223,14 @@ public sealed class TeacherServer : IAsyncDisposable
     {
         _app.Use(async (context, next) =>
         {
+            // A web page can have a browser send requests to a local server, and read the answers once DNS rebinding makes
+            // its own host name resolve to 127.0.0.1; such requests name the page's host, not this one.
+            if (!_allowedHosts.Contains("*") && !_allowedHosts.Contains(context.Request.Host.Host))
+            {
+                await WriteError(context, new ApiException(403, $"the Host '{context.Request.Host}' is not one this server answers to; " +
+                    $"it answers to {string.Join(", ", _allowedHosts)} (--allowed-hosts)", null, "host_not_allowed"));
+                return;
+            }
             if (_expectedAuthorization is not null && context.Request.Path.StartsWithSegments("/v1") && !Authorized(context.Request))
             {
                 await WriteError(context, new ApiException(401, "missing or wrong API key: send 'Authorization: Bearer KEY'", null, "invalid_api_key"));
@@ -207,7 +238,7 @@ public sealed class TeacherServer : IAsyncDisposable
             }
             await next(context);
         });
-        _app.MapGet("/health", context => WriteJson(context, 200, Health()));
+        _app.MapGet("/health", context => WriteJson(context, 200, Health(context.Request)));
         _app.MapGet("/v1/models", context => WriteJson(context, 200, new JsonObject { ["object"] = "list", ["data"] = new JsonArray(ModelObject()) }));
         _app.MapGet("/v1/models/{id}", context => Handle(context, Model));
         _app.MapPost("/v1/completions", context => Handle(context, Completions));
@@ -215,11 +246,18 @@ public sealed class TeacherServer : IAsyncDisposable
         _app.MapFallback(context => WriteError(context, new ApiException(404, $"no route {context.Request.Method} {context.Request.Path}", null, "unknown_url")));
     }
 
-    /// <summary>Status, the model, and the rows waiting and decoding.</summary>
-    private JsonObject Health() => new()
+    /// <summary>Status, and for a holder of the key (or anyone when there is none) the model and the rows waiting and decoding.</summary>
+    private JsonObject Health(HttpRequest request)
     {
-        ["status"] = "ok", ["model"] = _model.Name, ["waiting_rows"] = Queue.WaitingRows, ["decoding_rows"] = Queue.DecodingRows,
-    };
+        var health = new JsonObject { ["status"] = "ok" };
+        if (_expectedAuthorization is null || Authorized(request))
+        {
+            health["model"] = _model.Name;
+            health["waiting_rows"] = Queue.WaitingRows;
+            health["decoding_rows"] = Queue.DecodingRows;
+        }
+        return health;
+    }
 
     private bool Authorized(HttpRequest request)
     {
@@ -402,6 +440,12 @@ public sealed class TeacherServer : IAsyncDisposable
 
     private async Task<JsonDocument> ReadBody(HttpContext context)
     {
+        // A web page can post to any address without asking first only as a form or text/plain; application/json needs
+        // a CORS preflight, which this server never grants.
+        var contentType = context.Request.ContentType;
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || !string.Equals(mediaType.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(415, $"the request's Content-Type is {(contentType is null ? "missing" : $"'{contentType}'")}; send 'Content-Type: application/json'",
+                null, "unsupported_media_type");
         var limit = _options.MaxRequestBytes;
         var tooLarge = (long length) => OpenAiRequests.Invalid($"the request body is {length} bytes, over this server's limit of {limit} (--max-request-bytes)", null, "request_too_large");
         if (context.Request.ContentLength is { } declared && declared > limit) throw tooLarge(declared);
