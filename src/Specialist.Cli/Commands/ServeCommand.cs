@@ -22,7 +22,7 @@ internal static class ServeCommand
         "  --max-active-rows     the most rows decoding at once across requests; past it requests wait in arrival order\n" +
         "  --no-batching  one generate call per request (concurrent requests are batched by default)\n" +
         "  Requests decode in turn, one step each; a request whose client disconnects stops. POSTs must be application/json.\n" +
-        "  SIGTERM or Ctrl+C: stops listening, ends requests in flight with 503 and exits 0.";
+        "  SIGTERM or Ctrl+C: stops listening, ends requests in flight with 503 and exits 0 (see docs/serve.md).";
 
     public static async Task<int> RunAsync(string[] args)
     {
