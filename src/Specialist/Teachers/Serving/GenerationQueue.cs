@@ -49,8 +49,9 @@ internal sealed record GenerationReport(int Rows, int MaxTokens, int Steps, long
 /// decoding beside it, at most (T + 1) × B row-steps of other work. A request whose client has gone (its cancellation
 /// token fires) ends before the next round's step: its rows stop decoding, and a batch left with no rows anyone waits
 /// for is dropped.
-/// The rows decoding at once are bounded by <c>maxActiveRows</c>: a call starts only while its largest batch fits beside
-/// the batches of the calls already started (or when none is), so past that budget requests wait in arrival order.
+/// The rows decoding at once are bounded by <c>maxActiveRows</c>: each started call holds the rows of its largest batch,
+/// and waiting requests start only while their rows (at most <c>maxRows</c>) fit beside those (or when no call is
+/// started), so past that budget requests wait in arrival order.
 /// An idle worker waits a short window after the first request so that a burst arrives as one call: the configured
 /// window or 5 % of the previous busy period, whichever is longer (at most 250 ms), because clients answered together
 /// send their next requests together. A seeded request gets a call of its own, so its output depends only on the
