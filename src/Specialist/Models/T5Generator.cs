@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace Specialist.Models;
 
 /// <summary>How <see cref="T5Generator.Generate"/> decodes.</summary>
@@ -76,7 +73,7 @@ public sealed record GeneratedSequence(IReadOnlyList<int> Tokens, bool Finished,
 /// Batched generation with a T5 model: prompts padded on the right and masked, the encoder run once, then one decoder
 /// step per token with cached self-attention keys/values and cross-attention keys/values computed once. A sequence
 /// stops at end-of-sequence (padding afterwards); finished sequences leave the batch as they accumulate, and a batch
-/// stops when all of its sequences have.
+/// stops when all of its sequences have (see <see cref="T5DecodingBatch"/>).
 /// </summary>
 /// <param name="model">The model.</param>
 /// <param name="vocabularySize">
@@ -87,6 +84,34 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
 {
     /// <summary>Generates a continuation of each prompt (token ids, normally ending with end-of-sequence); results in prompt order.</summary>
     public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options)
+    {
+        var batches = Plan(prompts, options);
+        var results = new GeneratedSequence[prompts.Count];
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            foreach (var planned in batches)
+            {
+                using var batch = planned.Start();
+                while (!batch.Done) batch.Step();
+                var sequences = batch.Read([.. Enumerable.Range(0, planned.Rows.Count)]);
+                for (var j = 0; j < planned.Rows.Count; j++) results[planned.Rows[j]] = sequences[j];
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Checks the prompts and options and splits the prompts into the batches they decode in: longest prompts first, so a
+    /// batch carries little padding, <see cref="GenerationOptions.BatchSize"/> prompts at a time. Each batch starts when
+    /// asked (the model must then be in evaluation mode); the server's queue steps several in turn.
+    /// </summary>
+    internal IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options)
     {
         var config = model.Config;
         options.Validate(config.VocabSize);
@@ -104,175 +129,8 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
         var callSeed = options.Seed ?? Random.Shared.NextInt64();
         var seeds = options.Sample ? Enumerable.Range(0, prompts.Count).Select(i => options.PromptSeeds?[i] ?? SampleStream.Derive(callSeed, i)).ToArray() : null;
 
-        var results = new GeneratedSequence[prompts.Count];
         var order = Enumerable.Range(0, prompts.Count).OrderByDescending(i => prompts[i].Count).ToArray();
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var inference = inference_mode();
-            foreach (var batch in order.Chunk(options.BatchSize))
-            {
-                var sequences = GenerateBatch([.. batch.Select(i => prompts[i])], options, seeds is null ? null : [.. batch.Select(i => seeds[i])]);
-                for (var j = 0; j < batch.Length; j++) results[batch[j]] = sequences[j];
-            }
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
-        return results;
-    }
-
-    private GeneratedSequence[] GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
-    {
-        using var scope = NewDisposeScope();
-        var config = model.Config;
-        // Every tensor of the batch lives where the model does; only the finished ids come back to the CPU, once.
-        var device = model.Device;
-        var (inputIds, mask) = PadRight(prompts, config.PadTokenId, device);
-        var encoded = model.Encode(inputIds, mask);
-        var cache = options.UseCache ? model.StartDecoding(encoded, mask, options.MaxNewTokens) : null;
-
-        long batch = prompts.Count, maxNew = options.MaxNewTokens, k = options.TopLogprobs;
-        var generated = full(batch, maxNew, config.PadTokenId, ScalarType.Int64, device);
-        var chosenLogprobs = k > 0 ? zeros(batch, maxNew, ScalarType.Float32, device) : null;
-        var topLogprobs = k > 0 ? zeros(batch, maxNew, k, ScalarType.Float32, device) : null;
-        var topIds = k > 0 ? zeros(batch, maxNew, k, ScalarType.Int64, device) : null;
-        var pad = tensor((long)config.PadTokenId, device: device);
-        // With the cache the decoder sees only the newest token; without it, everything generated so far.
-        var decoderInput = full(batch, 1, config.DecoderStartTokenId, ScalarType.Int64, device);
-        // The batch shrinks as sequences finish: row i of the decoder's inputs is prompt active[i].
-        var active = arange(batch, ScalarType.Int64, device);
-        var finished = zeros(batch, ScalarType.Bool, device);
-        // Row b's draw at step t: the t-th number of its own stream, whatever else runs beside it.
-        var uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), batch, maxNew, device: device);
-
-        var steps = 0;
-        while (steps < maxNew)
-        {
-            long rows = active.shape[0], done;
-            using (NewDisposeScope())
-            {
-                var logits = cache is not null
-                    ? model.DecodeStep(decoderInput, steps, cache)
-                    : model.Logits(model.DecoderHidden(decoderInput, null, encoded, mask).select(1, -1));
-                var scores = logits.to(ScalarType.Float32);
-                if (steps < options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
-                if (vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
-                if (options.Sample && options.Temperature != 1.0) scores = scores / options.Temperature;
-
-                var next = uniforms is not null ? SampleFrom(scores, options, uniforms.select(1, steps).index_select(0, active)) : scores.argmax(-1);
-                next = where(finished, pad, next);
-                generated.select(1, steps).index_copy_(0, active, next);
-                if (k > 0)
-                {
-                    var logprobs = scores.log_softmax(-1);
-                    chosenLogprobs!.select(1, steps).index_copy_(0, active, logprobs.gather(1, next.unsqueeze(1)).squeeze(1));
-                    var (values, indices) = logprobs.topk((int)k, dim: -1);
-                    topLogprobs!.select(1, steps).index_copy_(0, active, values);
-                    topIds!.select(1, steps).index_copy_(0, active, indices);
-                }
-                finished.logical_or_(next.eq(config.EosTokenId));
-                steps++;
-
-                var nextInput = cache is not null ? next.unsqueeze(1) : cat([decoderInput, next.unsqueeze(1)], 1);
-                decoderInput.Dispose();
-                decoderInput = nextInput.MoveToOuterDisposeScope();
-                done = finished.sum().item<long>();
-            }
-            if (done == rows) break;
-
-            // Finished rows would only decode padding, often for a hundred steps behind one long sequence: once they are
-            // a quarter of the batch, drop them from every per-row tensor. (Their rows of the result hold padding already.)
-            if (done * 4 >= rows)
-            {
-                using var keep = finished.logical_not().nonzero().squeeze(1);
-                active = DecoderCache.KeepRows(active, keep);
-                finished = DecoderCache.KeepRows(finished, keep);
-                decoderInput = DecoderCache.KeepRows(decoderInput, keep);
-                if (cache is not null) cache = cache.KeepRows(keep);
-                else
-                {
-                    encoded = DecoderCache.KeepRows(encoded, keep);
-                    mask = DecoderCache.KeepRows(mask, keep);
-                }
-            }
-        }
-
-        // One copy to managed memory at the end rather than one per step.
-        var ids = generated.narrow(1, 0, steps).cpu().contiguous().data<long>().ToArray();
-        var chosen = chosenLogprobs?.narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
-        var top = topLogprobs?.narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
-        var topId = topIds?.narrow(1, 0, steps).cpu().contiguous().data<long>().ToArray();
-
-        var sequences = new GeneratedSequence[batch];
-        for (var b = 0; b < batch; b++)
-        {
-            var row = ids.AsSpan(b * steps, steps);
-            var eos = row.IndexOf(config.EosTokenId);
-            var length = eos >= 0 ? eos + 1 : steps;
-            var tokens = new int[length];
-            for (var t = 0; t < length; t++) tokens[t] = (int)row[t];
-            StepLogprobs[]? logprobs = null;
-            if (k > 0)
-            {
-                logprobs = new StepLogprobs[length];
-                for (var t = 0; t < length; t++)
-                {
-                    var at = (b * steps + t) * (int)k;
-                    var candidates = new TokenLogprob[k];
-                    for (var c = 0; c < k; c++) candidates[c] = new TokenLogprob((int)topId![at + c], top![at + c]);
-                    logprobs[t] = new StepLogprobs(new TokenLogprob(tokens[t], chosen![b * steps + t]), candidates);
-                }
-            }
-            sequences[b] = new GeneratedSequence(tokens, eos >= 0, logprobs);
-        }
-        return sequences;
-    }
-
-    /// <summary>
-    /// Top-k, then top-p filtering (as Hugging Face's logits warpers), then one draw per row by inverse transform: the first
-    /// token whose cumulative probability exceeds the row's uniform number in [0, 1). A row's token depends on its own
-    /// scores and number only.
-    /// </summary>
-    private static Tensor SampleFrom(Tensor scores, GenerationOptions options, Tensor uniform)
-    {
-        var vocab = scores.shape[1];
-        if (options.TopK > 0 && options.TopK < vocab)
-        {
-            var kth = scores.topk(options.TopK, dim: -1).values.narrow(1, options.TopK - 1, 1);
-            scores = scores.masked_fill(scores.lt(kth), double.NegativeInfinity);
-        }
-        if (options.TopP < 1.0)
-        {
-            var (sorted, indices) = scores.sort(-1, descending: true);
-            var probabilities = sorted.softmax(-1);
-            // Drop a token once the more likely ones already reach top-p; the most likely token always stays.
-            var dropSorted = (probabilities.cumsum(-1) - probabilities).ge(options.TopP);
-            var drop = zeros_like(dropSorted).scatter(1, indices, dropSorted);
-            scores = scores.masked_fill(drop, double.NegativeInfinity);
-        }
-        var distribution = scores.softmax(-1);
-        var cumulative = distribution.cumsum(-1);
-        var target = uniform.unsqueeze(1) * cumulative.narrow(1, vocab - 1, 1);
-        // Rounding can put the target at the total: then the last token that has any probability.
-        var lastPossible = distribution.gt(0).cumsum(-1).argmax(-1);
-        return minimum(cumulative.le(target).sum(-1), lastPossible);
-    }
-
-    private static (Tensor Ids, Tensor Mask) PadRight(IReadOnlyList<IReadOnlyList<int>> prompts, int pad, Device device)
-    {
-        var length = prompts.Max(p => p.Count);
-        var ids = new long[prompts.Count * length];
-        var mask = new long[prompts.Count * length];
-        Array.Fill(ids, pad);
-        for (var b = 0; b < prompts.Count; b++)
-            for (var t = 0; t < prompts[b].Count; t++)
-            {
-                ids[b * length + t] = prompts[b][t];
-                mask[b * length + t] = 1;
-            }
-        return (tensor(ids, prompts.Count, length, device: device), tensor(mask, prompts.Count, length, device: device));
+        return [.. order.Chunk(options.BatchSize).Select(rows => new PlannedBatch(rows, () => new T5DecodingBatch(model, vocabularySize,
+            [.. rows.Select(i => prompts[i])], options, seeds is null ? null : [.. rows.Select(i => seeds[i])])))];
     }
 }

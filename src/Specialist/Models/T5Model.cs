@@ -608,6 +608,10 @@ internal sealed record LayerCache(KeyValues Self, KeyValues Cross);
 /// </summary>
 internal sealed record DecoderCache(LayerCache[] Layers, Tensor CrossBias, Tensor SelfBiasByDistance, int MaxLength)
 {
+    /// <summary>Every tensor of the cache, for an owner that disposes them itself.</summary>
+    public IEnumerable<Tensor> Tensors =>
+        [.. Layers.SelectMany(l => new[] { l.Self.Keys, l.Self.Values, l.Cross.Keys, l.Cross.Values }), CrossBias, SelfBiasByDistance];
+
     /// <summary>
     /// The cache of the batch rows <paramref name="rows"/> only, as new tensors in the caller's dispose scope; this
     /// cache's per-row tensors are disposed (the position bias is shared).

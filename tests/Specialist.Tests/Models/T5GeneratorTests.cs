@@ -162,6 +162,49 @@ public class T5GeneratorTests
     }
 
     [Fact]
+    public void ASteppedBatchReadsAndStopsRowsMidWayAndAgreesWithTheWholeCall()
+    {
+        using var model = T5ModelTests.TinyModel(seed: 27);
+        var generator = new T5Generator(model);
+        var options = new GenerationOptions { MaxNewTokens = 6, BatchSize = 4, TopLogprobs = 2 };
+        var whole = generator.Generate(Prompts, options);
+        Assert.All(whole, s => Assert.Equal(6, s.Tokens.Count)); // none stops early, so every row runs the whole way
+
+        var planned = generator.Plan(Prompts, options).Single();
+        using (var batch = planned.Start())
+        {
+            batch.Step();
+            batch.Step();
+            var early = batch.Read([0, 1]);
+            batch.Stop([0, 1]);
+            Assert.Equal(2, batch.DecodingRows); // half the rows ended: they leave the batch at once
+            while (!batch.Done) batch.Step();
+            var late = batch.Read([2, 3]);
+            for (var j = 0; j < 2; j++)
+            {
+                Assert.Equal(whole[planned.Rows[j]].Tokens.Take(2), early[j].Tokens);
+                Assert.Equal(whole[planned.Rows[j]].Logprobs!.Take(2).Select(s => s.Chosen.Id), early[j].Logprobs!.Select(s => s.Chosen.Id));
+                Assert.Equal(whole[planned.Rows[j + 2]].Tokens, late[j].Tokens);
+            }
+            Assert.Equal(6, batch.Steps);
+        }
+
+        // Batches outlive dispose scopes and own their tensors: stepping, stopping and dropping them leaks none.
+        void Cycle()
+        {
+            using var batch = generator.Plan(Prompts, options).Single().Start();
+            batch.Step();
+            batch.Stop([1]);
+            batch.Step();
+            batch.Read([0, 1]);
+        }
+        Cycle();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++) Cycle();
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void ManyCallsLeakNoTensors()
     {
         // Smaller than tiny, so the calls take seconds.

@@ -234,9 +234,15 @@ public class ServeTests(TinyServerFixture fixture) : IClassFixture<TinyServerFix
         Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
         Assert.DoesNotContain(TinyServerFixture.ApiKey, await wrongKey.Content.ReadAsStringAsync());
 
+        // Health answers everyone, but names the model (and the rows in flight) only to the key's holders.
         using var health = await anonymous.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal("ok", JsonNode.Parse(await health.Content.ReadAsStringAsync())!["status"]!.GetValue<string>());
+        var anonymousHealth = JsonNode.Parse(await health.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Equal("ok", anonymousHealth["status"]!.GetValue<string>());
+        Assert.Equal(["status"], anonymousHealth.Select(p => p.Key));
+        var keyedHealth = JsonNode.Parse(await fixture.Http.GetStringAsync("/health"))!;
+        Assert.Equal(fixture.Model, keyedHealth["model"]!.GetValue<string>());
+        Assert.Equal(0, keyedHealth["waiting_rows"]!.GetValue<int>());
 
         var models = JsonNode.Parse(await fixture.Http.GetStringAsync("/v1/models"))!;
         Assert.Equal("list", models["object"]!.GetValue<string>());
@@ -245,6 +251,66 @@ public class ServeTests(TinyServerFixture fixture) : IClassFixture<TinyServerFix
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
         using var other = await fixture.Http.GetAsync("/v1/models/gpt-4o");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task ARequestOverTheTokenLimitIsRefusedWithTheLimit()
+    {
+        // 64 prompts × n 64 = 4,096 rows, each within every per-field limit: 4,096 × (prompt + 64) tokens in all.
+        var prompts = new JsonArray([.. Enumerable.Range(0, 64).Select(i => (JsonNode?)JsonValue.Create($"Question: what is {i} + {i}?"))]);
+        var (status, body) = await fixture.PostAsync("/v1/completions", Body($"\"prompt\": {prompts.ToJsonString()}, \"n\": 64, \"max_tokens\": 64"));
+        AssertError(status, body, 400, null, "request_tokens_exceeded");
+        var message = body["error"]!["message"]!.GetValue<string>();
+        Assert.Contains("4096 rows (64 prompts × n 64)", message);
+        Assert.Contains("limit of 262,144 per request (--max-request-tokens)", message);
+        Assert.Equal(0, fixture.Server.Queue.WaitingRows + fixture.Server.Queue.DecodingRows);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]                          // what a web page's form or fetch may send without a CORS preflight
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("multipart/form-data; boundary=x")]
+    [InlineData(null)]
+    public async Task APostThatIsNotJsonIsRefused(string? contentType)
+    {
+        var content = new StringContent(Body("\"prompt\": \"x\", \"max_tokens\": 2"), Encoding.UTF8);
+        content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
+        using var response = await fixture.Http.PostAsync("/v1/completions", content);
+        AssertError(response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject(), 415, null, "unsupported_media_type");
+    }
+
+    [Theory]
+    [InlineData("localhost", HttpStatusCode.OK)]
+    [InlineData("LOCALHOST:8000", HttpStatusCode.OK)]
+    [InlineData("[::1]", HttpStatusCode.OK)]
+    [InlineData("127.0.0.1:1", HttpStatusCode.OK)]
+    [InlineData("attacker.example", HttpStatusCode.Forbidden)]   // DNS rebinding: the page's own name, resolving to 127.0.0.1
+    [InlineData("127.0.0.1.nip.io", HttpStatusCode.Forbidden)]
+    [InlineData("192.168.1.20:8000", HttpStatusCode.Forbidden)]
+    public async Task OnlyLoopbackHostNamesAreServedByDefault(string host, HttpStatusCode expected)
+    {
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/health"), (HttpMethod.Get, "/v1/models"), (HttpMethod.Post, "/v1/completions") })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Host = host;
+            if (method == HttpMethod.Post) request.Content = new StringContent(Body("\"prompt\": \"x\", \"max_tokens\": 2"), Encoding.UTF8, "application/json");
+            using var response = await fixture.Http.SendAsync(request);
+            Assert.Equal(expected, response.StatusCode);
+            if (expected == HttpStatusCode.Forbidden)
+            {
+                var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                AssertError(response.StatusCode, body, 403, null, "host_not_allowed");
+                Assert.DoesNotContain(fixture.Model, body.ToJsonString());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BindingBeyondLoopbackNeedsTheHostNamesItAnswersTo()
+    {
+        var e = await Assert.ThrowsAsync<SpecialistException>(() => TeacherServer.StartAsync(
+            new ServeOptions { ModelDirectory = TeacherTestKit.TinyModelDirectory, Host = "0.0.0.0", Port = 0 }));
+        Assert.Contains("--allowed-hosts", e.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -25,14 +26,25 @@ public sealed record ServeOptions
     /// <summary>Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="TorchRuntime.ResolveDevice"/>).</summary>
     public string Device { get; init; } = TorchRuntime.DefaultDeviceName;
 
-    /// <summary>The address to bind: an IP address (<c>0.0.0.0</c> for every interface) or <c>localhost</c>.</summary>
+    /// <summary>
+    /// The address to bind: an IP address (<c>0.0.0.0</c> for every interface) or <c>localhost</c>. An address other than
+    /// loopback needs <see cref="AllowedHosts"/>.
+    /// </summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>The port; 0 picks a free one (see <see cref="TeacherServer.Url"/>).</summary>
     public int Port { get; init; } = 8000;
 
-    /// <summary>When set, <c>/v1/*</c> requests must send <c>Authorization: Bearer KEY</c>.</summary>
+    /// <summary>When set, <c>/v1/*</c> requests must send <c>Authorization: Bearer KEY</c>, and <c>/health</c> names the model only to them.</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>
+    /// The host names requests may name in their <c>Host</c> header (with any port), compared without case; <c>*</c>
+    /// allows any. Null: the loopback names <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>, so that a web page
+    /// cannot reach a local server through DNS rebinding (its requests carry the page's host name). Binding an address
+    /// other than loopback requires it.
+    /// </summary>
+    public IReadOnlyList<string>? AllowedHosts { get; init; }
 
     /// <summary>The model name clients ask for; default: the folder's name.</summary>
     public string? ModelName { get; init; }
@@ -45,6 +57,15 @@ public sealed record ServeOptions
 
     /// <summary>The longest prompt, in tokens.</summary>
     public int MaxPromptTokens { get; init; } = 4096;
+
+    /// <summary>
+    /// The most tokens one request may have the model process: over its rows (prompts × n), each row's prompt tokens
+    /// plus <c>max_tokens</c>. Bounds the work of a request that is within every per-field limit.
+    /// </summary>
+    public int MaxRequestTokens { get; init; } = 262_144;
+
+    /// <summary>The most rows decoding at once, across requests (at least <see cref="MaxBatchRows"/>); past it new requests wait in arrival order.</summary>
+    public int MaxActiveRows { get; init; } = 256;
 
     /// <summary>Whether concurrent requests share generate calls.</summary>
     public bool Batching { get; init; } = true;
@@ -93,7 +114,10 @@ internal sealed class ServedModel : IDisposable
 /// <c>specialist serve</c>: an OpenAI-compatible HTTP server over a T5 model — <c>POST /v1/completions</c> and
 /// <c>POST /v1/chat/completions</c> with log-probs, <c>GET /v1/models</c>, <c>GET /health</c> — so the official
 /// clients, and <c>specialist annotate</c>, can use a local model as a teacher. Concurrent requests are batched into
-/// shared generate calls (<see cref="GenerationQueue"/>). Errors use OpenAI's <c>{"error": {...}}</c> shape.
+/// shared generate calls and decoded in turn, a step each (<see cref="GenerationQueue"/>); a request whose client
+/// disconnects stops decoding. Requests must name an allowed host and POST <c>application/json</c>, which keeps web
+/// pages out of a key-less local server. Stopping (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>) ends the requests in
+/// flight with a 503. Errors use OpenAI's <c>{"error": {...}}</c> shape.
 /// </summary>
 public sealed class TeacherServer : IAsyncDisposable
 {
@@ -102,6 +126,7 @@ public sealed class TeacherServer : IAsyncDisposable
     private readonly bool _ownsModel;
     private readonly ServeOptions _options;
     private readonly byte[]? _expectedAuthorization;
+    private readonly HashSet<string> _allowedHosts;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     private TeacherServer(WebApplication app, ServedModel model, bool ownsModel, ServeOptions options)
@@ -111,9 +136,15 @@ public sealed class TeacherServer : IAsyncDisposable
         _ownsModel = ownsModel;
         _options = options;
         _expectedAuthorization = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
-        Queue = new GenerationQueue((prompts, generation) => model.Generator.Generate(prompts, generation), model.EosId,
-            options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens);
+        _allowedHosts = new HashSet<string>(options.AllowedHosts ?? LoopbackHosts, StringComparer.OrdinalIgnoreCase);
+        Queue = new GenerationQueue(model.Generator.Plan, options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens, options.MaxActiveRows);
     }
+
+    /// <summary>The host names a server answers to by default: loopback's.</summary>
+    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>How long stopping waits for requests in flight, which end with a 503 as soon as the step decoding ends.</summary>
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>The server's base URL (e.g. <c>http://127.0.0.1:8000</c>); the OpenAI base URL is this plus <c>/v1</c>.</summary>
     public Uri Url { get; private set; } = null!;
@@ -141,8 +172,15 @@ public sealed class TeacherServer : IAsyncDisposable
             : IPAddress.TryParse(options.Host, out var ip) ? ip
             : throw new SpecialistException($"--host '{options.Host}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         if (options.Port is < 0 or > 65535) throw new SpecialistException($"port {options.Port} is outside 0..65535");
-        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1 || options.MaxBatchRows < 1 || options.MaxBatchTokens < 1)
+        if (options.MaxRequestBytes < 1 || options.MaxTokens < 1 || options.MaxPromptTokens < 1 || options.MaxRequestTokens < 1 || options.MaxBatchRows < 1 || options.MaxBatchTokens < 1)
             throw new SpecialistException("the request and batch limits must be positive");
+        if (options.MaxActiveRows < options.MaxBatchRows)
+            throw new SpecialistException($"--max-active-rows {options.MaxActiveRows} is below the rows of one batch ({options.MaxBatchRows})");
+        if (options.AllowedHosts is { } hosts && (hosts.Count == 0 || hosts.Any(string.IsNullOrWhiteSpace)))
+            throw new SpecialistException("--allowed-hosts needs host names (or '*' for any)");
+        if (!IPAddress.IsLoopback(address) && options.AllowedHosts is null)
+            throw new SpecialistException($"--host {options.Host} takes requests from other machines, which name this one by a host name or address of " +
+                "its own: give them with --allowed-hosts (e.g. --allowed-hosts teacher.lan,192.168.1.20), or '*' to accept any");
         return address;
     }
 
@@ -153,6 +191,7 @@ public sealed class TeacherServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(address, options.Port);
@@ -163,6 +202,8 @@ public sealed class TeacherServer : IAsyncDisposable
         var app = builder.Build();
         var server = new TeacherServer(app, model, ownsModel, options);
         server.MapRoutes();
+        // Stopping ends the requests in flight at once, so that Kestrel's wait for them (its graceful shutdown) is short.
+        app.Lifetime.ApplicationStopping.Register(server.Queue.Stop);
         try
         {
             await app.StartAsync(cancellation);
@@ -186,6 +227,14 @@ public sealed class TeacherServer : IAsyncDisposable
     {
         _app.Use(async (context, next) =>
         {
+            // A web page can have a browser send requests to a local server, and read the answers once DNS rebinding makes
+            // its own host name resolve to 127.0.0.1; such requests name the page's host, not this one.
+            if (!_allowedHosts.Contains("*") && !_allowedHosts.Contains(context.Request.Host.Host))
+            {
+                await WriteError(context, new ApiException(403, $"the Host '{context.Request.Host}' is not one this server answers to; " +
+                    $"it answers to {string.Join(", ", _allowedHosts)} (--allowed-hosts)", null, "host_not_allowed"));
+                return;
+            }
             if (_expectedAuthorization is not null && context.Request.Path.StartsWithSegments("/v1") && !Authorized(context.Request))
             {
                 await WriteError(context, new ApiException(401, "missing or wrong API key: send 'Authorization: Bearer KEY'", null, "invalid_api_key"));
@@ -193,12 +242,25 @@ public sealed class TeacherServer : IAsyncDisposable
             }
             await next(context);
         });
-        _app.MapGet("/health", context => WriteJson(context, 200, new JsonObject { ["status"] = "ok", ["model"] = _model.Name }));
+        _app.MapGet("/health", context => WriteJson(context, 200, Health(context.Request)));
         _app.MapGet("/v1/models", context => WriteJson(context, 200, new JsonObject { ["object"] = "list", ["data"] = new JsonArray(ModelObject()) }));
         _app.MapGet("/v1/models/{id}", context => Handle(context, Model));
         _app.MapPost("/v1/completions", context => Handle(context, Completions));
         _app.MapPost("/v1/chat/completions", context => Handle(context, Chat));
         _app.MapFallback(context => WriteError(context, new ApiException(404, $"no route {context.Request.Method} {context.Request.Path}", null, "unknown_url")));
+    }
+
+    /// <summary>Status, and for a holder of the key (or anyone when there is none) the model and the rows waiting and decoding.</summary>
+    private JsonObject Health(HttpRequest request)
+    {
+        var health = new JsonObject { ["status"] = "ok" };
+        if (_expectedAuthorization is null || Authorized(request))
+        {
+            health["model"] = _model.Name;
+            health["waiting_rows"] = Queue.WaitingRows;
+            health["decoding_rows"] = Queue.DecodingRows;
+        }
+        return health;
     }
 
     private bool Authorized(HttpRequest request)
@@ -235,6 +297,10 @@ public sealed class TeacherServer : IAsyncDisposable
         {
             await WriteError(context, new ApiException(400, e.Message));
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client has gone: nobody is left to answer.
+        }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             await WriteError(context, new ApiException(500, $"generation failed: {e.Message}"));
@@ -247,7 +313,9 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseCompletion(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompts = request.Prompts.Select(p => Encode(p, "prompt")).ToList();
-        var results = await Task.WhenAll(prompts.Select((p, i) => Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs)));
+        CheckRequestTokens(prompts, request.N, request.MaxTokens);
+        var results = await Task.WhenAll(prompts.Select((p, i) =>
+            Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs, context.RequestAborted)));
 
         var choices = new JsonArray();
         long completionTokens = 0;
@@ -281,7 +349,8 @@ public sealed class TeacherServer : IAsyncDisposable
         var request = OpenAiRequests.ParseChat(body.RootElement, _options.MaxTokens);
         CheckModel(request.Model);
         var prompt = Encode(request.Prompt, "messages");
-        var rows = await Queue.GenerateAsync(prompt, request.N, 0, request.Sampling, request.MaxTokens, request.TopLogprobs);
+        CheckRequestTokens([prompt], request.N, request.MaxTokens);
+        var rows = await Queue.GenerateAsync(prompt, request.N, 0, request.Sampling, request.MaxTokens, request.TopLogprobs, context.RequestAborted);
 
         var choices = new JsonArray();
         long completionTokens = 0;
@@ -363,8 +432,24 @@ public sealed class TeacherServer : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>Refuses a request whose rows would have the model process more than <see cref="ServeOptions.MaxRequestTokens"/> tokens.</summary>
+    private void CheckRequestTokens(IReadOnlyList<IReadOnlyList<int>> prompts, int n, int maxTokens)
+    {
+        var tokens = prompts.Sum(p => (long)n * (p.Count + maxTokens));
+        if (tokens > _options.MaxRequestTokens)
+            throw OpenAiRequests.Invalid($"this request asks for {prompts.Count * n} rows ({prompts.Count} prompts × n {n}), each its prompt plus up to " +
+                $"{maxTokens} new tokens: {tokens:N0} tokens, over this server's limit of {_options.MaxRequestTokens:N0} per request (--max-request-tokens); " +
+                "send fewer prompts, a smaller n or a smaller max_tokens", null, "request_tokens_exceeded");
+    }
+
     private async Task<JsonDocument> ReadBody(HttpContext context)
     {
+        // A web page can post to any address without asking first only as a form or text/plain; application/json needs
+        // a CORS preflight, which this server never grants.
+        var contentType = context.Request.ContentType;
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || !string.Equals(mediaType.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(415, $"the request's Content-Type is {(contentType is null ? "missing" : $"'{contentType}'")}; send 'Content-Type: application/json'",
+                null, "unsupported_media_type");
         var limit = _options.MaxRequestBytes;
         var tooLarge = (long length) => OpenAiRequests.Invalid($"the request body is {length} bytes, over this server's limit of {limit} (--max-request-bytes)", null, "request_too_large");
         if (context.Request.ContentLength is { } declared && declared > limit) throw tooLarge(declared);
