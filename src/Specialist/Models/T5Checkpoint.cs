@@ -211,10 +211,10 @@ public static class T5Checkpoint
     private static (T5Config Config, Dictionary<string, Found> Entries) Open(string directory)
     {
         if (!Directory.Exists(directory)) throw new SpecialistException($"model folder {directory} does not exist");
-        var headers = ReadHeaders(directory);
         var configPath = Path.Combine(directory, ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"model folder {directory} has no {ConfigFileName}");
         var config = T5Config.Read(configPath);
+        var headers = ReadHeaders(directory);
 
         var expected = T5Model.ParameterShapes(config).ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
         var ignorable = Ignorable(config);
@@ -263,23 +263,14 @@ public static class T5Checkpoint
 
     private static List<SafeTensors.Header> ReadShards(string directory, string indexPath)
     {
-        JsonObject weightMap;
-        try
-        {
-            weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
-                ?? throw new DataFormatException(indexPath, "top level", "weight_map", "is missing or not an object");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(indexPath, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
-        }
+        var weightMap = JsonSection.ReadFile(indexPath).Child("weight_map", required: true);
         var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (key, value) in weightMap)
+        foreach (var key in weightMap.Names)
         {
-            var file = value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            var file = weightMap.String(key);
             // Shards live beside the index; a path elsewhere is refused rather than followed.
             if (file is null || file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")
-                throw new DataFormatException(indexPath, "weight_map", key, $"is {value?.ToJsonString() ?? "null"}, expected a file name in the same folder");
+                throw weightMap.Error(key, $"is {weightMap.Node[key]?.ToJsonString() ?? "null"}, expected a file name in the same folder");
             if (!files.TryGetValue(file, out var keys)) files[file] = keys = [];
             keys.Add(key);
         }
