@@ -7,12 +7,13 @@ namespace Specialist.Cli.Commands;
 internal static class ServeCommand
 {
     private const string Usage =
-        "usage: specialist serve --model DIR [--host 127.0.0.1] [--port 8000] [--api-key K] [--name NAME]\n" +
+        "usage: specialist serve --model DIR [--host 127.0.0.1] [--port 8000] [--name NAME]\n" +
         "                        [--max-request-bytes 1048576] [--max-tokens 1024] [--max-prompt-tokens 4096] [--no-batching]\n" +
         "  POST /v1/completions, POST /v1/chat/completions (with logprobs), GET /v1/models, GET /health\n" +
         "  --host       binds 127.0.0.1 unless told otherwise (0.0.0.0: every interface)\n" +
         "  --port       0 picks a free port; the URL is printed as 'listening on URL'\n" +
-        "  --api-key    require 'Authorization: Bearer K' on /v1 (default: $SPECIALIST_API_KEY; none when unset)\n" +
+        "  key          set $SPECIALIST_API_KEY to require 'Authorization: Bearer KEY' on /v1 (none when unset); --api-key K\n" +
+        "               works too, but other users of the machine can read it in the process list (ps)\n" +
         "  --name       the model name clients ask for (default: the folder's name)\n" +
         "  --max-tokens the largest max_tokens a request may ask for; larger requests get a 400 error\n" +
         "  --no-batching  one generate call per request (concurrent requests are batched by default)";
@@ -25,6 +26,8 @@ internal static class ServeCommand
             Console.WriteLine(Usage);
             return 0;
         }
+        if (parsed.Get("api-key") is not null)
+            Console.Error.WriteLine("warning: --api-key shows the key to every user of this machine in the process list (ps); set $SPECIALIST_API_KEY instead");
         var options = new ServeOptions
         {
             ModelDirectory = parsed.Require("model"),

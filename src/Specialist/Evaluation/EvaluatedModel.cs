@@ -67,7 +67,7 @@ public sealed class EvaluatedModel : IDisposable
     /// <summary>A model behind an OpenAI-compatible endpoint, at temperature 0 (see <see cref="EndpointAnswerSource"/>).</summary>
     public static EvaluatedModel FromEndpoint(TeacherClientOptions options, string model, TeacherApi api = TeacherApi.Completions, int maxNewTokens = 256, int concurrency = 8)
     {
-        var name = $"{model} @ {options.Endpoint}";
+        var name = $"{model} @ {TeacherClientOptions.Redact(options.Endpoint)}";
         return new EvaluatedModel(name, $"endpoint:{AnnotationConfig.ApiName(api)}:{name}", null, "temperature 0", maxNewTokens, () =>
         {
             var client = new TeacherClient(options);

@@ -96,7 +96,7 @@ internal sealed class RunStages
             new SyncProgress<AnnotationProgress>(p => report?.Invoke(new RunEvent("annotate",
                 $"{p.Done}/{p.Total} requests, {p.NewKept}/{p.NewSamples} samples kept, {p.TokensPerSecond:N0} tokens/s",
                 (double)p.Done / Math.Max(1, p.Total), p.Done == 0 ? null : p.Elapsed / p.Done * (p.Total - p.Done)))), stop);
-        if (summary.Failed > 0) throw new SpecialistException($"{summary.Failed} annotation requests failed; run again to retry them");
+        if (summary.Failed > 0) throw new SpecialistException($"{summary.Failed} annotation requests failed (the first: {summary.FirstError}); run again to retry them");
         report?.Invoke(new RunEvent("annotate", string.Create(CultureInfo.InvariantCulture,
             $"{summary.Kept} of {summary.Samples} samples kept ({100 * summary.KeptRate:F1} %) in {storePath}")));
     }
