@@ -16,9 +16,10 @@ internal static class GenerateCommand
 {
     private const string Usage =
         "usage: specialist generate --model DIR (--prompt P | --input FILE.jsonl) [--max-new-tokens N] [--batch-size B] [--no-cache]\n" +
-        "                           [--sample [--temperature T] [--top-p P] [--top-k K] [--seed S]] [--dtype fp32|bf16|fp16] [--json]\n" +
+        "                           [--sample [--temperature T] [--top-p P] [--top-k K] [--seed S]] [--dtype fp32|bf16|fp16] [--strict] [--json]\n" +
         "  --model   a Hugging Face T5 folder: config.json, model.safetensors (or shards), spiece.model\n" +
         "  --input   JSONL, one {\"prompt\": ...} per line; --json prints one {\"output\", \"tokens\"} line per prompt\n" +
+        "  --strict  refuse weights holding NaN or infinity (by default a warning)\n" +
         "  defaults: greedy, --max-new-tokens 128, --batch-size 16, KV cache on, fp32";
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -29,7 +30,7 @@ internal static class GenerateCommand
 
     public static int Run(string[] args)
     {
-        var parsed = CommandArgs.Parse(args, "json", "help", "no-cache", "sample");
+        var parsed = CommandArgs.Parse(args, "json", "help", "no-cache", "sample", "strict");
         if (parsed.Flag("help"))
         {
             Console.WriteLine(Usage);
@@ -52,6 +53,7 @@ internal static class GenerateCommand
         };
         var dtype = T5Checkpoint.ParseDType(parsed.Get("dtype") ?? "fp32");
         var json = parsed.Flag("json");
+        var strict = parsed.Flag("strict");
         parsed.EnsureAllUsed();
         if ((prompt is null) == (input is null)) throw new UsageException("give exactly one of --prompt and --input");
         if (!sample && (parsed.Get("temperature") ?? parsed.Get("top-p") ?? parsed.Get("top-k") ?? parsed.Get("seed")) is not null)
@@ -59,7 +61,7 @@ internal static class GenerateCommand
 
         List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
-        using var model = T5Checkpoint.Load(modelDir, dtype);
+        using var model = T5Checkpoint.Load(modelDir, dtype, strict ? null : CliApp.Warn);
         var generator = new T5Generator(model, tokenizer.VocabularySize);
         var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p.Text).Ids)], options);
 

@@ -51,15 +51,17 @@ public sealed class EvaluatedModel : IDisposable
     /// <summary>
     /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches. The
     /// fingerprint hashes config.json and every weight file, so retrained weights in the same folder are new work.
+    /// Weights holding NaN or infinity are refused, or told to <paramref name="nonFinite"/> (<see cref="T5Checkpoint.Load"/>).
     /// </summary>
-    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32)
+    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32,
+        Action<string>? nonFinite = null)
     {
         var summary = T5Checkpoint.Inspect(directory);
         var full = Path.GetFullPath(directory);
         return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)})", maxNewTokens, () =>
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
-            var model = T5Checkpoint.Load(full, dtype);
+            var model = T5Checkpoint.Load(full, dtype, nonFinite);
             return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
         });
     }

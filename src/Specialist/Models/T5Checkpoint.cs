@@ -82,8 +82,10 @@ public static class T5Checkpoint
     /// <summary>
     /// Loads a model folder as <paramref name="dtype"/> (stored weights are converted after reading), in eval mode.
     /// Throws <see cref="SpecialistException"/> naming every missing, unexpected and mis-shaped tensor at once.
+    /// Weights that hold NaN or infinity (a diverged or corrupt save: such a model generates empty text without a word)
+    /// are refused, or, when <paramref name="nonFinite"/> is given, told to it and loaded.
     /// </summary>
-    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32)
+    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32, Action<string>? nonFinite = null)
     {
         var (config, entries) = Open(directory);
         TorchRuntime.EnsureLoaded();
@@ -108,6 +110,14 @@ public static class T5Checkpoint
                     SafeTensors.ReadInto(stream, entry, stored);
                     parameter.copy_(stored);
                 }
+            }
+            var broken = parameters.Where(p => !isfinite(p.Value).all().item<bool>()).GroupBy(p => entries[p.Key].File, p => p.Key).ToList();
+            if (broken.Count > 0)
+            {
+                var problem = string.Join("; ", broken.Select(file =>
+                    $"{file.Key}: {file.Count()} weight tensors hold NaN or infinite values ([{Abbreviate([.. file], 5)}])")) + "; the model's outputs will be meaningless";
+                if (nonFinite is null) throw new SpecialistException(problem);
+                nonFinite(problem);
             }
         }
         catch
