@@ -12,10 +12,11 @@ internal static class CliRunner
 
     public static Result Run(params string[] args) => Run(args, stdin: null, timeout: TimeSpan.FromMinutes(5));
 
-    public static Result Run(IReadOnlyList<string> args, string? stdin, TimeSpan timeout, IDictionary<string, string>? env = null)
+    public static Result Run(IReadOnlyList<string> args, string? stdin, TimeSpan timeout, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = stdin is not null,

@@ -117,8 +117,9 @@ internal static class AlignmentFiles
         {
             var token = sequence.Token(i);
             if (!text.AsSpan(cursor).StartsWith(token, StringComparison.Ordinal))
-                return ($"teacher_tokens[{i}]", $"is {JsonSerializer.Serialize(token)}, but the text goes on with " +
-                    $"{JsonSerializer.Serialize(text[cursor..Math.Min(text.Length, cursor + Math.Max(1, token.Length))])}: the teacher tokens must spell the text");
+                return ($"teacher_tokens[{i}]", $"is {JsonSerializer.Serialize(token)}, but " + (cursor == text.Length ? "the text has ended"
+                    : $"the text goes on with {JsonSerializer.Serialize(text[cursor..Math.Min(text.Length, cursor + Math.Max(1, token.Length))])}") +
+                    ": the teacher tokens must spell the text");
             cursor += token.Length;
         }
         return cursor == text.Length ? null

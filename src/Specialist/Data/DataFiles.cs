@@ -35,6 +35,7 @@ internal static class DataFiles
     /// <summary>Reads a user's file (not under the data root); a missing file is named as such.</summary>
     public static string ReadUserFile(string path)
     {
+        if (Directory.Exists(path)) throw new SpecialistException($"{Path.GetFullPath(path)} is a folder; expected a file");
         if (!File.Exists(path)) throw new SpecialistException($"file not found: {Path.GetFullPath(path)}");
         return File.ReadAllText(path);
     }
