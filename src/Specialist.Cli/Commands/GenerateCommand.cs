@@ -62,6 +62,7 @@ internal static class GenerateCommand
         List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
         using var model = T5Checkpoint.Load(modelDir, dtype, strict ? null : CliApp.Warn);
+        T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(modelDir), model.Config);
         var generator = new T5Generator(model, tokenizer.VocabularySize);
         var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p.Text).Ids)], options);
 

@@ -61,6 +61,7 @@ public sealed class EvaluatedModel : IDisposable
         return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)})", maxNewTokens, () =>
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
+            T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(full), summary.Config);
             var model = T5Checkpoint.Load(full, dtype, nonFinite);
             return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
         });

@@ -197,14 +197,22 @@ public static class T5Checkpoint
     public static CheckpointSummary WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
     {
         if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give a SentencePiece model such as spiece.model, or a word-level tokenizer.json)");
-        var tokenizer = Tokenizers.Load(tokenizerPath);
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
+        EnsureFits(Tokenizers.Load(tokenizerPath), tokenizerPath, config);
         TorchRuntime.EnsureLoaded();
         // A generator of its own, not libtorch's global one: the miniature run initialises two students at once.
         using var generator = new torch.Generator((ulong)seed);
         using (var model = new T5Model(config, ScalarType.Float32, initialize: true, generator)) Save(model, directory, tokenizerPath);
         return Inspect(directory);
+    }
+
+    /// <summary>
+    /// Fails unless every id of <paramref name="tokenizer"/> (read from <paramref name="tokenizerPath"/>) has a row in
+    /// the embedding of a model of <paramref name="config"/>: libtorch would fail on the first larger id, deep in a step.
+    /// </summary>
+    public static void EnsureFits(ITokenizer tokenizer, string tokenizerPath, T5Config config)
+    {
+        if (tokenizer.VocabularySize > config.VocabSize)
+            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
     }
 
     // As Tokenizers.Load tells the two kinds apart: a *.json file is word level, anything else SentencePiece.
