@@ -46,7 +46,7 @@ internal sealed class RunStages
         var path = Path.Combine(output, SettingsFileName);
         if (File.Exists(path))
         {
-            var recorded = JsonNode.Parse(File.ReadAllText(path));
+            var recorded = JsonSection.ReadFile(path).Node;
             if (recorded?.ToJsonString() != settings.ToJsonString()) throw new SpecialistException(mismatch(recorded, path));
         }
         else
@@ -56,7 +56,7 @@ internal sealed class RunStages
             AtomicFile.WriteText(path, settings.ToJsonString(Indented) + "\n");
         }
         var stages = Path.Combine(output, StagesFileName);
-        var done = File.Exists(stages) ? JsonNode.Parse(File.ReadAllText(stages)) as JsonObject ?? new JsonObject() : new JsonObject();
+        var done = File.Exists(stages) ? JsonSection.ReadFile(stages).Node : new JsonObject();
         return new RunStages(output, done, report, stop);
     }
 

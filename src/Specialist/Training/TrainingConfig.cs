@@ -157,8 +157,9 @@ public sealed record TrainingConfig
 
     /// <summary>
     /// <paramref name="start"/> with the settings of <paramref name="settings"/>, a JSON object with the <see cref="Keys"/>
-    /// (a config file, or a run config's <c>train</c> section); errors name the file, the line and the key. A problem
-    /// <see cref="Validate"/> would find with a key the object sets is reported at that key; the others are left for it.
+    /// (a config file, or a run config's <c>train</c> section); errors name the file, the line and the key. A value out
+    /// of range is reported at its key; problems between keys (which the command line may still settle) are left to
+    /// <see cref="Validate"/>.
     /// </summary>
     internal static TrainingConfig Read(JsonSection settings, TrainingConfig start)
     {
@@ -176,7 +177,7 @@ public sealed record TrainingConfig
             }
         }
         foreach (var (key, problem) in config.Problems())
-            if (settings.Has(key)) throw settings.Error(key, problem);
+            if (key is not null && settings.Has(key)) throw settings.Error(key, problem);
         return config;
     }
 
@@ -228,14 +229,14 @@ public sealed record TrainingConfig
     public void Validate()
     {
         var problems = Problems();
-        if (problems.Count > 0) throw new SpecialistException("training config: " + string.Join("; ", problems.Select(p => $"{p.Key} {p.Problem}")));
+        if (problems.Count > 0) throw new SpecialistException("training config: " + string.Join("; ", problems.Select(p => p.Key is null ? p.Problem : $"{p.Key} {p.Problem}")));
     }
 
-    /// <summary>What keeps the config from running: the key to blame, and what is wrong with it.</summary>
-    private List<(string Key, string Problem)> Problems()
+    /// <summary>What keeps the config from running: the key whose value is out of range and what is wrong with it, or (no key) a problem between keys.</summary>
+    private List<(string? Key, string Problem)> Problems()
     {
-        var problems = new List<(string, string)>();
-        void Require(bool ok, string key, string problem) { if (!ok) problems.Add((key, problem)); }
+        var problems = new List<(string?, string)>();
+        void Require(bool ok, string? key, string problem) { if (!ok) problems.Add((key, problem)); }
         Require(Student.Length > 0, "student", "is not set (--student DIR)");
         Require(Data.Length > 0, "data", "is not set (--data SET)");
         Require(Out.Length > 0, "out", "is not set (--out RUN)");
@@ -252,8 +253,8 @@ public sealed record TrainingConfig
         Require(_oodSets.Distinct().Count() == _oodSets.Count, "ood_sets", "names a set twice");
         foreach (var set in _oodSets)
         {
-            Require(EvalSets.Contains(set), "ood_sets", $"names {set}, which eval_sets does not");
-            Require(set != IdSet, "ood_sets", $"names {set}, the id_set");
+            Require(EvalSets.Contains(set), null, $"ood_sets names {set}, which eval_sets does not");
+            Require(set != IdSet, null, $"ood_sets names {set}, the id_set");
         }
         Require(EvalLimit is null or >= 1, "eval_limit", $"is {EvalLimit}, must be at least 1");
         Require(EvalPrompt is "4shot" or "zeroshot", "eval_prompt", $"is '{EvalPrompt}', must be 4shot or zeroshot");
@@ -266,8 +267,8 @@ public sealed record TrainingConfig
         Require(Threads >= 0, "threads", $"is {Threads}, must be at least 0 (0 = libtorch's default)");
         Require(MaxSourceLen is null or >= 2, "max_source_len", $"is {MaxSourceLen}, must be at least 2");
         Require(MaxTargetLen is null or >= 1, "max_target_len", $"is {MaxTargetLen}, must be at least 1");
-        Require(Replay.Length == 0 ? ReplayShare is >= 0 and < 1 : ReplayShare is > 0 and < 1, "replay_share",
-            $"is {ReplayShare}, must be {(Replay.Length == 0 ? "at least 0" : "above 0")} and below 1");
+        Require(ReplayShare is >= 0 and < 1, "replay_share", $"is {ReplayShare}, must be at least 0 and below 1");
+        Require(Replay.Length == 0 || ReplayShare > 0, null, "replay_share is 0, must be above 0 when a replay set is given");
         return problems;
     }
 
