@@ -30,8 +30,20 @@ internal static class CliApp
         new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
     ];
 
+    /// <summary>The exit code of an error that is no fault of the input: a bug (sysexits' EX_SOFTWARE).</summary>
+    internal const int InternalErrorExitCode = 70;
+
+    /// <summary>Set to 1 to see the stack trace of an unexpected error.</summary>
+    internal const string TraceVariable = "SPECIALIST_TRACE";
+
     public static async Task<int> RunAsync(string[] args)
     {
+        // An exception escaping a thread of its own would abort the process (exit 134, a stack trace) past every catch.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            if (e.ExceptionObject is Exception exception) ReportUnexpected(exception);
+            Environment.Exit(InternalErrorExitCode);
+        };
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             PrintHelp();
@@ -65,7 +77,28 @@ internal static class CliApp
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (Exception e)
+        {
+            ReportUnexpected(e);
+            return InternalErrorExitCode;
+        }
     }
+
+    /// <summary>
+    /// One line for an exception that is not a <see cref="SpecialistException"/>. Bad input is meant to be reported as
+    /// one, naming its file and field, so this is a bug; but the user still gets a line and an exit code below 128 rather
+    /// than a stack trace, which <see cref="TraceVariable"/> shows.
+    /// </summary>
+    private static void ReportUnexpected(Exception e)
+    {
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+        Console.Error.WriteLine($"error: unexpected {inner.GetType().Name}: {inner.Message.ReplaceLineEndings(" ")} " +
+                                $"(a bug in specialist; {TraceVariable}=1 prints where)");
+        if (Environment.GetEnvironmentVariable(TraceVariable) == "1") Console.Error.WriteLine(e);
+    }
+
+    /// <summary>Prints a warning: something is wrong, but the command goes on.</summary>
+    internal static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
 
     private static void PrintHelp()
     {
@@ -74,5 +107,8 @@ internal static class CliApp
         Console.WriteLine("usage: specialist COMMAND [options]     (specialist --version: version and runtime)");
         Console.WriteLine();
         foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+        Console.WriteLine();
+        Console.WriteLine($"exit codes: 0 done, 1 bad input (the error names the file, line and field) or failed work, 2 wrong command line,");
+        Console.WriteLine($"            {InternalErrorExitCode} unexpected error (a bug; {TraceVariable}=1 prints its stack trace), 130 interrupted");
     }
 }

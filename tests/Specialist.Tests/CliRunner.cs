@@ -12,9 +12,10 @@ internal static class CliRunner
 
     public static Result Run(params string[] args) => Run(args, stdin: null, timeout: TimeSpan.FromMinutes(5));
 
-    public static Result Run(IReadOnlyList<string> args, string? stdin, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null)
+    public static Result Run(IReadOnlyList<string> args, string? stdin, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = StartInfo(args, env);
+        psi.WorkingDirectory = workingDirectory ?? "";
         psi.RedirectStandardInput = stdin is not null;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

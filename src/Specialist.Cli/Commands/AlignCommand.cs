@@ -54,11 +54,10 @@ internal static class AlignCommand
             AnsiConsole.WriteLine($"{summary.Samples} texts, {summary.StudentTokens} student tokens, {summary.SoftShare:P1} with a soft target");
             return 0;
         }
-        var stream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
-        AlignmentSummary result;
-        using (var writer = new Utf8JsonWriter(stream, AlignmentFiles.WriterOptions))
+        AlignmentSummary WriteLines(Stream stream)
         {
-            result = AlignmentFiles.Run(items, aligner, (item, aligned) =>
+            using var writer = new Utf8JsonWriter(stream, AlignmentFiles.WriterOptions);
+            return AlignmentFiles.Run(items, aligner, (item, aligned) =>
             {
                 AlignmentFiles.Write(writer, item, aligned, aligner);
                 writer.Flush();
@@ -66,8 +65,15 @@ internal static class AlignCommand
                 writer.Reset();
             });
         }
-        stream.Dispose();
-        if (outPath is null) return 0;
+        if (outPath is null)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            WriteLines(stdout);
+            return 0;
+        }
+        // Written atomically: an input that fails half way (a bad line, a missing file) leaves no partial or empty --out.
+        AlignmentSummary result = null!;
+        AtomicFile.Write(outPath, stream => result = WriteLines(stream));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new

@@ -155,8 +155,16 @@ internal static class AnnotateCommand
         return summary!;
     }
 
+    /// <summary>Prints what the run did; exits 1 when every request failed (nothing was annotated, so it did not work).</summary>
     private static int PrintSummary(AnnotationSummary s, bool json)
     {
+        var allFailed = s.Requested > 0 && s.Completed == 0;
+        int Done()
+        {
+            if (!allFailed) return 0;
+            Console.Error.WriteLine($"error: all {s.Requested} requests failed (the first: {s.FirstError}); check the endpoint and the model");
+            return 1;
+        }
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -173,7 +181,7 @@ internal static class AnnotateCommand
                 cost = s.Cost,
                 elapsed_s = Math.Round(s.Elapsed.TotalSeconds, 3),
             }));
-            return 0;
+            return Done();
         }
         var table = new Table().AddColumns("annotation", "").HideHeaders();
         table.Columns[1].RightAligned();
@@ -188,7 +196,7 @@ internal static class AnnotateCommand
         table.AddRow("time", s.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s");
         AnsiConsole.Write(table);
         if (s.Failed > 0) Console.Error.WriteLine($"{s.Failed} requests failed (reasons in the store's requests.error); run the same command again to retry them");
-        return 0;
+        return Done();
     }
 
     private static int PrintExport(BatchExportSummary s, string path, bool json)

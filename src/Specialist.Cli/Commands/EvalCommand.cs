@@ -19,8 +19,8 @@ internal static class EvalCommand
     private const string Usage =
         "usage: specialist eval (--model DIR | --endpoint URL --model NAME) --sets gsm8k-test,multiarith-test,asdiv-test,svamp-test,bbh --out DIR\n" +
         "         [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--batch-size 16] [--max-new-tokens 256]\n" +
-        "         [--dtype fp32|bf16|fp16] [--device cpu|cuda|cuda:N] [--api completions|chat] [--concurrency 8] [--timeout 120] [--max-retries 5]\n" +
-        "         [--data-root DIR] [--json]\n" +
+        "         [--dtype fp32|bf16|fp16] [--device cpu|cuda|cuda:N] [--strict] [--api completions|chat] [--concurrency 8] [--timeout 120]\n" +
+        "         [--max-retries 5] [--data-root DIR] [--json]\n" +
         "  Queries as METHOD.md §6 (default --prompt 4shot, --bbh-mode cot); a model folder decodes greedily, an endpoint at temperature 0\n" +
         "  (its key is read from $OPENAI_API_KEY); --device says where a model folder runs (cuda needs the CUDA build, README \"Devices\").\n" +
         "  Use asdiv-test and svamp-test, not the whole asdiv and svamp: those hold the\n" +
@@ -28,11 +28,12 @@ internal static class EvalCommand
         "  Writes DIR/predictions.jsonl (a line per answer, flushed as each batch finishes) and DIR/results.json (accuracy with\n" +
         "  95 % Wilson intervals per set, BBH per task file and the mean over its 23 tasks, the settings and the code's commit).\n" +
         "  Answers already in DIR for the same problem, query, model and decoding are reused: running again resumes.\n" +
+        "  --strict refuses a model folder whose weights hold NaN or infinity (by default a warning).\n" +
         "  --json prints {\"sets\": {SET: {\"accuracy\", \"correct\", \"total\", \"ci95\"}}, \"bbh_mean\", \"decoded\", \"reused\"}.";
 
     public static int Run(string[] args)
     {
-        var parsed = CommandArgs.Parse(args, "json", "help");
+        var parsed = CommandArgs.Parse(args, "json", "help", "strict");
         if (parsed.Flag("help"))
         {
             Console.WriteLine(Usage);
@@ -56,6 +57,8 @@ internal static class EvalCommand
         var maxRetries = parsed.GetInt("max-retries", 5);
         var endpointOnly = Given(parsed, "api", "concurrency", "timeout", "max-retries");
         var folderOnly = Given(parsed, "batch-size", "dtype", "device");
+        var strict = parsed.Flag("strict");
+        if (strict) folderOnly.Add("--strict");
         var dataRoot = DataRoot.Resolve(parsed.Get("data-root"));
         var json = parsed.Flag("json");
         parsed.EnsureAllUsed();
@@ -67,7 +70,8 @@ internal static class EvalCommand
         if (endpoint is null)
         {
             if (endpointOnly.Count > 0) throw new UsageException($"{string.Join(", ", endpointOnly)} apply to --endpoint only");
-            model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? "fp32"), TorchRuntime.ResolveDevice(deviceName ?? TorchRuntime.DefaultDeviceName));
+            model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? "fp32"),
+                TorchRuntime.ResolveDevice(deviceName ?? TorchRuntime.DefaultDeviceName), strict ? null : CliApp.Warn);
         }
         else
         {

@@ -17,10 +17,11 @@ internal static class GenerateCommand
     private const string Usage =
         "usage: specialist generate --model DIR (--prompt P | --input FILE.jsonl) [--max-new-tokens N] [--batch-size B] [--no-cache]\n" +
         "                           [--sample [--temperature T] [--top-p P] [--top-k K] [--seed S]] [--dtype fp32|bf16|fp16]\n" +
-        "                           [--device cpu|cuda|cuda:N] [--json]\n" +
+        "                           [--device cpu|cuda|cuda:N] [--strict] [--json]\n" +
         "  --model   a Hugging Face T5 folder: config.json, model.safetensors (or shards), spiece.model\n" +
         "  --input   JSONL, one {\"prompt\": ...} per line; --json prints one {\"output\", \"tokens\"} line per prompt\n" +
         "  --device  where the model runs; cuda needs the CUDA build (README, \"Devices\")\n" +
+        "  --strict  refuse weights holding NaN or infinity (by default a warning)\n" +
         "  defaults: greedy, --max-new-tokens 128, --batch-size 16, KV cache on, fp32, cpu";
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -31,7 +32,7 @@ internal static class GenerateCommand
 
     public static int Run(string[] args)
     {
-        var parsed = CommandArgs.Parse(args, "json", "help", "no-cache", "sample");
+        var parsed = CommandArgs.Parse(args, "json", "help", "no-cache", "sample", "strict");
         if (parsed.Flag("help"))
         {
             Console.WriteLine(Usage);
@@ -55,6 +56,7 @@ internal static class GenerateCommand
         var dtype = T5Checkpoint.ParseDType(parsed.Get("dtype") ?? "fp32");
         var deviceName = parsed.Get("device") ?? TorchRuntime.DefaultDeviceName;
         var json = parsed.Flag("json");
+        var strict = parsed.Flag("strict");
         parsed.EnsureAllUsed();
         if ((prompt is null) == (input is null)) throw new UsageException("give exactly one of --prompt and --input");
         if (!sample && (parsed.Get("temperature") ?? parsed.Get("top-p") ?? parsed.Get("top-k") ?? parsed.Get("seed")) is not null)
@@ -63,7 +65,8 @@ internal static class GenerateCommand
         var device = TorchRuntime.ResolveDevice(deviceName);
         List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
-        using var model = T5Checkpoint.Load(modelDir, dtype, device);
+        using var model = T5Checkpoint.Load(modelDir, dtype, device, strict ? null : CliApp.Warn);
+        T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(modelDir), model.Config);
         var generator = new T5Generator(model, tokenizer.VocabularySize);
         var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p.Text).Ids)], options);
 

@@ -52,16 +52,7 @@ internal static class AlignmentFiles
     {
         var location = $"line {lineNumber}";
         DataFormatException Error(string? field, string problem) => new(path, location, field, problem);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw Error(null, $"is not valid JSON ({e.Message.Split(" Path:")[0].TrimEnd('.')})");
-        }
-        using (document)
+        using (var document = JsonInput.ParseDocument(path, line, lineNumber))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Error(null, "is not a JSON object");
@@ -110,8 +101,29 @@ internal static class AlignmentFiles
                 }
                 i++;
             }
-            return TeacherTokens.ToSequence(textElement.GetString()!, vocabulary, positions, form);
+            var sequence = TeacherTokens.ToSequence(textElement.GetString()!, vocabulary, positions, form);
+            // Tokens of another text would still align, by edit distance, into targets that mean nothing.
+            if (Misspelling(sequence) is { } misspelt) throw Error(misspelt.Field, misspelt.Problem);
+            return sequence;
         }
+    }
+
+    /// <summary>Where the sampled tokens (normalised) stop spelling the text, or null when they spell exactly it.</summary>
+    private static (string Field, string Problem)? Misspelling(TeacherSequence sequence)
+    {
+        var text = sequence.Text;
+        var cursor = 0;
+        for (var i = 0; i < sequence.Count; i++)
+        {
+            var token = sequence.Token(i);
+            if (!text.AsSpan(cursor).StartsWith(token, StringComparison.Ordinal))
+                return ($"teacher_tokens[{i}]", $"is {JsonSerializer.Serialize(token)}, but " + (cursor == text.Length ? "the text has ended"
+                    : $"the text goes on with {JsonSerializer.Serialize(text[cursor..Math.Min(text.Length, cursor + Math.Max(1, token.Length))])}") +
+                    ": the teacher tokens must spell the text");
+            cursor += token.Length;
+        }
+        return cursor == text.Length ? null
+            : ("teacher_tokens", $"spell only the first {cursor} of the text's {text.Length} characters: the teacher tokens must spell the text");
     }
 
     private static JsonElement Array(string field, JsonElement root, Func<string?, string, DataFormatException> error) =>

@@ -106,8 +106,8 @@ public sealed class DistillSet : IDisposable
         DistillSetManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<DistillSetManifest>(File.ReadAllText(manifestPath), DistillSetManifest.Json)
-                       ?? throw new JsonException("null");
+            using var document = JsonInput.ParseDocument(manifestPath, JsonInput.ReadFile(manifestPath));
+            manifest = document.Deserialize<DistillSetManifest>(DistillSetManifest.Json) ?? throw new JsonException("null");
         }
         catch (JsonException e)
         {

@@ -44,9 +44,12 @@ public static class AnswerScorer
         return normalisedGold.Length > 0 && $" {NormaliseText(stated)} ".Contains($" {normalisedGold} ", StringComparison.Ordinal);
     }
 
-    /// <summary>Whether a predicted number equals the gold one: |predicted − gold| ≤ 1e-6 · max(1, |gold|).</summary>
+    /// <summary>
+    /// Whether a predicted number equals the gold one: |predicted − gold| ≤ 1e-6 · max(1, |gold|). Infinities equal
+    /// nothing: with an infinite gold the tolerance would be infinite too, and every prediction would match.
+    /// </summary>
     public static bool NumbersEqual(double predicted, double gold) =>
-        Math.Abs(predicted - gold) <= RelativeTolerance * Math.Max(1, Math.Abs(gold));
+        double.IsFinite(predicted) && double.IsFinite(gold) && Math.Abs(predicted - gold) <= RelativeTolerance * Math.Max(1, Math.Abs(gold));
 
     /// <summary>The text comparison form described in the remarks.</summary>
     internal static string NormaliseText(string text)

@@ -38,16 +38,8 @@ public sealed class PredictionsFile
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var location = $"line {lineNumber}";
-            JsonElement record;
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                record = document.RootElement.Clone();
-            }
-            catch (JsonException e)
-            {
-                throw new DataFormatException(path, location, null, $"is not valid JSON ({e.Message})");
-            }
+            using var document = JsonInput.ParseDocument(path, line, lineNumber);
+            var record = document.RootElement;
             if (record.ValueKind != JsonValueKind.Object) throw new DataFormatException(path, location, null, "is not a JSON object");
             var id = RequireString(record, "id", path, location);
             var output = RequireString(record, "output", path, location);

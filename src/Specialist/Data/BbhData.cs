@@ -45,7 +45,7 @@ public static class BbhData
     internal static List<Problem> ReadTask(string root, string task)
     {
         var file = DataFiles.Require(root, Path.Combine(TasksFolder, task + ".json"));
-        using var document = DataFiles.ParseDocument(file, File.ReadAllText(file));
+        using var document = JsonInput.ParseDocument(file, File.ReadAllText(file));
         var top = document.RootElement;
         if (top.ValueKind != JsonValueKind.Object)
             throw new DataFormatException(file, "top level", null, $"is {FieldPath.Describe(top.ValueKind)}, not an object with 'examples'");

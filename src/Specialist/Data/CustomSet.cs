@@ -55,7 +55,7 @@ internal static class CustomSet
         var value = record.Field(field);
         return value.ValueKind switch
         {
-            JsonValueKind.Number => GoldAnswer.FromNumber(value.GetDouble()),
+            JsonValueKind.Number => GoldAnswer.FromNumber(record.Number(field)),
             JsonValueKind.String => GoldAnswerText.Parse(record.String(field)),
             _ => throw record.Error(field.Text, $"is {FieldPath.Describe(value.ValueKind)}, not a number or a string"),
         };

@@ -35,6 +35,7 @@ internal static class DataFiles
     /// <summary>Reads a user's file (not under the data root); a missing file is named as such.</summary>
     public static string ReadUserFile(string path)
     {
+        if (Directory.Exists(path)) throw new SpecialistException($"{Path.GetFullPath(path)} is a folder; expected a file");
         if (!File.Exists(path)) throw new SpecialistException($"file not found: {Path.GetFullPath(path)}");
         return File.ReadAllText(path);
     }
@@ -53,16 +54,7 @@ internal static class DataFiles
             lineNumber++;
             if (line.IsWhiteSpace()) continue;
             var location = $"line {lineNumber}";
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(line.ToString());
-            }
-            catch (JsonException e)
-            {
-                throw new DataFormatException(file, location, null, $"is not valid JSON ({FirstSentence(e.Message)})");
-            }
-            using (document)
+            using (var document = JsonInput.ParseDocument(file, line.ToString(), lineNumber))
             {
                 var record = new JsonRecord(file, location, results.Count, document.RootElement);
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
@@ -76,7 +68,7 @@ internal static class DataFiles
     /// <summary>Reads a file holding one JSON array of objects; errors name the 0-based record index.</summary>
     public static List<T> ReadJsonArray<T>(string file, string text, Func<JsonRecord, T> read)
     {
-        using var document = ParseDocument(file, text);
+        using var document = JsonInput.ParseDocument(file, text);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Array)
             throw new DataFormatException(file, "top level", null, $"is {FieldPath.Describe(root.ValueKind)}, not a JSON array of records");
@@ -89,26 +81,6 @@ internal static class DataFiles
             results.Add(read(record));
         }
         return results;
-    }
-
-    /// <summary>Parses a whole file as one JSON document; a syntax error names its 1-based line.</summary>
-    public static JsonDocument ParseDocument(string file, string text)
-    {
-        try
-        {
-            return JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = false });
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(file, $"line {(e.LineNumber ?? 0) + 1}", null, $"is not valid JSON ({FirstSentence(e.Message)})");
-        }
-    }
-
-    // System.Text.Json's messages end with a path/position sentence we already report in our own words.
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
     }
 }
 
@@ -133,13 +105,16 @@ internal readonly record struct JsonRecord(string File, string Location, int Ind
 
     public string String(FieldPath path) => AsString(Field(path), path.Text);
 
-    /// <summary>A number field.</summary>
-    public double Number(string name)
+    /// <summary>A finite number field (System.Text.Json reads <c>1e400</c> as infinity, which would equal every large prediction).</summary>
+    public double Number(string name) => AsNumber(Field(name), name);
+
+    public double Number(FieldPath path) => AsNumber(Field(path), path.Text);
+
+    private double AsNumber(JsonElement value, string field)
     {
-        var value = Field(name);
-        return value.ValueKind == JsonValueKind.Number
-            ? value.GetDouble()
-            : throw Error(name, $"is {FieldPath.Describe(value.ValueKind)}, not a number");
+        if (value.ValueKind != JsonValueKind.Number) throw Error(field, $"is {FieldPath.Describe(value.ValueKind)}, not a number");
+        var number = value.GetDouble();
+        return double.IsFinite(number) ? number : throw Error(field, $"is {value.GetRawText()}, too large to be a number here");
     }
 
     private string AsString(JsonElement value, string field)

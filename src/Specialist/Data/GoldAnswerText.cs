@@ -37,7 +37,7 @@ internal static partial class GoldAnswerText
     /// <summary>
     /// Reads one number as written in a data set (see the class summary); false for anything else. The number syntax
     /// itself (thousands groups, decimals, fractions) is <see cref="NumberScanner"/>'s, the one that reads model outputs:
-    /// the text, without "$", a leading "+" and parentheses around it, must be exactly one number.
+    /// the text, without "$", a leading "+" and parentheses around it, must be exactly one finite number.
     /// </summary>
     public static bool TryParseNumber(string text, out double value, out string canonical)
     {
@@ -50,6 +50,8 @@ internal static partial class GoldAnswerText
         if (body.StartsWith('(') && body.EndsWith(')')) body = body[1..^1];
         var numbers = NumberScanner.Scan(body);
         if (numbers.Count != 1 || numbers[0].Start != 0 || numbers[0].End != body.Length || body.StartsWith('-')) return false;
+        // Hundreds of digits read as infinity, which is no answer (and would equal every large prediction).
+        if (!double.IsFinite(numbers[0].Value)) return false;
         canonical = sign + body.Replace(",", "");
         value = sign.Length > 0 ? -numbers[0].Value : numbers[0].Value;
         return true;

@@ -35,7 +35,7 @@ internal static class Gsm8kSet
     {
         var train = Load(root, "train");
         var file = DataFiles.Require(root, Path.Combine("gsm8k", "dev_indices.json"));
-        using var document = DataFiles.ParseDocument(file, File.ReadAllText(file));
+        using var document = JsonInput.ParseDocument(file, File.ReadAllText(file));
         if (document.RootElement.ValueKind != JsonValueKind.Array)
             throw new DataFormatException(file, "top level", null, $"is {FieldPath.Describe(document.RootElement.ValueKind)}, not a JSON array of train indices");
         var dev = new List<Problem>(document.RootElement.GetArrayLength());

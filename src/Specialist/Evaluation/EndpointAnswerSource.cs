@@ -26,7 +26,7 @@ public sealed class EndpointAnswerSource : IAnswerSource
         _config = new AnnotationConfig(model, api, PromptHash: "", Temperature: 0, TopP: 1, maxNewTokens, TopLogprobs: 0, AnnotationConfig.DefaultStop(api), Seed: 0);
         _config.Validate();
         PromptsPerCall = concurrency;
-        Name = $"{model} @ {client.Endpoint}";
+        Name = $"{model} @ {TeacherClientOptions.Redact(client.Endpoint)}";
     }
 
     public string Name { get; }

@@ -56,9 +56,11 @@ public sealed class EvaluatedModel : IDisposable
     /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches on
     /// <paramref name="device"/> (null: the CPU). The fingerprint hashes config.json and every weight file, so
     /// retrained weights in the same folder are new work; the decoding names a device other than the CPU, whose
-    /// rounding can change an answer, so answers are reused on the device that made them only.
+    /// rounding can change an answer, so answers are reused on the device that made them only. Weights holding NaN or
+    /// infinity are refused, or told to <paramref name="nonFinite"/> (<see cref="T5Checkpoint.Load"/>).
     /// </summary>
-    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32,
+        Device? device = null, Action<string>? nonFinite = null)
     {
         var summary = T5Checkpoint.Inspect(directory);
         var full = Path.GetFullPath(directory);
@@ -66,7 +68,8 @@ public sealed class EvaluatedModel : IDisposable
         return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)}{on})", maxNewTokens, () =>
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
-            var model = T5Checkpoint.Load(full, dtype, device);
+            T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(full), summary.Config);
+            var model = T5Checkpoint.Load(full, dtype, device, nonFinite);
             return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
         });
     }
@@ -74,7 +77,7 @@ public sealed class EvaluatedModel : IDisposable
     /// <summary>A model behind an OpenAI-compatible endpoint, at temperature 0 (see <see cref="EndpointAnswerSource"/>).</summary>
     public static EvaluatedModel FromEndpoint(TeacherClientOptions options, string model, TeacherApi api = TeacherApi.Completions, int maxNewTokens = 256, int concurrency = 8)
     {
-        var name = $"{model} @ {options.Endpoint}";
+        var name = $"{model} @ {TeacherClientOptions.Redact(options.Endpoint)}";
         return new EvaluatedModel(name, $"endpoint:{AnnotationConfig.ApiName(api)}:{name}", null, "temperature 0", maxNewTokens, () =>
         {
             var client = new TeacherClient(options);

@@ -112,7 +112,7 @@ public sealed record EvaluationResults(EvaluationSettings Settings, IReadOnlyDic
     {
         var path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, FileName) : folderOrFile;
         if (!File.Exists(path)) throw new SpecialistException($"evaluation results not found: {Path.GetFullPath(path)} (write them with 'specialist eval ... --out DIR')");
-        using var document = DataFiles.ParseDocument(path, File.ReadAllText(path));
+        using var document = JsonInput.ParseDocument(path, File.ReadAllText(path));
         var root = new JsonRecord(path, "top level", 0, document.RootElement);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw root.Error(null, "is not a JSON object");
         var settings = root.Field("settings");

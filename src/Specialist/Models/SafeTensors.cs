@@ -58,74 +58,59 @@ internal static class SafeTensors
 
     private static Header ParseHeader(string path, byte[] headerBytes, long dataStart, long dataLength)
     {
-        JsonElement root;
-        try
-        {
-            root = JsonDocument.Parse(headerBytes).RootElement;
-        }
-        catch (JsonException e)
-        {
-            throw new SpecialistException($"{path}: safetensors header is not valid JSON: {e.Message}");
-        }
-        if (root.ValueKind != JsonValueKind.Object) throw new SpecialistException($"{path}: safetensors header is not a JSON object");
-
-        var tensors = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        // Errors name the header's lines and fields (e.g. shared.weight.data_offsets) under the file's name.
+        var root = JsonSection.Parse($"{path} (safetensors header)", headerBytes);
+        var found = new List<(string Name, string DType, long[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        var problems = new List<string>();
-        foreach (var property in root.EnumerateObject())
+        foreach (var name in root.Names)
         {
-            if (property.Name == "__metadata__")
+            var tensor = root.Child(name, required: true);
+            if (name == "__metadata__")
             {
-                if (property.Value.ValueKind != JsonValueKind.Object) { problems.Add("__metadata__ is not an object"); continue; }
-                foreach (var m in property.Value.EnumerateObject())
-                    if (m.Value.ValueKind == JsonValueKind.String) metadata[m.Name] = m.Value.GetString()!;
-                    else problems.Add($"__metadata__.{m.Name} is not a string");
+                foreach (var key in tensor.Names) metadata[key] = tensor.String(key) ?? throw tensor.Error(key, "is null, expected a string");
                 continue;
             }
-            if (tensors.ContainsKey(property.Name)) problems.Add($"{property.Name} appears twice");
-            else if (ParseEntry(property, dataStart) is { } entry) tensors[entry.Name] = entry;
-            else problems.Add($"{property.Name}: needs {{\"dtype\": one of {string.Join("/", DTypes.Keys)}, \"shape\": [non-negative integers], \"data_offsets\": [begin, end]}}, got {property.Value.GetRawText()}");
+            var dtype = tensor.String("dtype") ?? throw tensor.Error("dtype", "is missing");
+            if (!DTypes.ContainsKey(dtype)) throw tensor.Error("dtype", $"is \"{dtype}\", expected one of {string.Join(", ", DTypes.Keys)}");
+            var shape = tensor.Longs("shape", minimum: 0) ?? throw tensor.Error("shape", "is missing");
+            var offsets = tensor.Longs("data_offsets", minimum: 0) ?? throw tensor.Error("data_offsets", "is missing");
+            if (offsets is not [var begin, var end] || end < begin)
+                throw tensor.Error("data_offsets", $"is [{string.Join(", ", offsets)}], expected [begin, end] with begin ≤ end");
+            found.Add((name, dtype, [.. shape], begin, end));
         }
 
-        foreach (var e in tensors.Values)
+        var problems = new List<string>();
+        foreach (var e in found)
         {
-            var expected = e.Shape.Aggregate(1L, (a, b) => a * b) * DTypes[e.DType].Size;
-            if (e.Length != expected)
-                problems.Add($"{e.Name}: data_offsets span {e.Length} bytes, but {e.DType} [{string.Join(", ", e.Shape)}] needs {expected}");
+            long expected;
+            try
+            {
+                expected = checked(e.Shape.Aggregate(1L, (a, b) => a * b) * DTypes[e.DType].Size);
+            }
+            catch (OverflowException)
+            {
+                problems.Add($"{e.Name}: shape [{string.Join(", ", e.Shape)}] is too large");
+                continue;
+            }
+            if (e.End - e.Begin != expected)
+                problems.Add($"{e.Name}: data_offsets span {e.End - e.Begin} bytes, but {e.DType} [{string.Join(", ", e.Shape)}] needs {expected}");
         }
-        Entry? previous = null;
-        foreach (var e in tensors.Values.OrderBy(e => e.Offset).ThenBy(e => e.Length))
+        (string Name, long End)? previous = null;
+        foreach (var e in found.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
-            if (previous is not null && e.Offset < previous.Offset + previous.Length)
-                problems.Add($"{e.Name} overlaps {previous.Name}");
-            previous = e;
+            if (previous is { } p && e.Begin < p.End) problems.Add($"{e.Name} overlaps {p.Name}");
+            previous = (e.Name, e.End);
         }
         if (problems.Count > 0) throw new SpecialistException($"{path}: invalid safetensors header: {string.Join("; ", problems)}");
 
-        var needed = tensors.Values.Select(e => e.Offset + e.Length - dataStart).DefaultIfEmpty(0).Max();
+        var needed = found.Select(e => e.End).DefaultIfEmpty(0).Max();
         if (needed > dataLength)
             throw new SpecialistException(
                 $"{path}: truncated safetensors file: its header describes {needed} bytes of tensor data, the file holds {dataLength} " +
                 $"({needed - dataLength} bytes missing; was the download or copy interrupted?)");
+        // Every offset is now inside the file, so none of these sums can overflow.
+        var tensors = found.ToDictionary(e => e.Name, e => new Entry(e.Name, e.DType, e.Shape, dataStart + e.Begin, e.End - e.Begin), StringComparer.Ordinal);
         return new Header(path, tensors, metadata);
-    }
-
-    private static Entry? ParseEntry(JsonProperty property, long dataStart)
-    {
-        var v = property.Value;
-        if (v.ValueKind != JsonValueKind.Object
-            || !v.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String || !DTypes.ContainsKey(dtype.GetString()!)
-            || !v.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
-            || !v.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
-            return null;
-        var dims = new List<long>();
-        foreach (var d in shape.EnumerateArray())
-        {
-            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var n) || n < 0) return null;
-            dims.Add(n);
-        }
-        if (!offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin) return null;
-        return new Entry(property.Name, dtype.GetString()!, [.. dims], dataStart + begin, end - begin);
     }
 
     /// <summary>

@@ -84,8 +84,10 @@ public static class T5Checkpoint
     /// Loads a model folder as <paramref name="dtype"/> (stored weights are converted after reading), in eval mode, on
     /// <paramref name="device"/> (from <see cref="TorchRuntime.ResolveDevice"/>; null: the CPU). Throws
     /// <see cref="SpecialistException"/> naming every missing, unexpected and mis-shaped tensor at once.
+    /// Weights that hold NaN or infinity (a diverged or corrupt save: such a model generates empty text without a word)
+    /// are refused, or, when <paramref name="nonFinite"/> is given, told to it and loaded.
     /// </summary>
-    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public static T5Model Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null, Action<string>? nonFinite = null)
     {
         var (config, entries) = Open(directory);
         TorchRuntime.EnsureLoaded();
@@ -111,6 +113,14 @@ public static class T5Checkpoint
                         SafeTensors.ReadInto(stream, entry, stored);
                         parameter.copy_(stored);
                     }
+                }
+                var broken = parameters.Where(p => !isfinite(p.Value).all().item<bool>()).GroupBy(p => entries[p.Key].File, p => p.Key).ToList();
+                if (broken.Count > 0)
+                {
+                    var problem = string.Join("; ", broken.Select(file =>
+                        $"{file.Key}: {file.Count()} weight tensors hold NaN or infinite values ([{Abbreviate([.. file], 5)}])")) + "; the model's outputs will be meaningless";
+                    if (nonFinite is null) throw new SpecialistException(problem);
+                    nonFinite(problem);
                 }
             }
             // Read on the CPU (straight into the weights' memory), then moved in one go, outside the scope above,
@@ -194,14 +204,22 @@ public static class T5Checkpoint
     public static CheckpointSummary WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
     {
         if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give a SentencePiece model such as spiece.model, or a word-level tokenizer.json)");
-        var tokenizer = Tokenizers.Load(tokenizerPath);
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
+        EnsureFits(Tokenizers.Load(tokenizerPath), tokenizerPath, config);
         TorchRuntime.EnsureLoaded();
         // A generator of its own, not libtorch's global one: the miniature run initialises two students at once.
         using var generator = new torch.Generator((ulong)seed);
         using (var model = new T5Model(config, ScalarType.Float32, initialize: true, generator)) Save(model, directory, tokenizerPath);
         return Inspect(directory);
+    }
+
+    /// <summary>
+    /// Fails unless every id of <paramref name="tokenizer"/> (read from <paramref name="tokenizerPath"/>) has a row in
+    /// the embedding of a model of <paramref name="config"/>: libtorch would fail on the first larger id, deep in a step.
+    /// </summary>
+    public static void EnsureFits(ITokenizer tokenizer, string tokenizerPath, T5Config config)
+    {
+        if (tokenizer.VocabularySize > config.VocabSize)
+            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
     }
 
     // As Tokenizers.Load tells the two kinds apart: a *.json file is word level, anything else SentencePiece.
@@ -218,10 +236,10 @@ public static class T5Checkpoint
     private static (T5Config Config, Dictionary<string, Found> Entries) Open(string directory)
     {
         if (!Directory.Exists(directory)) throw new SpecialistException($"model folder {directory} does not exist");
-        var headers = ReadHeaders(directory);
         var configPath = Path.Combine(directory, ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"model folder {directory} has no {ConfigFileName}");
         var config = T5Config.Read(configPath);
+        var headers = ReadHeaders(directory);
 
         var expected = T5Model.ParameterShapes(config).ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
         var ignorable = Ignorable(config);
@@ -270,23 +288,14 @@ public static class T5Checkpoint
 
     private static List<SafeTensors.Header> ReadShards(string directory, string indexPath)
     {
-        JsonObject weightMap;
-        try
-        {
-            weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
-                ?? throw new DataFormatException(indexPath, "top level", "weight_map", "is missing or not an object");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(indexPath, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
-        }
+        var weightMap = JsonSection.ReadFile(indexPath).Child("weight_map", required: true);
         var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (key, value) in weightMap)
+        foreach (var key in weightMap.Names)
         {
-            var file = value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            var file = weightMap.String(key);
             // Shards live beside the index; a path elsewhere is refused rather than followed.
             if (file is null || file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")
-                throw new DataFormatException(indexPath, "weight_map", key, $"is {value?.ToJsonString() ?? "null"}, expected a file name in the same folder");
+                throw weightMap.Error(key, $"is {weightMap.Node[key]?.ToJsonString() ?? "null"}, expected a file name in the same folder");
             if (!files.TryGetValue(file, out var keys)) files[file] = keys = [];
             keys.Add(key);
         }

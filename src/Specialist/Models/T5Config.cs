@@ -76,93 +76,59 @@ public sealed record T5Config
             $"config '{nameOrPath}' is neither a built-in config ({string.Join(", ", BuiltInNames)}) nor a config.json file");
     }
 
-    /// <summary>Reads a Hugging Face <c>config.json</c>; a missing key takes Hugging Face's default, a malformed one is an error naming it.</summary>
+    /// <summary>
+    /// Reads a Hugging Face <c>config.json</c>; a missing key takes Hugging Face's default, a malformed one (a duplicate,
+    /// a value of the wrong kind) is an error naming the file, the line and the key.
+    /// </summary>
     public static T5Config Read(string path)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw new DataFormatException(path, "top level", null, "is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(path, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
-        }
-        catch (IOException e)
-        {
-            throw new SpecialistException($"cannot read {path}: {e.Message}");
-        }
-
-        if (root["model_type"] is JsonValue type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() != "t5")
-            throw new DataFormatException(path, "config", "model_type", $"is '{type.GetValue<string>()}', not 't5'");
+        var s = JsonSection.ReadFile(path);
+        if (s.String("model_type") is { } type && type != "t5") throw s.Error("model_type", $"is '{type}', not 't5'");
 
         var d = new T5Config();
-        int Int(string key, int fallback) => ReadNumber(path, root, key, fallback, n => n.GetValue<int>());
-        double Double(string key, double fallback) => ReadNumber(path, root, key, fallback, n => n.GetValue<double>());
-
-        var numLayers = Int("num_layers", d.NumLayers);
-        var pad = Int("pad_token_id", d.PadTokenId);
+        var numLayers = s.Int("num_layers") ?? d.NumLayers;
+        var pad = s.Int("pad_token_id") ?? d.PadTokenId;
         var config = new T5Config
         {
-            VocabSize = Int("vocab_size", d.VocabSize),
-            DModel = Int("d_model", d.DModel),
-            DKv = Int("d_kv", d.DKv),
-            DFf = Int("d_ff", d.DFf),
+            VocabSize = s.Int("vocab_size") ?? d.VocabSize,
+            DModel = s.Int("d_model") ?? d.DModel,
+            DKv = s.Int("d_kv") ?? d.DKv,
+            DFf = s.Int("d_ff") ?? d.DFf,
             NumLayers = numLayers,
-            NumDecoderLayers = Int("num_decoder_layers", numLayers),
-            NumHeads = Int("num_heads", d.NumHeads),
-            RelativeAttentionNumBuckets = Int("relative_attention_num_buckets", d.RelativeAttentionNumBuckets),
-            RelativeAttentionMaxDistance = Int("relative_attention_max_distance", d.RelativeAttentionMaxDistance),
-            DropoutRate = Double("dropout_rate", d.DropoutRate),
-            LayerNormEpsilon = Double("layer_norm_epsilon", d.LayerNormEpsilon),
-            FeedForwardProj = ReadValue(path, root, "feed_forward_proj", d.FeedForwardProj, JsonValueKind.String, n => n.GetValue<string>()),
-            TieWordEmbeddings = ReadValue(path, root, "tie_word_embeddings", d.TieWordEmbeddings, JsonValueKind.True, n => n.GetValue<bool>()),
+            NumDecoderLayers = s.Int("num_decoder_layers") ?? numLayers,
+            NumHeads = s.Int("num_heads") ?? d.NumHeads,
+            RelativeAttentionNumBuckets = s.Int("relative_attention_num_buckets") ?? d.RelativeAttentionNumBuckets,
+            RelativeAttentionMaxDistance = s.Int("relative_attention_max_distance") ?? d.RelativeAttentionMaxDistance,
+            DropoutRate = s.Double("dropout_rate") ?? d.DropoutRate,
+            LayerNormEpsilon = s.Double("layer_norm_epsilon") ?? d.LayerNormEpsilon,
+            FeedForwardProj = s.String("feed_forward_proj") ?? d.FeedForwardProj,
+            TieWordEmbeddings = s.Bool("tie_word_embeddings") ?? d.TieWordEmbeddings,
             PadTokenId = pad,
-            EosTokenId = Int("eos_token_id", d.EosTokenId),
+            EosTokenId = s.Int("eos_token_id") ?? d.EosTokenId,
             // Hugging Face's T5 checkpoints all start decoding with the pad id.
-            DecoderStartTokenId = Int("decoder_start_token_id", pad),
+            DecoderStartTokenId = s.Int("decoder_start_token_id") ?? pad,
         };
         config.Validate(path);
         return config;
-    }
-
-    private static T ReadValue<T>(string path, JsonObject root, string key, T fallback, JsonValueKind kind, Func<JsonValue, T> get)
-    {
-        var node = root[key];
-        if (node is null) return fallback;
-        var ok = node is JsonValue v && (v.GetValueKind() == kind || (kind == JsonValueKind.True && v.GetValueKind() == JsonValueKind.False));
-        if (!ok) throw new DataFormatException(path, "config", key, $"is {node.ToJsonString()}, expected a {(kind == JsonValueKind.True ? "boolean" : "string")}");
-        return get((JsonValue)node);
-    }
-
-    private static T ReadNumber<T>(string path, JsonObject root, string key, T fallback, Func<JsonValue, T> get)
-    {
-        var node = root[key];
-        if (node is null) return fallback;
-        try
-        {
-            if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number) return get(v);
-        }
-        catch (Exception e) when (e is FormatException or OverflowException or InvalidOperationException) { }
-        throw new DataFormatException(path, "config", key, $"is {node.ToJsonString()}, expected {(typeof(T) == typeof(int) ? "an integer" : "a number")}");
     }
 
     /// <summary>Fails with every problem at once when the config cannot describe a T5 model.</summary>
     internal void Validate(string source)
     {
         var problems = new List<string>();
-        void Positive(string key, int value) { if (value <= 0) problems.Add($"{key} is {value}, must be positive"); }
+        // The upper bounds are far above any T5 (FlanT5-XXL: d_ff 10,240, 24 layers; mT5: 250,112 pieces); they stop a
+        // typo from asking libtorch for an impossible tensor, or from listing billions of layers, before anything is allocated.
+        void Positive(string key, int value, int most = 1 << 20) { if (value <= 0 || value > most) problems.Add($"{key} is {value}, must be in [1, {most}]"); }
         void TokenId(string key, int value) { if (value < 0 || value >= VocabSize) problems.Add($"{key} is {value}, must be in [0, vocab_size {VocabSize})"); }
-        Positive("vocab_size", VocabSize);
+        Positive("vocab_size", VocabSize, 1 << 24);
         Positive("d_model", DModel);
         Positive("d_kv", DKv);
         Positive("d_ff", DFf);
-        Positive("num_layers", NumLayers);
-        Positive("num_decoder_layers", NumDecoderLayers);
-        Positive("num_heads", NumHeads);
+        Positive("num_layers", NumLayers, 1024);
+        Positive("num_decoder_layers", NumDecoderLayers, 1024);
+        Positive("num_heads", NumHeads, 1024);
         // Bidirectional buckets halve the count, and half of those are exact: at least 4 keeps one exact bucket per side.
-        if (RelativeAttentionNumBuckets < 4) problems.Add($"relative_attention_num_buckets is {RelativeAttentionNumBuckets}, must be at least 4");
+        if (RelativeAttentionNumBuckets is < 4 or > 1 << 16) problems.Add($"relative_attention_num_buckets is {RelativeAttentionNumBuckets}, must be in [4, 65536]");
         if (RelativeAttentionMaxDistance <= RelativeAttentionNumBuckets / 2)
             problems.Add($"relative_attention_max_distance is {RelativeAttentionMaxDistance}, must exceed relative_attention_num_buckets / 2");
         if (DropoutRate is < 0 or >= 1 || double.IsNaN(DropoutRate)) problems.Add($"dropout_rate is {DropoutRate}, must be in [0, 1)");

@@ -70,7 +70,7 @@ public static class ConfiguredRun
         var selected = problems.Take(teacher.Limit ?? int.MaxValue).ToList();
         var job = new AnnotationJob(teacher.Set, selected, template, teacher.Sampling(AnnotationConfig.HashPrompt(template)), teacher.Samples,
             teacher.RequestSamples, teacher.Price);
-        report?.Invoke(new RunEvent("annotate", $"{selected.Count} questions of {teacher.Set}, {teacher.Samples} samples each, from {teacher.Model} at {teacher.Endpoint}"));
+        report?.Invoke(new RunEvent("annotate", $"{selected.Count} questions of {teacher.Set}, {teacher.Samples} samples each, from {teacher.Model} at {TeacherClientOptions.Redact(teacher.Endpoint)}"));
         Directory.CreateDirectory(layout.Annotate);
         var client = new TeacherClientOptions(teacher.Endpoint, Environment.GetEnvironmentVariable("OPENAI_API_KEY"), TimeSpan.FromSeconds(teacher.Timeout), teacher.MaxRetries);
         await RunStages.AnnotateAsync(layout.Store, client, job, teacher.Concurrency, report, stop);

@@ -115,50 +115,39 @@ public sealed record RunConfig
 
     /// <summary>
     /// Reads and checks a run config. An unknown key, a value of the wrong kind or out of range, a missing required
-    /// key or a path that does not exist is a <see cref="DataFormatException"/> naming the file, the section and the key.
+    /// key or a path that does not exist is a <see cref="DataFormatException"/> naming the file, the line and the key
+    /// (<c>teacher.samples</c>).
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="outOverride">Replaces the file's <c>out</c> (the command line's <c>--out</c>).</param>
     public static RunConfig ReadFile(string path, string? outOverride = null)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new DataFormatException(path, TopLevel, null, "is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(path, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
-        }
-        catch (IOException e)
-        {
-            throw new SpecialistException($"cannot read {path}: {e.Message}");
-        }
-        var top = new Section(path, TopLevel, root);
+        var top = JsonSection.ReadFile(path);
+        top.AllowOnly(Keys[TopLevel], "a top-level setting");
         var output = outOverride ?? top.String("out") ?? throw top.Error("out", "is missing: the run folder (or give --out)");
-        var dataRoot = top.ExistingPath("data_root", Data.DataRoot.Resolve(null), directory: true);
-        var student = top.ExistingPath("student", null, directory: true);
-        var seed = top.Long("seed", 0);
+        var dataRoot = ExistingPath(top, "data_root", Data.DataRoot.Resolve(null), directory: true);
+        var student = ExistingPath(top, "student", null, directory: true);
+        var seed = top.Long("seed") ?? 0;
         if (seed < 0) throw top.Error("seed", $"is {seed}, must be at least 0");
-        var distill = ReadDistill(top.Child("distill", required: false));
+        var distill = ReadDistill(Section(top, "distill", required: false));
         return new RunConfig
         {
             Out = Path.GetFullPath(output),
             DataRoot = dataRoot,
             Student = student,
             Seed = seed,
-            Teacher = ReadTeacher(top.Child("teacher", required: true)),
+            Teacher = ReadTeacher(Section(top, "teacher", required: true)),
             Distill = distill,
-            Train = ReadTrain(top.Child("train", required: false), student, dataRoot, seed, distill),
-            Eval = ReadEval(top.Child("eval", required: false)),
+            Train = ReadTrain(Section(top, "train", required: false), student, dataRoot, seed, distill),
+            Eval = ReadEval(Section(top, "eval", required: false)),
         };
     }
 
-    private static RunTeacher ReadTeacher(Section s)
+    private static RunTeacher ReadTeacher(JsonSection s)
     {
         var endpointText = s.String("endpoint") ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
             ?? throw s.Error("endpoint", "is missing (and $OPENAI_BASE_URL is not set): the teacher's base URL including /v1");
-        var samples = s.Int("samples", 4);
+        var samples = s.Int("samples") ?? 4;
         var teacher = new RunTeacher
         {
             Endpoint = s.Parse("endpoint", endpointText, TeacherClientOptions.ParseEndpoint),
@@ -166,18 +155,18 @@ public sealed record RunConfig
             Api = s.Parse("api", s.String("api") ?? "completions", Teachers.AnnotationConfig.ParseApi),
             Set = s.String("set") ?? DistillSetRequest.DefaultTrainSet,
             Samples = samples,
-            SamplesPerRequest = s.OptionalInt("samples_per_request"),
-            Temperature = s.Double("temperature", 0.5),
-            TopP = s.Double("top_p", 1.0),
-            MaxTokens = s.Int("max_tokens", 256),
-            TopLogprobs = s.Int("top_logprobs", 5),
+            SamplesPerRequest = s.Int("samples_per_request"),
+            Temperature = s.Double("temperature") ?? 0.5,
+            TopP = s.Double("top_p") ?? 1.0,
+            MaxTokens = s.Int("max_tokens") ?? 256,
+            TopLogprobs = s.Int("top_logprobs") ?? 5,
             Stop = s.Strings("stop"),
-            Seed = s.Has("seed") ? s.Long("seed", 0) : null,
-            PromptFile = s.Has("prompt_file") ? s.ExistingPath("prompt_file", null, directory: false) : null,
-            Limit = s.OptionalInt("limit"),
-            Concurrency = s.Int("concurrency", 8),
-            Timeout = s.Double("timeout", 120),
-            MaxRetries = s.Int("max_retries", 5),
+            Seed = s.Long("seed"),
+            PromptFile = s.Has("prompt_file") ? ExistingPath(s, "prompt_file", null, directory: false) : null,
+            Limit = s.Int("limit"),
+            Concurrency = s.Int("concurrency") ?? 8,
+            Timeout = s.Double("timeout") ?? 120,
+            MaxRetries = s.Int("max_retries") ?? 5,
             Price = s.Numbers("price") switch
             {
                 null => null,
@@ -202,7 +191,7 @@ public sealed record RunConfig
         return teacher;
     }
 
-    private static RunDistill ReadDistill(Section s)
+    private static RunDistill ReadDistill(JsonSection s)
     {
         var formats = s.Strings("formats") is { } names
             ? names.Count == 0 ? throw s.Error("formats", "is empty: name at least one of ic-cot, ic-ao, zs-cot, zs-ao")
@@ -212,7 +201,7 @@ public sealed record RunConfig
         if (s.Child("batch_size", required: false) is { } batch)
             foreach (var name in batch.Names)
             {
-                var size = batch.Int(name, 0);
+                var size = batch.Int(name) ?? throw batch.Error(name, "is null, expected an integer");
                 batch.AtLeast(name, size, 1);
                 sizes[batch.Parse(name, name, DistillFormats.Parse)] = size;
             }
@@ -220,15 +209,15 @@ public sealed record RunConfig
         return new RunDistill
         {
             Formats = formats,
-            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? "fast", AlignmentOptions.ParseMode), s.Bool("renormalize", false), s.Bool("merge", false)),
+            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? "fast", AlignmentOptions.ParseMode), s.Bool("renormalize") ?? false, s.Bool("merge") ?? false),
             BatchSizes = sizes,
             DevSet = devSet == "none" ? null : devSet,
         };
     }
 
-    private static TrainingConfig ReadTrain(Section s, string student, string dataRoot, long seed, RunDistill distill)
+    private static TrainingConfig ReadTrain(JsonSection s, string student, string dataRoot, long seed, RunDistill distill)
     {
-        var config = TrainingConfig.Read(s.Node, s.File, s.Location, new TrainingConfig()) with { Student = student, DataRoot = dataRoot, Seed = seed };
+        var config = TrainingConfig.Read(s, new TrainingConfig()) with { Student = student, DataRoot = dataRoot, Seed = seed };
         try
         {
             (config with { Data = "distill", Out = "train" }).Validate();
@@ -245,7 +234,7 @@ public sealed record RunConfig
         return config;
     }
 
-    private static RunEvaluation ReadEval(Section s)
+    private static RunEvaluation ReadEval(JsonSection s)
     {
         var sets = s.Strings("sets");
         if (sets is { Count: 0 }) throw s.Error("sets", "is empty: name at least one set");
@@ -254,9 +243,9 @@ public sealed record RunConfig
             Sets = sets ?? new RunEvaluation().Sets,
             Prompt = s.String("prompt") ?? "4shot",
             BbhMode = s.Parse("bbh_mode", s.String("bbh_mode") ?? "cot", BbhAnswerScorer.ParseMode),
-            Limit = s.OptionalInt("limit"),
-            BatchSize = s.Int("batch_size", 16),
-            MaxNewTokens = s.Int("max_new_tokens", 256),
+            Limit = s.Int("limit"),
+            BatchSize = s.Int("batch_size") ?? 16,
+            MaxNewTokens = s.Int("max_new_tokens") ?? 256,
             Dtype = s.String("dtype") ?? "fp32",
         };
         s.Parse("prompt", eval.Prompt, EvaluationQueries.ParseStyle);
@@ -325,121 +314,24 @@ public sealed record RunConfig
         };
     }
 
-    /// <summary>One JSON object of the file: typed reads whose errors name the file, the section and the key; null reads as absent.</summary>
-    private sealed class Section
+    /// <summary>A path (made absolute) that must exist; <paramref name="fallback"/> when absent, or an error when that is null too.</summary>
+    private static string ExistingPath(JsonSection s, string key, string? fallback, bool directory)
     {
-        public Section(string file, string location, JsonObject node)
-        {
-            File = file;
-            Location = location;
-            Node = node;
-            if (Keys.TryGetValue(location, out var known))
-                foreach (var (key, _) in node)
-                {
-                    if (location == "train" && RunOwnedTrainingKeys.Contains(key))
-                        throw Error(key, "is set by the run (student, data_root and seed at the top level; data and out in the run folder): leave it out of train");
-                    if (!known.Contains(key))
-                        throw Error(key, $"is not a{(location == TopLevel ? " top-level" : $" {location}")} setting (the settings are: {string.Join(", ", known)})");
-                }
-        }
+        var given = s.String(key);
+        var path = Path.GetFullPath(given ?? fallback ?? throw s.Error(key, $"is missing: the {(directory ? "folder" : "file")} it names is required"));
+        if (directory ? !Directory.Exists(path) : !File.Exists(path))
+            throw s.Error(key, $"{(given is null ? "defaults to" : "names")} {path}, which is not a{(directory ? " folder" : " file")}");
+        return path;
+    }
 
-        public string File { get; }
-        public string Location { get; }
-        public JsonObject Node { get; }
-        public IEnumerable<string> Names => Node.Select(p => p.Key);
-
-        public DataFormatException Error(string? key, string problem) => new(File, Location, key, problem);
-
-        public bool Has(string key) => Node[key] is not null;
-
-        /// <summary>The nested section <paramref name="key"/>; an absent optional one reads as empty.</summary>
-        public Section Child(string key, bool required) => Node[key] switch
-        {
-            JsonObject child => new Section(File, Location == TopLevel ? key : $"{Location}.{key}", child),
-            null when !required => new Section(File, Location == TopLevel ? key : $"{Location}.{key}", new JsonObject()),
-            null => throw Error(key, "is missing"),
-            var other => throw Wrong(key, other, "an object"),
-        };
-
-        public string? String(string key) => Node[key] switch
-        {
-            null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-            var other => throw Wrong(key, other, "a string"),
-        };
-
-        public int Int(string key, int fallback) => OptionalInt(key) ?? fallback;
-
-        public int? OptionalInt(string key) => Node[key] switch
-        {
-            null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) => n,
-            var other => throw Wrong(key, other, "an integer"),
-        };
-
-        public long Long(string key, long fallback) => Node[key] switch
-        {
-            null => fallback,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) => n,
-            var other => throw Wrong(key, other, "an integer"),
-        };
-
-        public double Double(string key, double fallback) => Node[key] switch
-        {
-            null => fallback,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>(),
-            var other => throw Wrong(key, other, "a number"),
-        };
-
-        public bool Bool(string key, bool fallback) => Node[key] switch
-        {
-            null => fallback,
-            JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-            var other => throw Wrong(key, other, "true or false"),
-        };
-
-        public IReadOnlyList<string>? Strings(string key) => Node[key] switch
-        {
-            null => null,
-            JsonArray a when a.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.String) => [.. a.Select(i => i!.GetValue<string>())],
-            var other => throw Wrong(key, other, "a list of strings"),
-        };
-
-        public IReadOnlyList<double>? Numbers(string key) => Node[key] switch
-        {
-            null => null,
-            JsonArray a when a.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.Number) => [.. a.Select(i => i!.GetValue<double>())],
-            var other => throw Wrong(key, other, "a list of numbers"),
-        };
-
-        /// <summary>A path (made absolute) that must exist; <paramref name="fallback"/> when absent, or an error when that is null too.</summary>
-        public string ExistingPath(string key, string? fallback, bool directory)
-        {
-            var given = String(key);
-            var path = Path.GetFullPath(given ?? fallback ?? throw Error(key, $"is missing: the {(directory ? "folder" : "file")} it names is required"));
-            if (directory ? !Directory.Exists(path) : !System.IO.File.Exists(path))
-                throw Error(key, $"{(given is null ? "defaults to" : "names")} {path}, which is not a{(directory ? " folder" : " file")}");
-            return path;
-        }
-
-        /// <summary>Reads <paramref name="text"/> with a library parser; its complaint becomes an error naming the key.</summary>
-        public T Parse<T>(string key, string text, Func<string, T> parse)
-        {
-            try
-            {
-                return parse(text);
-            }
-            catch (SpecialistException e) when (e is not DataFormatException)
-            {
-                throw Error(key, e.Message);
-            }
-        }
-
-        public void AtLeast(string key, int? value, int minimum)
-        {
-            if (value < minimum) throw Error(key, string.Create(CultureInfo.InvariantCulture, $"is {value}, must be at least {minimum}"));
-        }
-
-        private DataFormatException Wrong(string key, JsonNode node, string expected) => Error(key, $"is {node.ToJsonString()}, expected {expected}");
+    /// <summary>The section <paramref name="key"/> of <paramref name="parent"/>, its keys checked against <see cref="Keys"/>.</summary>
+    private static JsonSection Section(JsonSection parent, string key, bool required)
+    {
+        var section = parent.Child(key, required);
+        if (key == "train")
+            foreach (var owned in RunOwnedTrainingKeys.Where(section.Has))
+                throw section.Error(owned, "is set by the run (student, data_root and seed at the top level; data and out in the run folder): leave it out of train");
+        if (Keys.TryGetValue(key, out var known)) section.AllowOnly(known, $"a {key} setting");
+        return section;
     }
 }

@@ -61,7 +61,7 @@ internal sealed class RunStages : IDisposable
         var path = Path.Combine(output, SettingsFileName);
         if (File.Exists(path))
         {
-            var recorded = JsonNode.Parse(File.ReadAllText(path));
+            var recorded = JsonSection.ReadFile(path).Node;
             if (recorded?.ToJsonString() != settings.ToJsonString()) throw new SpecialistException(mismatch(recorded, path));
         }
         else
@@ -76,7 +76,7 @@ internal sealed class RunStages : IDisposable
         {
             AtomicFolder.RemoveLeftovers(output);
             var stages = Path.Combine(output, StagesFileName);
-            var done = File.Exists(stages) ? JsonNode.Parse(File.ReadAllText(stages)) as JsonObject ?? new JsonObject() : new JsonObject();
+            var done = File.Exists(stages) ? JsonSection.ReadFile(stages).Node : new JsonObject();
             return new RunStages(output, done, runLock, report, stop);
         }
         catch
@@ -142,7 +142,7 @@ internal sealed class RunStages : IDisposable
             new SyncProgress<AnnotationProgress>(p => report?.Invoke(new RunEvent("annotate",
                 $"{p.Done}/{p.Total} requests, {p.NewKept}/{p.NewSamples} samples kept, {p.TokensPerSecond:N0} tokens/s",
                 (double)p.Done / Math.Max(1, p.Total), p.Done == 0 ? null : p.Elapsed / p.Done * (p.Total - p.Done)))), stop);
-        if (summary.Failed > 0) throw new SpecialistException($"{summary.Failed} annotation requests failed; run again to retry them");
+        if (summary.Failed > 0) throw new SpecialistException($"{summary.Failed} annotation requests failed (the first: {summary.FirstError}); run again to retry them");
         report?.Invoke(new RunEvent("annotate", string.Create(CultureInfo.InvariantCulture,
             $"{summary.Kept} of {summary.Samples} samples kept ({100 * summary.KeptRate:F1} %) in {storePath}")));
     }

@@ -80,7 +80,7 @@ public sealed class TrainingRun
         SelectedCheckpoint? bestId, bestOod;
         if (File.Exists(selectionPath))
         {
-            using var document = DataFiles.ParseDocument(selectionPath, File.ReadAllText(selectionPath));
+            using var document = JsonInput.ParseDocument(selectionPath, File.ReadAllText(selectionPath));
             var selection = new JsonRecord(selectionPath, "top level", 0, document.RootElement);
             idSet = selection.String("id_set");
             var ood = selection.Field("ood_sets");
@@ -167,7 +167,7 @@ public sealed class TrainingRun
     private static List<KeyValuePair<string, string>> ReadSettings(string path)
     {
         if (!File.Exists(path)) return [];
-        using var document = DataFiles.ParseDocument(path, File.ReadAllText(path));
+        using var document = JsonInput.ParseDocument(path, File.ReadAllText(path));
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new DataFormatException(path, "top level", null, "is not a JSON object");
         return [.. document.RootElement.EnumerateObject().Select(p => KeyValuePair.Create(p.Name,
             p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()))];

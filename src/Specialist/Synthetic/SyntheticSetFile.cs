@@ -51,7 +51,7 @@ public static class SyntheticSetFile
             var answer = record.Field("answer");
             var gold = answer.ValueKind switch
             {
-                JsonValueKind.Number => GoldAnswer.FromNumber(answer.GetDouble()),
+                JsonValueKind.Number => GoldAnswer.FromNumber(record.Number("answer")),
                 JsonValueKind.String => GoldAnswer.FromText(record.String("answer")),
                 _ => throw record.Error("answer", $"is {FieldPath.Describe(answer.ValueKind)}, not a number or a string"),
             };

@@ -33,6 +33,9 @@ public sealed record AnnotationSummary(
 {
     /// <summary>Kept / samples over the run's questions.</summary>
     public double KeptRate => Samples == 0 ? 0 : (double)Kept / Samples;
+
+    /// <summary>Why the first failed request failed (the store keeps every request's reason); null when none failed.</summary>
+    public string? FirstError { get; init; }
 }
 
 /// <summary>
@@ -52,7 +55,7 @@ public static class AnnotationRunner
         store.AddQuestions(job.SetName, job.Problems);
         var plan = job.Plan(store.SampleIndices());
         var gold = job.Problems.ToDictionary(p => p.Id, p => p.Answer, StringComparer.Ordinal);
-        var runId = store.StartRun("live", client.Endpoint.AbsoluteUri, job.SetName, job.Config,
+        var runId = store.StartRun("live", TeacherClientOptions.Redact(client.Endpoint), job.SetName, job.Config,
             job.RunParameters(new JsonObject { ["concurrency"] = concurrency }));
 
         var clock = Stopwatch.StartNew();
@@ -88,6 +91,7 @@ public static class AnnotationRunner
                     lock (lockTally)
                     {
                         tally.Failed++;
+                        tally.FirstError ??= outcome.Error;
                         snapshot = tally.Progress(plan.Count, clock.Elapsed);
                     }
                 }
@@ -101,7 +105,7 @@ public static class AnnotationRunner
 
         var (samples, kept) = store.Count([.. gold.Keys]);
         return new AnnotationSummary(plan.Count, tally.Completed, tally.Failed, tally.NewSamples, samples, kept,
-            tally.PromptTokens, tally.CompletionTokens, job.Price is null ? null : tally.Cost, clock.Elapsed);
+            tally.PromptTokens, tally.CompletionTokens, job.Price is null ? null : tally.Cost, clock.Elapsed) { FirstError = tally.FirstError };
     }
 
     private sealed class Tally
@@ -109,6 +113,7 @@ public static class AnnotationRunner
         public int Completed, Failed, NewSamples, NewKept;
         public long PromptTokens, CompletionTokens;
         public double Cost;
+        public string? FirstError;
 
         public AnnotationProgress Progress(int total, TimeSpan elapsed) =>
             new(Completed + Failed, total, Failed, NewSamples, NewKept, CompletionTokens, elapsed);

@@ -18,6 +18,13 @@ public sealed record TeacherClientOptions(Uri Endpoint, string? ApiKey, TimeSpan
     /// <summary>The longest back-off delay.</summary>
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// <paramref name="endpoint"/> as messages, stores and result files show it: a user name and password in it
+    /// (<c>http://user:pass@host/v1</c>) become <c>***</c>, so that no credential is printed or written down.
+    /// </summary>
+    public static string Redact(Uri endpoint) =>
+        endpoint.UserInfo.Length == 0 ? endpoint.AbsoluteUri : new UriBuilder(endpoint) { UserName = "***", Password = "" }.Uri.AbsoluteUri;
+
     /// <summary>Reads and checks a base URL (http or https, absolute).</summary>
     public static Uri ParseEndpoint(string text) =>
         Uri.TryCreate(text.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
@@ -54,6 +61,7 @@ public sealed class TeacherClient : IDisposable
     internal async Task<TeacherOutcome> SendAsync(TeacherRequest request, AnnotationConfig config, CancellationToken cancellation)
     {
         var url = new Uri(_options.Endpoint.AbsoluteUri.TrimEnd('/') + TeacherRequest.Path(config.Api));
+        var shown = TeacherClientOptions.Redact(url);
         var body = Encoding.UTF8.GetBytes(request.Body(config).ToJsonString());
         string error = "no attempt was made";
         for (var attempt = 0; ; attempt++)
@@ -82,9 +90,9 @@ public sealed class TeacherClient : IDisposable
                     }
                     error = $"HTTP {(int)response.StatusCode}: {ServerMessage(content)}";
                     if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                        throw new SpecialistException($"{url} refused the request ({error}); check OPENAI_API_KEY");
+                        throw new SpecialistException($"{shown} refused the request ({error}); check OPENAI_API_KEY");
                     if (response.StatusCode == HttpStatusCode.NotFound)
-                        throw new SpecialistException($"{url} answered 404 ({ServerMessage(content)}); check --endpoint (the base URL including /v1) and --model");
+                        throw new SpecialistException($"{shown} answered 404 ({ServerMessage(content)}); check --endpoint (the base URL including /v1) and --model");
                     if (!RetryPolicy.IsRetryable(response.StatusCode)) return new TeacherOutcome(null, error, attempt + 1);
                     retryAfter = RetryPolicy.RetryAfter(response.Headers, DateTimeOffset.UtcNow);
                 }

@@ -37,7 +37,9 @@ internal static class TeacherResponseParser
             foreach (var choice in choices.EnumerateArray())
             {
                 if (choice.ValueKind != JsonValueKind.Object) throw Malformed($"choice {position} is not an object");
-                var index = choice.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+                var index = position;
+                if (choice.TryGetProperty("index", out var i) && i.ValueKind != JsonValueKind.Null && !(i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out index)))
+                    throw Malformed($"choice {position} has index {JsonInput.Show(i.GetRawText())}, not an integer");
                 if (index < 0 || index >= expectedChoices || samples[index] is not null) throw Malformed($"choice {position} has index {index}, out of range or repeated");
                 samples[index] = api == TeacherApi.Completions ? ParseCompletionChoice(choice, position, topLogprobs) : ParseChatChoice(choice, position, topLogprobs);
                 position++;
@@ -131,10 +133,12 @@ internal static class TeacherResponseParser
     private static float Logprob(JsonElement o, string name, string where) =>
         o.TryGetProperty(name, out var v) ? Logprob(v, $"{where}.{name}") : throw Malformed($"{where} has no '{name}'");
 
-    // A null log-prob (OpenAI gives one for an echoed first token) is kept as NaN rather than dropping the sample.
+    // A null log-prob (OpenAI gives one for an echoed first token) is kept as NaN rather than dropping the sample. A
+    // number must be a log-probability: at most 0, and not so large (1e300) that it reads as infinity.
     private static float Logprob(JsonElement v, string where) => v.ValueKind switch
     {
-        JsonValueKind.Number => v.GetSingle(),
+        JsonValueKind.Number when (float)v.GetDouble() is var p && float.IsFinite(p) && p <= 0 => p,
+        JsonValueKind.Number => throw Malformed($"{where} is {JsonInput.Show(v.GetRawText())}, not a log-probability (a finite number at most 0)"),
         JsonValueKind.Null => float.NaN,
         _ => throw Malformed($"{where} is not a number"),
     };

@@ -15,6 +15,7 @@ internal sealed class AligningNormalizer
     /// <summary>U+2581 LOWER ONE EIGHTH BLOCK, which stands for a space in pieces.</summary>
     private static readonly byte[] SpaceSymbolUtf8 = "\u2581"u8.ToArray();
 
+    private readonly string _path;
     private readonly uint[] _trie;
     private readonly byte[] _replacements;
     private readonly bool _addDummyPrefix;
@@ -23,6 +24,7 @@ internal sealed class AligningNormalizer
 
     public AligningNormalizer(SentencePieceModelFile model)
     {
+        _path = model.Path;
         _addDummyPrefix = model.AddDummyPrefix;
         _removeExtraWhitespaces = model.RemoveExtraWhitespaces;
         _escapeWhitespaces = model.EscapeWhitespaces;
@@ -101,6 +103,7 @@ internal sealed class AligningNormalizer
         var (length, value) = LongestMatch(input);
         if (length > 0)
         {
+            if (value >= _replacements.Length) throw new SpecialistException($"{_path}: the normaliser's precompiled character map is corrupt (a rule points past its replacements)");
             var rest = _replacements.AsSpan(value);
             var end = rest.IndexOf((byte)0);
             replacement = end < 0 ? rest : rest[..end];

@@ -18,6 +18,9 @@ internal sealed class SentencePieceModelFile
     public required byte[] Bytes { get; init; }
     public required string[] Pieces { get; init; }
     public required PieceType[] Types { get; init; }
+    public required float[] Scores { get; init; }
+    public bool HasTrainerSpec { get; private init; }
+    public bool HasNormalizerSpec { get; private init; }
     public int ModelType { get; private set; } = UnigramModelType;
     public int UnkId { get; private set; }
     public int BosId { get; private set; } = 1;
@@ -30,7 +33,11 @@ internal sealed class SentencePieceModelFile
     public bool RemoveExtraWhitespaces { get; private set; } = true;
     public bool EscapeWhitespaces { get; private set; } = true;
 
-    /// <summary>Reads a model file; a file that is not a SentencePiece model, or one this tokenizer cannot reproduce exactly, is an error.</summary>
+    /// <summary>
+    /// Reads a model file; a file that is not a SentencePiece model, one that SentencePiece itself would refuse (an empty
+    /// or repeated piece, an unknown piece type, no unknown piece), one with a special id that is no piece or a score
+    /// that is not a number, and one this tokenizer cannot reproduce exactly are errors naming the file and the field.
+    /// </summary>
     public static SentencePieceModelFile Read(string path)
     {
         if (!File.Exists(path)) throw new SpecialistException($"tokenizer model not found: {System.IO.Path.GetFullPath(path)}");
@@ -44,6 +51,7 @@ internal sealed class SentencePieceModelFile
         {
             throw new SpecialistException($"{path}: not a SentencePiece model file ({e.Message})");
         }
+        model.EnsureValid();
         model.EnsureSupported();
         return model;
     }
@@ -52,6 +60,7 @@ internal sealed class SentencePieceModelFile
     {
         var pieces = new List<string>();
         var types = new List<PieceType>();
+        var scores = new List<float>();
         var trainerSpecs = new List<ReadOnlyMemory<byte>>();
         var normalizerSpecs = new List<ReadOnlyMemory<byte>>();
         foreach (var field in ProtoWire.Fields(bytes))
@@ -59,32 +68,39 @@ internal sealed class SentencePieceModelFile
             switch (field.Number)
             {
                 case 1:
-                    var (piece, type) = ParsePiece(field.Bytes);
+                    var (piece, type, score) = ParsePiece(field.Bytes);
                     pieces.Add(piece);
                     types.Add(type);
+                    scores.Add(score);
                     break;
                 case 2: trainerSpecs.Add(field.Bytes); break;
                 case 3: normalizerSpecs.Add(field.Bytes); break;
             }
         }
         if (pieces.Count == 0) throw new FormatException("it holds no pieces");
-        var model = new SentencePieceModelFile { Path = path, Bytes = bytes, Pieces = [.. pieces], Types = [.. types] };
+        var model = new SentencePieceModelFile
+        {
+            Path = path, Bytes = bytes, Pieces = [.. pieces], Types = [.. types], Scores = [.. scores],
+            HasTrainerSpec = trainerSpecs.Count > 0, HasNormalizerSpec = normalizerSpecs.Count > 0,
+        };
         // Protobuf merges repeated occurrences of a message field, later values winning.
         foreach (var spec in trainerSpecs) model.ReadTrainerSpec(spec);
         foreach (var spec in normalizerSpecs) model.ReadNormalizerSpec(spec);
         return model;
     }
 
-    private static (string Piece, PieceType Type) ParsePiece(ReadOnlyMemory<byte> message)
+    private static (string Piece, PieceType Type, float Score) ParsePiece(ReadOnlyMemory<byte> message)
     {
         var piece = "";
         var type = PieceType.Normal;
+        var score = 0f;
         foreach (var field in ProtoWire.Fields(message))
         {
             if (field.Number == 1) piece = field.String;
+            else if (field.Number == 2) score = BitConverter.UInt32BitsToSingle(unchecked((uint)field.Varint));
             else if (field.Number == 3) type = (PieceType)field.Int32;
         }
-        return (piece, type);
+        return (piece, type, score);
     }
 
     private void ReadTrainerSpec(ReadOnlyMemory<byte> message)
@@ -119,6 +135,36 @@ internal sealed class SentencePieceModelFile
     }
 
     /// <summary>
+    /// What SentencePiece's own loader (model_interface.cc) refuses, and what would make the tokenizer misbehave: the
+    /// model must hold its trainer and normaliser specs, non-empty distinct pieces of the six known types with finite
+    /// scores, exactly one unknown piece (the one unk_id names), and special ids that are -1 (none) or pieces.
+    /// </summary>
+    private void EnsureValid()
+    {
+        string? problem = null;
+        if (!HasTrainerSpec) problem = "it has no trainer_spec (every model spm_train writes has one)";
+        else if (!HasNormalizerSpec) problem = "it has no normalizer_spec (every model spm_train writes has one)";
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var id = 0; id < Pieces.Length && problem is null; id++)
+        {
+            problem =
+                Pieces[id].Length == 0 ? $"piece {id} is empty" :
+                !seen.TryAdd(Pieces[id], id) ? $"piece {id} \"{Pieces[id]}\" repeats piece {seen[Pieces[id]]}" :
+                !Enum.IsDefined(Types[id]) ? $"piece {id} has type {(int)Types[id]}, not a SentencePiece piece type (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte)" :
+                !float.IsFinite(Scores[id]) ? $"piece {id} has score {Scores[id].ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a finite number" :
+                null;
+        }
+        foreach (var (name, id) in new[] { ("unk_id", UnkId), ("bos_id", BosId), ("eos_id", EosId), ("pad_id", PadId) })
+            if (problem is null && (id < (name == "unk_id" ? 0 : -1) || id >= Pieces.Length))
+                problem = $"trainer_spec.{name} is {id}, must be {(name == "unk_id" ? "" : "-1 (none) or ")}a piece id from 0 to {Pieces.Length - 1}";
+        var unknown = Array.IndexOf(Types, PieceType.Unknown);
+        if (problem is null && unknown < 0) problem = "it has no piece of type unknown (2)";
+        if (problem is null && Array.LastIndexOf(Types, PieceType.Unknown) != unknown) problem = "it has more than one piece of type unknown (2)";
+        if (problem is null && unknown != UnkId) problem = $"trainer_spec.unk_id is {UnkId}, but the unknown piece is {unknown}";
+        if (problem is not null) throw new SpecialistException($"{Path}: invalid SentencePiece model: {problem}");
+    }
+
+    /// <summary>
     /// The features whose behaviour we reproduce and test against <c>spm_encode</c> (T5, FlanT5, mT5 models);
     /// anything else is refused rather than encoded differently from SentencePiece.
     /// </summary>
@@ -130,8 +176,6 @@ internal sealed class SentencePieceModelFile
             ByteFallback ? "byte_fallback is set" :
             Array.IndexOf(Types, PieceType.UserDefined) >= 0 ? "it has user-defined pieces" :
             Array.IndexOf(Types, PieceType.Byte) >= 0 ? "it has byte pieces" :
-            UnkId < 0 || UnkId >= Pieces.Length ? $"unk_id {UnkId} is not a piece" :
-            EosId >= Pieces.Length || PadId >= Pieces.Length || BosId >= Pieces.Length ? "a special id is past the last piece" :
             null;
         if (problem is not null)
             throw new SpecialistException($"{Path}: unsupported SentencePiece model: {problem} (supported: unigram models like T5's spiece.model)");

@@ -30,7 +30,15 @@ internal sealed class SentencePieceUnigramTokenizer : ITokenizer
         _unkId = model.UnkId;
         PadId = model.PadId >= 0 ? model.PadId : null;
         _normalizer = new AligningNormalizer(model);
-        _library = LibrarySentencePieceTokenizer.Create(new MemoryStream(model.BytesForLibrary()), false, false);
+        try
+        {
+            _library = LibrarySentencePieceTokenizer.Create(new MemoryStream(model.BytesForLibrary()), false, false);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or NullReferenceException or IndexOutOfRangeException)
+        {
+            // The library parses the model again on its own; what our checks let through but it cannot take is the file's fault.
+            throw new SpecialistException($"{model.Path}: Microsoft.ML.Tokenizers cannot load this SentencePiece model: {e.Message}", e);
+        }
 
         var count = model.Pieces.Length;
         _pieces = new string[count + ExtraIdCount];

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Specialist.Data;
 
 namespace Specialist.Tokenization;
 
@@ -86,30 +85,24 @@ public sealed class WordLevelTokenizer : ITokenizer
     public static WordLevelTokenizer Load(string path)
     {
         var file = Path.GetFullPath(path);
-        if (!File.Exists(file)) throw new SpecialistException($"tokenizer not found: {file} does not exist");
-        using var document = DataFiles.ParseDocument(file, File.ReadAllText(file));
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new DataFormatException(file, "top level", null, "is not a JSON object");
-        if (!root.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String || kind.GetString() != Kind)
-            throw new DataFormatException(file, "top level", "kind", $"must be \"{Kind}\" (this file is not a word-level tokenizer)");
-        if (!root.TryGetProperty("pieces", out var list) || list.ValueKind != JsonValueKind.Array)
-            throw new DataFormatException(file, "top level", "pieces", "must be an array of strings");
-        var pieces = new List<string>(list.GetArrayLength());
+        var s = JsonSection.ReadFile(file);
+        if (s.String("kind") != Kind) throw s.Error("kind", $"must be \"{Kind}\" (this file is not a word-level tokenizer)");
+        var list = s.Strings("pieces") ?? throw s.Error("pieces", "is missing: the pieces, the piece of id i at index i");
+        var pieces = new List<string>(list.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var element in list.EnumerateArray())
+        foreach (var piece in list)
         {
-            var location = $"piece {pieces.Count}";
-            if (element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 } piece)
-                throw new DataFormatException(file, location, "pieces", "is not a non-empty string");
+            var at = $"piece {pieces.Count}";
+            if (piece.Length == 0) throw s.Error("pieces", $"{at} is empty");
             if (pieces.Count < Specials.Length && piece != Specials[pieces.Count])
-                throw new DataFormatException(file, location, "pieces", $"is \"{piece}\", expected \"{Specials[pieces.Count]}\"");
-            if (!seen.Add(piece)) throw new DataFormatException(file, location, "pieces", $"\"{piece}\" appears twice");
+                throw s.Error("pieces", $"{at} is \"{piece}\", expected \"{Specials[pieces.Count]}\"");
+            if (!seen.Add(piece)) throw s.Error("pieces", $"{at} \"{piece}\" appears twice");
             pieces.Add(piece);
         }
         if (pieces.Count < Specials.Length)
-            throw new DataFormatException(file, "top level", "pieces", $"has {pieces.Count} pieces; the first three must be {string.Join(", ", Specials)}");
+            throw s.Error("pieces", $"has {pieces.Count} pieces; the first three must be {string.Join(", ", Specials)}");
         if (!seen.Contains(SpacePiece))
-            throw new DataFormatException(file, "top level", "pieces", $"lacks the space piece \"{SpacePiece}\"");
+            throw s.Error("pieces", $"lacks the space piece \"{SpacePiece}\"");
         return new WordLevelTokenizer(file, [.. pieces]);
     }
 

@@ -43,25 +43,23 @@ internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long
 
     public static TrainerState Read(string path)
     {
-        JsonNode root;
+        var s = JsonSection.ReadFile(path);
+        if (s.String("format") != FormatName) throw s.Error("format", $"is {s.Node["format"]?.ToJsonString() ?? "missing"}, expected \"{FormatName}\"");
+        T Required<T>(string key, Func<string, T?> read) where T : struct => read(key) ?? throw s.Error(key, "is missing");
+        byte[] rngState;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path)) ?? throw new DataFormatException(path, "top level", null, "is empty");
+            rngState = Convert.FromBase64String(s.String("torch_rng_state") ?? throw s.Error("torch_rng_state", "is missing"));
         }
-        catch (JsonException e)
+        catch (FormatException)
         {
-            throw new DataFormatException(path, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
+            throw s.Error("torch_rng_state", "is not base64");
         }
-        if (root["format"]?.GetValue<string>() != FormatName)
-            throw new DataFormatException(path, "top level", "format", $"is {root["format"]?.ToJsonString() ?? "missing"}, expected \"{FormatName}\"");
-        T Field<T>(string key) => root[key] is JsonValue v && v.TryGetValue<T>(out var value) ? value
-            : throw new DataFormatException(path, "top level", key, $"is {root[key]?.ToJsonString() ?? "missing"}");
-        int ReplayField(string key) => root[key] is null ? 0 : Field<int>(key); // absent in states saved before replay existed
+        var evaluations = s.Node["evaluations"] as JsonArray ?? throw s.Error("evaluations", "is missing or not an array");
         return new TrainerState(
-            Field<long>("step"), Field<int>("epoch"), Field<int>("batch_in_epoch"), Field<long>("tokens"), Field<double>("elapsed_s"),
-            Convert.FromBase64String(Field<string>("torch_rng_state")),
-            [.. (root["evaluations"] as JsonArray ?? throw new DataFormatException(path, "top level", "evaluations", "is missing"))
-                .Select(e => MetricsLog.EvalFromJson(e!, path))],
-            ReplayField("replay_epoch"), ReplayField("replay_batch_in_epoch"));
+            Required("step", s.Long), Required("epoch", s.Int), Required("batch_in_epoch", s.Int), Required("tokens", s.Long), Required("elapsed_s", s.Double),
+            rngState, [.. evaluations.Select(e => MetricsLog.EvalFromJson(e ?? throw s.Error("evaluations", "holds null"), path))],
+            // Absent in states saved before replay existed.
+            s.Int("replay_epoch") ?? 0, s.Int("replay_batch_in_epoch") ?? 0);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Specialist.Alignment;
 
 namespace Specialist.Training;
 
@@ -97,56 +98,86 @@ public sealed record TrainingConfig
     /// <summary>The chance that a micro-batch comes from <see cref="Replay"/>, drawn per micro-batch from the seed.</summary>
     public double ReplayShare { get; init; } = 0.1;
 
-    /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
-    public static IReadOnlyList<string> Keys { get; } =
+    /// <summary>How one key is set: from its text on the command line, and from a config file's JSON value of the right kind.</summary>
+    private sealed record Setting(Func<TrainingConfig, string, TrainingConfig> FromText, Func<TrainingConfig, JsonSection, string, TrainingConfig> FromJson);
+
+    // Every key, in the order the docs and the recorded config.json list them, with the kind of value it takes.
+    private static readonly (string Key, Setting Setting)[] Table =
     [
-        "student", "data", "out", "loss", "formats", "lr", "warmup", "schedule", "lr_horizon", "epochs", "steps", "grad_accum",
-        "batch_size", "max_grad_norm", "weight_decay", "eval_every", "eval_sets", "id_set", "eval_limit", "eval_prompt",
-        "eval_max_new_tokens", "eval_batch_size", "save_every", "keep_last", "data_root", "seed", "device", "dtype", "threads",
-        "max_source_len", "max_target_len", "ood_sets", "replay", "replay_share",
+        ("student", Text((c, v) => c with { Student = v })),
+        ("data", Text((c, v) => c with { Data = v })),
+        ("out", Text((c, v) => c with { Out = v })),
+        ("loss", Choice(ParseLoss, (c, v) => c with { Loss = v })),
+        ("formats", Names((c, v) => c with { Formats = v }, name => DistillFormats.Name(DistillFormats.Parse(name)))),
+        ("lr", Number((c, v) => c with { Lr = v })),
+        ("warmup", Integer((c, v) => c with { Warmup = v })),
+        ("schedule", Choice(ParseSchedule, (c, v) => c with { Schedule = v })),
+        ("lr_horizon", Choice(ParseHorizon, (c, v) => c with { LrHorizon = v })),
+        ("epochs", Integer((c, v) => c with { Epochs = v })),
+        ("steps", OptionalInteger((c, v) => c with { Steps = v })),
+        ("grad_accum", Integer((c, v) => c with { GradAccum = v })),
+        ("batch_size", new Setting(
+            (c, text) => c with { BatchSize = text.Length == 0 ? new Dictionary<string, int>() : ParseBatchSizes(text) },
+            (c, s, key) => s.Has(key) ? c with { BatchSize = ReadBatchSizes(s, key) } : c)),
+        ("max_grad_norm", Number((c, v) => c with { MaxGradNorm = v })),
+        ("weight_decay", Number((c, v) => c with { WeightDecay = v })),
+        ("eval_every", Integer((c, v) => c with { EvalEvery = v })),
+        ("eval_sets", Names((c, v) => c with { EvalSets = v })),
+        ("id_set", Text((c, v) => c with { IdSet = v })),
+        ("eval_limit", OptionalInteger((c, v) => c with { EvalLimit = v })),
+        ("eval_prompt", Text((c, v) => c with { EvalPrompt = v })),
+        ("eval_max_new_tokens", Integer((c, v) => c with { EvalMaxNewTokens = v })),
+        ("eval_batch_size", Integer((c, v) => c with { EvalBatchSize = v })),
+        ("save_every", OptionalInteger((c, v) => c with { SaveEvery = v })),
+        ("keep_last", Integer((c, v) => c with { KeepLast = v })),
+        ("data_root", Text((c, v) => c with { DataRoot = v })),
+        ("seed", new Setting(
+            (c, text) => c with { Seed = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw NotAnInteger(text) },
+            (c, s, key) => s.Long(key) is { } v ? c with { Seed = v } : c)),
+        ("device", Text((c, v) => c with { Device = v })),
+        ("dtype", Text((c, v) => c with { Dtype = v })),
+        ("threads", Integer((c, v) => c with { Threads = v })),
+        ("max_source_len", OptionalInteger((c, v) => c with { MaxSourceLen = v })),
+        ("max_target_len", OptionalInteger((c, v) => c with { MaxTargetLen = v })),
+        ("ood_sets", Names((c, v) => c with { OodSets = v })),
+        ("replay", Text((c, v) => c with { Replay = v })),
+        ("replay_share", Number((c, v) => c with { ReplayShare = v })),
     ];
+
+    private static readonly Dictionary<string, Setting> Settings = Table.ToDictionary(t => t.Key, t => t.Setting, StringComparer.Ordinal);
+
+    /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
+    public static IReadOnlyList<string> Keys { get; } = [.. Table.Select(t => t.Key)];
 
     /// <summary>
     /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep <paramref name="start"/>'s
-    /// values. An unknown key or a value of the wrong kind is an error naming the file and the key.
+    /// values. An unknown key, a value of the wrong kind or out of range is an error naming the file, the line and the key.
     /// </summary>
-    public static TrainingConfig ReadFile(string path, TrainingConfig start)
-    {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new DataFormatException(path, "top level", null, "is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(path, $"line {e.LineNumber + 1}", null, "is not valid JSON: " + e.Message);
-        }
-        catch (IOException e)
-        {
-            throw new SpecialistException($"cannot read {path}: {e.Message}");
-        }
-        return Read(root, path, "top level", start);
-    }
+    public static TrainingConfig ReadFile(string path, TrainingConfig start) => Read(JsonSection.ReadFile(path), start);
 
     /// <summary>
     /// <paramref name="start"/> with the settings of <paramref name="settings"/>, a JSON object with the <see cref="Keys"/>
-    /// found at <paramref name="location"/> of <paramref name="path"/> (errors name both and the key).
+    /// (a config file, or a run config's <c>train</c> section); errors name the file, the line and the key. A value out
+    /// of range is reported at its key; problems between keys (which the command line may still settle) are left to
+    /// <see cref="Validate"/>.
     /// </summary>
-    internal static TrainingConfig Read(JsonObject settings, string path, string location, TrainingConfig start)
+    internal static TrainingConfig Read(JsonSection settings, TrainingConfig start)
     {
+        settings.AllowOnly(Keys, "a training setting");
         var config = start;
-        foreach (var (key, node) in settings)
+        foreach (var key in settings.Names)
         {
-            if (!Keys.Contains(key)) throw new DataFormatException(path, location, key, $"is not a training setting (the settings are: {string.Join(", ", Keys)})");
             try
             {
-                config = config.With(key, JsonText(node));
+                config = Settings[key].FromJson(config, settings, key);
             }
             catch (SpecialistException e) when (e is not DataFormatException)
             {
-                throw new DataFormatException(path, location, key, e.Message);
+                throw settings.Error(key, e.Message);
             }
         }
+        foreach (var (key, problem) in config.Problems())
+            if (key is not null && settings.Has(key)) throw settings.Error(key, problem);
         return config;
     }
 
@@ -155,90 +186,90 @@ public sealed record TrainingConfig
     /// comma-separated lists (<c>formats</c>, <c>eval_sets</c>, <c>ood_sets</c>), <c>batch_size</c> as <c>N</c> or <c>ic-cot=25,zs-ao=60</c>
     /// (empty: the set's sizes, as a config file records an empty object); <c>none</c> clears an optional number.
     /// </summary>
-    public TrainingConfig With(string key, string value)
+    public TrainingConfig With(string key, string value) =>
+        Settings.TryGetValue(key, out var setting)
+            ? setting.FromText(this, value)
+            : throw new SpecialistException($"'{key}' is not a training setting (the settings are: {string.Join(", ", Keys)})");
+
+    private static Setting Text(Func<TrainingConfig, string, TrainingConfig> set) => Choice(v => v, set);
+
+    /// <summary>A string read by <paramref name="parse"/>, which refuses the names it does not know.</summary>
+    private static Setting Choice<T>(Func<string, T> parse, Func<TrainingConfig, T, TrainingConfig> set) => new(
+        (c, text) => set(c, parse(text)),
+        (c, s, key) => s.String(key) is { } v ? set(c, s.Parse(key, v, parse)) : c);
+
+    private static Setting Integer(Func<TrainingConfig, int, TrainingConfig> set) => new(
+        (c, text) => set(c, ParseInt(text)),
+        (c, s, key) => s.Int(key) is { } v ? set(c, v) : c);
+
+    /// <summary>An integer or none: <c>none</c> (or nothing) on the command line, null in a file.</summary>
+    private static Setting OptionalInteger(Func<TrainingConfig, int?, TrainingConfig> set) => new(
+        (c, text) => set(c, text is "none" or "null" or "" ? null : ParseInt(text)),
+        (c, s, key) => set(c, s.Int(key)));
+
+    private static Setting Number(Func<TrainingConfig, double, TrainingConfig> set) => new(
+        (c, text) => set(c, double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw new SpecialistException($"'{text}' is not a number")),
+        (c, s, key) => s.Double(key) is { } v ? set(c, v) : c);
+
+    /// <summary>A list of names, comma-separated on the command line, a list of strings in a file; <paramref name="check"/> reads each.</summary>
+    private static Setting Names(Func<TrainingConfig, IReadOnlyList<string>, TrainingConfig> set, Func<string, string>? check = null)
     {
-        int Int() => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new SpecialistException($"'{value}' is not an integer");
-        int? OptionalInt() => value is "none" or "null" or "" ? null : Int();
-        double Double() => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw new SpecialistException($"'{value}' is not a number");
-        IReadOnlyList<string> List() => [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-        return key switch
-        {
-            "student" => this with { Student = value },
-            "data" => this with { Data = value },
-            "out" => this with { Out = value },
-            "loss" => this with { Loss = ParseLoss(value) },
-            "formats" => this with { Formats = List() },
-            "lr" => this with { Lr = Double() },
-            "warmup" => this with { Warmup = Int() },
-            "schedule" => this with { Schedule = ParseSchedule(value) },
-            "lr_horizon" => this with { LrHorizon = ParseHorizon(value) },
-            "epochs" => this with { Epochs = Int() },
-            "steps" => this with { Steps = OptionalInt() },
-            "grad_accum" => this with { GradAccum = Int() },
-            "batch_size" => this with { BatchSize = value.Length == 0 ? new Dictionary<string, int>() : ParseBatchSizes(value) },
-            "max_grad_norm" => this with { MaxGradNorm = Double() },
-            "weight_decay" => this with { WeightDecay = Double() },
-            "eval_every" => this with { EvalEvery = Int() },
-            "eval_sets" => this with { EvalSets = List() },
-            "id_set" => this with { IdSet = value },
-            "eval_limit" => this with { EvalLimit = OptionalInt() },
-            "eval_prompt" => this with { EvalPrompt = value },
-            "eval_max_new_tokens" => this with { EvalMaxNewTokens = Int() },
-            "eval_batch_size" => this with { EvalBatchSize = Int() },
-            "save_every" => this with { SaveEvery = OptionalInt() },
-            "keep_last" => this with { KeepLast = Int() },
-            "data_root" => this with { DataRoot = value },
-            "seed" => this with { Seed = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new SpecialistException($"'{value}' is not an integer") },
-            "device" => this with { Device = value },
-            "dtype" => this with { Dtype = value },
-            "threads" => this with { Threads = Int() },
-            "max_source_len" => this with { MaxSourceLen = OptionalInt() },
-            "max_target_len" => this with { MaxTargetLen = OptionalInt() },
-            "ood_sets" => this with { OodSets = List() },
-            "replay" => this with { Replay = value },
-            "replay_share" => this with { ReplayShare = Double() },
-            _ => throw new SpecialistException($"'{key}' is not a training setting (the settings are: {string.Join(", ", Keys)})"),
-        };
+        var read = check ?? (name => name);
+        return new(
+            (c, text) => set(c, [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(read)]),
+            (c, s, key) => s.Strings(key) is { } names ? set(c, [.. names.Select(n => s.Parse(key, n, read))]) : c);
     }
+
+    private static int ParseInt(string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw NotAnInteger(text);
+
+    private static SpecialistException NotAnInteger(string text) => new($"'{text}' is not an integer");
 
     /// <summary>Fails with every problem at once when the config cannot run.</summary>
     public void Validate()
     {
-        var problems = new List<string>();
-        void Require(bool ok, string problem) { if (!ok) problems.Add(problem); }
-        Require(Student.Length > 0, "student is not set (--student DIR)");
-        Require(Data.Length > 0, "data is not set (--data SET)");
-        Require(Out.Length > 0, "out is not set (--out RUN)");
-        Require(Lr > 0, $"lr is {Lr}, must be positive");
-        Require(Warmup >= 0, $"warmup is {Warmup}, must be at least 0");
-        Require(Epochs >= 1, $"epochs is {Epochs}, must be at least 1");
-        Require(Steps is null or >= 1, $"steps is {Steps}, must be at least 1");
-        Require(GradAccum >= 1, $"grad_accum is {GradAccum}, must be at least 1");
-        Require(BatchSize.Values.All(v => v >= 1), "batch_size must give every format a size of at least 1");
-        Require(MaxGradNorm >= 0, $"max_grad_norm is {MaxGradNorm}, must be at least 0 (0 = no clipping)");
-        Require(WeightDecay >= 0, $"weight_decay is {WeightDecay}, must be at least 0");
-        Require(EvalEvery >= 0, $"eval_every is {EvalEvery}, must be at least 0 (0 = only at the end)");
-        Require(EvalSets.Distinct().Count() == EvalSets.Count, "eval_sets names a set twice");
-        Require(_oodSets.Distinct().Count() == _oodSets.Count, "ood_sets names a set twice");
+        var problems = Problems();
+        if (problems.Count > 0) throw new SpecialistException("training config: " + string.Join("; ", problems.Select(p => p.Key is null ? p.Problem : $"{p.Key} {p.Problem}")));
+    }
+
+    /// <summary>What keeps the config from running: the key whose value is out of range and what is wrong with it, or (no key) a problem between keys.</summary>
+    private List<(string? Key, string Problem)> Problems()
+    {
+        var problems = new List<(string?, string)>();
+        void Require(bool ok, string? key, string problem) { if (!ok) problems.Add((key, problem)); }
+        Require(Student.Length > 0, "student", "is not set (--student DIR)");
+        Require(Data.Length > 0, "data", "is not set (--data SET)");
+        Require(Out.Length > 0, "out", "is not set (--out RUN)");
+        Require(Lr > 0, "lr", $"is {Lr}, must be positive");
+        Require(Warmup >= 0, "warmup", $"is {Warmup}, must be at least 0");
+        Require(Epochs >= 1, "epochs", $"is {Epochs}, must be at least 1");
+        Require(Steps is null or >= 1, "steps", $"is {Steps}, must be at least 1");
+        Require(GradAccum >= 1, "grad_accum", $"is {GradAccum}, must be at least 1");
+        Require(BatchSize.Values.All(v => v >= 1), "batch_size", "must give every format a size of at least 1");
+        Require(MaxGradNorm >= 0, "max_grad_norm", $"is {MaxGradNorm}, must be at least 0 (0 = no clipping)");
+        Require(WeightDecay >= 0, "weight_decay", $"is {WeightDecay}, must be at least 0");
+        Require(EvalEvery >= 0, "eval_every", $"is {EvalEvery}, must be at least 0 (0 = only at the end)");
+        Require(EvalSets.Distinct().Count() == EvalSets.Count, "eval_sets", "names a set twice");
+        Require(_oodSets.Distinct().Count() == _oodSets.Count, "ood_sets", "names a set twice");
         foreach (var set in _oodSets)
         {
-            Require(EvalSets.Contains(set), $"ood_sets names {set}, which eval_sets does not");
-            Require(set != IdSet, $"ood_sets names {set}, the id_set");
+            Require(EvalSets.Contains(set), null, $"ood_sets names {set}, which eval_sets does not");
+            Require(set != IdSet, null, $"ood_sets names {set}, the id_set");
         }
-        Require(EvalLimit is null or >= 1, $"eval_limit is {EvalLimit}, must be at least 1");
-        Require(EvalPrompt is "4shot" or "zeroshot", $"eval_prompt is '{EvalPrompt}', must be 4shot or zeroshot");
-        Require(EvalMaxNewTokens >= 1, $"eval_max_new_tokens is {EvalMaxNewTokens}, must be at least 1");
-        Require(EvalBatchSize >= 1, $"eval_batch_size is {EvalBatchSize}, must be at least 1");
-        Require(SaveEvery is null or >= 1, $"save_every is {SaveEvery}, must be at least 1");
-        Require(KeepLast >= 1, $"keep_last is {KeepLast}, must be at least 1 (resuming needs the latest checkpoint)");
-        Require(Models.TorchRuntime.IsDeviceName(Device), $"device is '{Device}', must be cpu, cuda or cuda:N");
-        Require(Dtype is "fp32" or "bf16", $"dtype is '{Dtype}', must be fp32 or bf16");
-        Require(Threads >= 0, $"threads is {Threads}, must be at least 0 (0 = libtorch's default)");
-        Require(MaxSourceLen is null or >= 2, $"max_source_len is {MaxSourceLen}, must be at least 2");
-        Require(MaxTargetLen is null or >= 1, $"max_target_len is {MaxTargetLen}, must be at least 1");
-        Require(Replay.Length == 0 ? ReplayShare is >= 0 and < 1 : ReplayShare is > 0 and < 1,
-            $"replay_share is {ReplayShare}, must be {(Replay.Length == 0 ? "at least 0" : "above 0")} and below 1");
-        if (problems.Count > 0) throw new SpecialistException("training config: " + string.Join("; ", problems));
+        Require(EvalLimit is null or >= 1, "eval_limit", $"is {EvalLimit}, must be at least 1");
+        Require(EvalPrompt is "4shot" or "zeroshot", "eval_prompt", $"is '{EvalPrompt}', must be 4shot or zeroshot");
+        Require(EvalMaxNewTokens >= 1, "eval_max_new_tokens", $"is {EvalMaxNewTokens}, must be at least 1");
+        Require(EvalBatchSize >= 1, "eval_batch_size", $"is {EvalBatchSize}, must be at least 1");
+        Require(SaveEvery is null or >= 1, "save_every", $"is {SaveEvery}, must be at least 1");
+        Require(KeepLast >= 1, "keep_last", $"is {KeepLast}, must be at least 1 (resuming needs the latest checkpoint)");
+        Require(Models.TorchRuntime.IsDeviceName(Device), "device", $"is '{Device}', must be cpu, cuda or cuda:N");
+        Require(Dtype is "fp32" or "bf16", "dtype", $"is '{Dtype}', must be fp32 or bf16");
+        Require(Threads >= 0, "threads", $"is {Threads}, must be at least 0 (0 = libtorch's default)");
+        Require(MaxSourceLen is null or >= 2, "max_source_len", $"is {MaxSourceLen}, must be at least 2");
+        Require(MaxTargetLen is null or >= 1, "max_target_len", $"is {MaxTargetLen}, must be at least 1");
+        Require(ReplayShare is >= 0 and < 1, "replay_share", $"is {ReplayShare}, must be at least 0 and below 1");
+        Require(Replay.Length == 0 || ReplayShare > 0, null, "replay_share is 0, must be above 0 when a replay set is given");
+        return problems;
     }
 
     /// <summary>The resolved config as the run folder records it (every key, snake_case).</summary>
@@ -290,18 +321,6 @@ public sealed record TrainingConfig
 
     private static string Name<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
 
-    // A JSON value in the text form With() reads: lists comma-joined, batch_size objects as "format=N,...".
-    private static string JsonText(JsonNode? node) => node switch
-    {
-        null => "none",
-        JsonArray array => string.Join(",", array.Select(item => item is JsonValue v && v.GetValueKind() == JsonValueKind.String
-            ? v.GetValue<string>() : throw new SpecialistException($"holds {item?.ToJsonString() ?? "null"}, expected strings"))),
-        JsonObject obj => string.Join(",", obj.Select(p => $"{p.Key}={JsonText(p.Value)}")),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
-        _ => throw new SpecialistException($"is {node.ToJsonString()}, expected a string, a number, a list or (batch_size) an object"),
-    };
-
     internal static LossKind ParseLoss(string name) => name switch
     {
         "sample" => LossKind.Sample,
@@ -324,20 +343,51 @@ public sealed record TrainingConfig
         _ => throw new SpecialistException($"unknown lr horizon '{name}' (use steps, or micro-steps to reproduce the authors' schedule)"),
     };
 
-    /// <summary><c>N</c> (every format) or <c>format=N,...</c>.</summary>
+    /// <summary><c>N</c> (every format) or <c>format=N,...</c>, as the command line gives batch_size.</summary>
     internal static IReadOnlyDictionary<string, int> ParseBatchSizes(string text)
     {
-        var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sizes = new List<(string, int)>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = part.IndexOf('=');
-            var format = eq < 0 ? "*" : part[..eq].Trim();
             var number = eq < 0 ? part : part[(eq + 1)..].Trim();
-            if (!int.TryParse(number, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size) || size < 1)
-                throw new SpecialistException($"batch size '{part}' is not N or format=N with N ≥ 1");
-            if (!sizes.TryAdd(format, size)) throw new SpecialistException($"batch size for '{format}' is given twice");
+            if (!int.TryParse(number, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
+                throw new SpecialistException($"batch size '{part}' is not N or format=N");
+            sizes.Add((eq < 0 ? "*" : part[..eq].Trim(), size));
         }
         if (sizes.Count == 0) throw new SpecialistException($"batch size '{text}' names no size");
-        return sizes;
+        return BatchSizes(sizes, (_, problem) => new SpecialistException(problem));
+    }
+
+    /// <summary>A config file's batch_size: one integer for every format, or an object <c>{format: N}</c> (empty: the set's sizes).</summary>
+    private static IReadOnlyDictionary<string, int> ReadBatchSizes(JsonSection s, string key)
+    {
+        switch (s.Node[key])
+        {
+            case JsonObject:
+                var table = s.Child(key, required: true);
+                return BatchSizes([.. table.Names.Select(f => (f, table.Int(f) ?? throw table.Error(f, "is null, expected an integer")))], table.Error);
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                return BatchSizes([("*", s.Int(key)!.Value)], (_, problem) => s.Error(key, problem));
+            case var other:
+                throw s.Error(key, $"is {JsonInput.Show(other!.ToJsonString())}, expected an integer or an object {{\"format\": N}}");
+        }
+    }
+
+    /// <summary>
+    /// Sizes by format name (<c>*</c>: every format not named), each format once, known (a misspelt name would otherwise
+    /// be ignored and its format keep the set's size) and sized at least 1; <paramref name="error"/> blames a format.
+    /// </summary>
+    private static IReadOnlyDictionary<string, int> BatchSizes(IReadOnlyList<(string Format, int Size)> sizes, Func<string, string, Exception> error)
+    {
+        var table = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (format, size) in sizes)
+        {
+            if (format != "*" && !DistillFormats.All.Select(DistillFormats.Name).Contains(format))
+                throw error(format, $"unknown format '{format}' (use {string.Join(", ", DistillFormats.All.Select(DistillFormats.Name))}, or * for every format)");
+            if (size < 1) throw error(format, $"size {size} for '{format}' must be at least 1");
+            if (!table.TryAdd(format, size)) throw error(format, $"size for '{format}' is given twice");
+        }
+        return table;
     }
 }

@@ -120,6 +120,7 @@ public static class TrainingRecipe
         var tokenizerPath = Tokenizers.ModelTokenizerFile(config.Student);
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
         using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
+        T5Checkpoint.EnsureFits(tokenizer, tokenizerPath, model.Config);
         model.train();
         using var optimizer = new TrainingOptimizer(model.parameters(), config.Lr, config.WeightDecay);
 

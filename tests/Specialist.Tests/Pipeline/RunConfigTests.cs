@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Specialist.Pipeline;
 using Specialist.Prompts;
@@ -74,32 +75,33 @@ public sealed class RunConfigTests
     }
 
     [Fact]
-    public void Unknown_keys_name_the_file_the_section_and_the_key()
+    public void Unknown_keys_name_the_file_the_line_and_the_key()
     {
         var top = Error(c => c["studnet"] = "x", out var path);
         Assert.Contains(path, top);
-        Assert.Contains("top level: field 'studnet' is not a top-level setting", top);
+        Assert.Matches(@": line \d+: field 'studnet' is not a top-level setting", top);
 
         var teacher = Error(c => c["teacher"]!["temprature"] = 0.7, out path);
-        Assert.Contains($"{path}: teacher: field 'temprature' is not a teacher setting", teacher);
+        Assert.Matches($@"{Regex.Escape(path)}: line \d+: field 'teacher.temprature' is not a teacher setting", teacher);
 
         var train = Error(c => c["train"] = new JsonObject { ["lr_schedule"] = "cosine" }, out path);
-        Assert.Contains($"{path}: train: field 'lr_schedule' is not a train setting", train);
+        Assert.Matches($@"{Regex.Escape(path)}: line \d+: field 'train.lr_schedule' is not a train setting", train);
 
         var owned = Error(c => c["train"] = new JsonObject { ["student"] = "other" }, out path);
-        Assert.Contains($"{path}: train: field 'student' is set by the run", owned);
+        Assert.Matches($@"{Regex.Escape(path)}: line \d+: field 'train.student' is set by the run", owned);
     }
 
     [Fact]
     public void Values_of_the_wrong_kind_or_range_name_the_key()
     {
-        Assert.Contains("teacher: field 'samples' is \"4\", expected an integer", Error(c => c["teacher"]!["samples"] = "4", out _));
-        Assert.Contains("train: field 'lr' 'fast' is not a number", Error(c => c["train"] = new JsonObject { ["lr"] = "fast" }, out _));
-        Assert.Contains("eval: field 'sets' is \"gsm8k-test\", expected a list of strings", Error(c => c["eval"] = new JsonObject { ["sets"] = "gsm8k-test" }, out _));
-        Assert.Contains("distill: field 'alignment' unknown alignment mode 'exact'", Error(c => c["distill"] = new JsonObject { ["alignment"] = "exact" }, out _));
-        Assert.Contains("distill.batch_size: field 'ic-cot' is 0, must be at least 1", Error(c => c["distill"] = new JsonObject { ["batch_size"] = new JsonObject { ["ic-cot"] = 0 } }, out _));
-        Assert.Contains("eval: field 'prompt' unknown prompt '3shot'", Error(c => c["eval"] = new JsonObject { ["prompt"] = "3shot" }, out _));
-        Assert.Contains("train: field 'eval_sets' must hold a set other than id_set",
+        Assert.Contains("field 'teacher.samples' is \"4\", expected an integer", Error(c => c["teacher"]!["samples"] = "4", out _));
+        Assert.Contains("field 'train.lr' is \"fast\", expected a number", Error(c => c["train"] = new JsonObject { ["lr"] = "fast" }, out _));
+        Assert.Contains("field 'train.steps' is \"10\", expected an integer", Error(c => c["train"] = new JsonObject { ["steps"] = "10" }, out _));
+        Assert.Contains("field 'eval.sets' is \"gsm8k-test\", expected a list of strings", Error(c => c["eval"] = new JsonObject { ["sets"] = "gsm8k-test" }, out _));
+        Assert.Contains("field 'distill.alignment' unknown alignment mode 'exact'", Error(c => c["distill"] = new JsonObject { ["alignment"] = "exact" }, out _));
+        Assert.Contains("field 'distill.batch_size.ic-cot' is 0, must be at least 1", Error(c => c["distill"] = new JsonObject { ["batch_size"] = new JsonObject { ["ic-cot"] = 0 } }, out _));
+        Assert.Contains("field 'eval.prompt' unknown prompt '3shot'", Error(c => c["eval"] = new JsonObject { ["prompt"] = "3shot" }, out _));
+        Assert.Contains("field 'train.eval_sets' must hold a set other than id_set",
             Error(c => c["train"] = new JsonObject { ["eval_sets"] = new JsonArray("gsm8k-dev") }, out _));
     }
 
@@ -107,12 +109,12 @@ public sealed class RunConfigTests
     public void A_missing_student_or_teacher_model_and_a_student_folder_that_is_not_there_are_named()
     {
         var missing = Error(c => c.Remove("student"), out var path);
-        Assert.Contains($"{path}: top level: field 'student' is missing", missing);
+        Assert.Matches($@"{Regex.Escape(path)}: line 1: field 'student' is missing", missing);
 
         var absent = Error(c => c["student"] = "/nonexistent/flan-t5-base", out _);
         Assert.Contains("field 'student' names /nonexistent/flan-t5-base, which is not a folder", absent);
 
-        Assert.Contains("teacher: field 'model' is missing", Error(c => c["teacher"]!.AsObject().Remove("model"), out _));
+        Assert.Contains("field 'teacher.model' is missing", Error(c => c["teacher"]!.AsObject().Remove("model"), out _));
     }
 
     [Fact]

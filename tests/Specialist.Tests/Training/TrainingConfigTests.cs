@@ -53,8 +53,8 @@ public class TrainingConfigTests
     [InlineData("ood_sets", "svamp-dev,bbh-dev", "ood_sets names bbh-dev, which eval_sets does not")]
     [InlineData("ood_sets", "gsm8k-dev,svamp-dev", "ood_sets names gsm8k-dev, the id_set")]
     [InlineData("ood_sets", "svamp-dev,svamp-dev", "ood_sets names a set twice")]
-    [InlineData("replay_share", "1", "replay_share is 1, must be above 0 and below 1")]
-    [InlineData("replay_share", "0", "replay_share is 0, must be above 0 and below 1")]
+    [InlineData("replay_share", "1", "replay_share is 1, must be at least 0 and below 1")]
+    [InlineData("replay_share", "0", "replay_share is 0, must be above 0 when a replay set is given")]
     public void Validation_names_the_problem(string key, string value, string problem)
     {
         var config = (Runnable with { Replay = "/gold" }).With(key, value);
