@@ -17,8 +17,8 @@ internal static class AnnotateCommand
     private const string Usage =
         "usage: specialist annotate --endpoint URL --model NAME --set SET --samples K --store FILE.db\n" +
         "         [--limit N] [--temperature 0.5] [--top-p 1] [--max-tokens 256] [--top-logprobs 5] [--seed S] [--prompt-file F]\n" +
-        "         [--api completions|chat] [--stop S]... [--samples-per-request M] [--concurrency 8] [--timeout 120]\n" +
-        "         [--max-retries 5] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
+        "         [--api completions|chat] [--stop S]... [--samples-per-request M] [--questions-per-request 1] [--concurrency 8]\n" +
+        "         [--timeout 120] [--max-retries 5] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
         "       specialist annotate ... --batch-export FILE.jsonl     write the missing work as an OpenAI Batch API input file\n" +
         "       specialist annotate ... --batch-import RESULTS.jsonl  read a Batch API output file into the store\n" +
         "  --endpoint   the base URL including /v1 (default: $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY\n" +
@@ -29,6 +29,8 @@ internal static class AnnotateCommand
         "               honours seeds (OpenAI best effort, vLLM, specialist serve) draws the same samples again; a store keeps one seed\n" +
         "  --stop       repeatable, \\n and \\t understood; default \"\\n\\n\" for completions, none for chat; 'none' for none\n" +
         "  --samples-per-request  the API's n per request (default: K, at most 16); the prompt is billed once per request\n" +
+        "  --questions-per-request  questions sent in one completions request (a prompt array); with --seed, a teacher that\n" +
+        "               batches (specialist serve) decodes each group together, fixed by the question order, so it stays exact\n" +
         "  --price      dollars per million prompt and completion tokens, e.g. 0.15,0.60 (cost recorded per request)\n" +
         "  --include-dev  keep the 200 GSM8K dev items (left out of gsm8k-train by default)\n" +
         "Running the same command again skips the work already stored and retries failed requests.\n" +
@@ -50,6 +52,7 @@ internal static class AnnotateCommand
         var storePath = parsed.Require("store");
         var samples = parsed.GetInt("samples") ?? throw new UsageException("missing required option --samples");
         var samplesPerRequest = parsed.GetInt("samples-per-request", Math.Min(samples, 16));
+        var questionsPerRequest = parsed.GetInt("questions-per-request", 1);
         var limit = parsed.GetInt("limit");
         var api = parsed.Get("api", "completions", AnnotationConfig.ParseApi);
         var temperature = parsed.GetDouble("temperature", 0.5);
@@ -70,7 +73,10 @@ internal static class AnnotateCommand
         parsed.EnsureAllUsed();
         if (batchExport is not null && batchImport is not null) throw new UsageException("give --batch-export or --batch-import, not both");
         if (limit is < 1) throw new UsageException("--limit must be at least 1");
-        if (samples < 1 || samplesPerRequest < 1) throw new UsageException("--samples and --samples-per-request must be at least 1");
+        if (samples < 1 || samplesPerRequest < 1 || questionsPerRequest < 1)
+            throw new UsageException("--samples, --samples-per-request and --questions-per-request must be at least 1");
+        if (questionsPerRequest > 1 && (api != TeacherApi.Completions || batchExport is not null || batchImport is not null))
+            throw new UsageException("--questions-per-request needs the completions API and live requests (chat and Batch API files take one question per request)");
         if (concurrency < 1 || maxRetries < 0) throw new UsageException("--concurrency must be at least 1 and --max-retries at least 0");
 
         var promptTemplate = promptFile is null
@@ -88,7 +94,7 @@ internal static class AnnotateCommand
         }
 
         var problems = SelectProblems(setName, dataOptions, includeDev, limit, json);
-        var job = new AnnotationJob(setName, problems, promptTemplate, config, samples, samplesPerRequest, price);
+        var job = new AnnotationJob(setName, problems, promptTemplate, config, samples, samplesPerRequest, price) { QuestionsPerRequest = questionsPerRequest };
         using var store = AnnotationStore.Open(storePath, create: true);
 
         if (batchExport is not null) return PrintExport(BatchFiles.Export(store, job, batchExport), batchExport, json);

@@ -69,7 +69,7 @@ public static class ConfiguredRun
         }
         var selected = problems.Take(teacher.Limit ?? int.MaxValue).ToList();
         var job = new AnnotationJob(teacher.Set, selected, template, teacher.Sampling(AnnotationConfig.HashPrompt(template)), teacher.Samples,
-            teacher.RequestSamples, teacher.Price);
+            teacher.RequestSamples, teacher.Price) { QuestionsPerRequest = teacher.QuestionsPerRequest };
         report?.Invoke(new RunEvent("annotate", $"{selected.Count} questions of {teacher.Set}, {teacher.Samples} samples each, from {teacher.Model} at {TeacherClientOptions.Redact(teacher.Endpoint)}"));
         Directory.CreateDirectory(layout.Annotate);
         var client = new TeacherClientOptions(teacher.Endpoint, Environment.GetEnvironmentVariable("OPENAI_API_KEY"), TimeSpan.FromSeconds(teacher.Timeout), teacher.MaxRetries);

@@ -136,7 +136,7 @@ public static class MiniatureRun
 
         // The teacher's own accuracy, through the endpoint like any API model: on the test sets, and on as many of the
         // questions it annotates (greedy; never seen in its training either).
-        using (var asked = EvaluatedModel.FromEndpoint(clientOptions, server.ModelName, TeacherApi.Completions, profile.MaxNewTokens, concurrency: 16))
+        using (var asked = EvaluatedModel.FromEndpoint(clientOptions, server.ModelName, TeacherApi.Completions, profile.MaxNewTokens, concurrency: 64))
         {
             EvaluationRun.Run(asked, new EvaluationRequest([MiniatureWorld.Set(MiniatureWorld.Math, "test"), .. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))],
                 world.Root, "zeroshot", BbhMode.Cot, null, layout.TeacherEvaluation), m => report?.Invoke(new RunEvent("annotate", "teacher eval: " + m)));
@@ -149,8 +149,12 @@ public static class MiniatureRun
             profile.MaxNewTokens, profile.TopLogprobs, [], (long)seed);
         var trainSet = MiniatureWorld.Set(MiniatureWorld.Math, "train");
         var problems = Data.ProblemSets.Load(trainSet, new Data.DataOptions(world.Root));
-        var job = new AnnotationJob(trainSet, problems, template, config, profile.Samples, profile.Samples, null);
-        await RunStages.AnnotateAsync(layout.Store, clientOptions, job, concurrency: 32, report, stop);
+        // Seeded requests decode alone at the server, so the questions go in fixed groups that fill its batches.
+        var job = new AnnotationJob(trainSet, problems, template, config, profile.Samples, profile.Samples, null)
+        {
+            QuestionsPerRequest = Math.Max(1, 64 / profile.Samples),
+        };
+        await RunStages.AnnotateAsync(layout.Store, clientOptions, job, concurrency: 2, report, stop);
     }
 
     // --- Align: distillation sets for the students (all share the student tokenizer).

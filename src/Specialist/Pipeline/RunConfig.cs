@@ -26,6 +26,8 @@ public sealed record RunTeacher
     public int? SamplesPerRequest { get; init; }
     /// <summary>The samples one request asks for: <see cref="SamplesPerRequest"/> or its default.</summary>
     public int RequestSamples => SamplesPerRequest ?? Math.Min(Samples, 16);
+    /// <summary>Questions per completions request (<see cref="AnnotationJob.QuestionsPerRequest"/>).</summary>
+    public int QuestionsPerRequest { get; init; } = 1;
     public double Temperature { get; init; } = 0.5;
     public double TopP { get; init; } = 1.0;
     public int MaxTokens { get; init; } = 256;
@@ -106,7 +108,7 @@ public sealed record RunConfig
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         [TopLevel] = ["out", "data_root", "student", "seed", "teacher", "distill", "train", "eval"],
-        ["teacher"] = ["endpoint", "model", "api", "set", "samples", "samples_per_request", "temperature", "top_p", "max_tokens", "top_logprobs",
+        ["teacher"] = ["endpoint", "model", "api", "set", "samples", "samples_per_request", "questions_per_request", "temperature", "top_p", "max_tokens", "top_logprobs",
             "stop", "seed", "prompt_file", "limit", "concurrency", "timeout", "max_retries", "price"],
         ["distill"] = ["formats", "alignment", "renormalize", "merge", "batch_size", "dev_set"],
         ["train"] = [.. TrainingConfig.Keys.Except(RunOwnedTrainingKeys)],
@@ -156,6 +158,7 @@ public sealed record RunConfig
             Set = s.String("set") ?? DistillSetRequest.DefaultTrainSet,
             Samples = samples,
             SamplesPerRequest = s.Int("samples_per_request"),
+            QuestionsPerRequest = s.Int("questions_per_request") ?? 1,
             Temperature = s.Double("temperature") ?? 0.5,
             TopP = s.Double("top_p") ?? 1.0,
             MaxTokens = s.Int("max_tokens") ?? 256,
@@ -176,6 +179,9 @@ public sealed record RunConfig
         };
         s.AtLeast("samples", teacher.Samples, 1);
         s.AtLeast("samples_per_request", teacher.SamplesPerRequest, 1);
+        s.AtLeast("questions_per_request", teacher.QuestionsPerRequest, 1);
+        if (teacher.QuestionsPerRequest > 1 && teacher.Api != TeacherApi.Completions)
+            throw s.Error("questions_per_request", $"is {teacher.QuestionsPerRequest}, but the chat API takes one prompt per request: use \"api\": \"completions\" or 1");
         s.AtLeast("limit", teacher.Limit, 1);
         s.AtLeast("concurrency", teacher.Concurrency, 1);
         s.AtLeast("max_retries", teacher.MaxRetries, 0);
@@ -285,6 +291,7 @@ public sealed record RunConfig
         };
         // Only when set: a run folder recorded before teacher seeds existed still matches its config.
         if (Teacher.Seed is { } teacherSeed) teacher["seed"] = teacherSeed;
+        if (Teacher.QuestionsPerRequest != 1) teacher["questions_per_request"] = Teacher.QuestionsPerRequest;
         return new JsonObject
         {
             ["data_root"] = DataRoot,

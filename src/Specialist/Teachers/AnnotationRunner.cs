@@ -54,6 +54,7 @@ public static class AnnotationRunner
         store.EnsureConfig(job.Config, job.PromptTemplate);
         store.AddQuestions(job.SetName, job.Problems);
         var plan = job.Plan(store.SampleIndices());
+        var requests = plan.Sum(call => call.Requests.Count);
         var gold = job.Problems.ToDictionary(p => p.Id, p => p.Answer, StringComparer.Ordinal);
         var runId = store.StartRun("live", TeacherClientOptions.Redact(client.Endpoint), job.SetName, job.Config,
             job.RunParameters(new JsonObject { ["concurrency"] = concurrency }));
@@ -61,50 +62,55 @@ public static class AnnotationRunner
         var clock = Stopwatch.StartNew();
         var tally = new Tally();
         var lockTally = new object();
-        progress?.Report(tally.Progress(plan.Count, clock.Elapsed));
+        progress?.Report(tally.Progress(requests, clock.Elapsed));
         try
         {
-            await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellation }, async (request, token) =>
+            await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellation }, async (call, token) =>
             {
-                var outcome = await client.SendAsync(request, job.Config, token);
-                AnnotationProgress snapshot;
-                if (outcome.Completion is { } completion)
+                var outcome = await client.SendAsync(call, job.Config, token);
+                for (var i = 0; i < call.Requests.Count; i++)
                 {
-                    var scored = completion.Samples.Select(s => ScoredSample.Score(s, gold[request.QuestionId])).ToList();
-                    var cost = job.Price?.Cost(completion.PromptTokens, completion.CompletionTokens);
-                    var recorded = store.RecordCompleted(runId, request.Key, request.QuestionId, request.FirstSample, scored,
-                        outcome.Attempts, completion.PromptTokens, completion.CompletionTokens, cost);
-                    lock (lockTally)
+                    var request = call.Requests[i];
+                    AnnotationProgress snapshot;
+                    if (outcome.Completion is { } answer)
                     {
-                        tally.Completed++;
-                        tally.NewSamples += recorded.NewSamples;
-                        tally.NewKept += recorded.NewKept;
-                        tally.PromptTokens += completion.PromptTokens;
-                        tally.CompletionTokens += completion.CompletionTokens;
-                        tally.Cost += cost ?? 0;
-                        snapshot = tally.Progress(plan.Count, clock.Elapsed);
+                        var completion = call.Share(answer, i);
+                        var scored = completion.Samples.Select(s => ScoredSample.Score(s, gold[request.QuestionId])).ToList();
+                        var cost = job.Price?.Cost(completion.PromptTokens, completion.CompletionTokens);
+                        var recorded = store.RecordCompleted(runId, request.Key, request.QuestionId, request.FirstSample, scored,
+                            outcome.Attempts, completion.PromptTokens, completion.CompletionTokens, cost);
+                        lock (lockTally)
+                        {
+                            tally.Completed++;
+                            tally.NewSamples += recorded.NewSamples;
+                            tally.NewKept += recorded.NewKept;
+                            tally.PromptTokens += completion.PromptTokens;
+                            tally.CompletionTokens += completion.CompletionTokens;
+                            tally.Cost += cost ?? 0;
+                            snapshot = tally.Progress(requests, clock.Elapsed);
+                        }
                     }
-                }
-                else
-                {
-                    store.RecordFailed(runId, request.Key, request.QuestionId, request.FirstSample, request.N, outcome.Error!, outcome.Attempts);
-                    lock (lockTally)
+                    else
                     {
-                        tally.Failed++;
-                        tally.FirstError ??= outcome.Error;
-                        snapshot = tally.Progress(plan.Count, clock.Elapsed);
+                        store.RecordFailed(runId, request.Key, request.QuestionId, request.FirstSample, request.N, outcome.Error!, outcome.Attempts);
+                        lock (lockTally)
+                        {
+                            tally.Failed++;
+                            tally.FirstError ??= outcome.Error;
+                            snapshot = tally.Progress(requests, clock.Elapsed);
+                        }
                     }
+                    progress?.Report(snapshot);
                 }
-                progress?.Report(snapshot);
             });
         }
         finally
         {
-            store.FinishRun(runId, plan.Count, tally.Completed, tally.Failed);
+            store.FinishRun(runId, requests, tally.Completed, tally.Failed);
         }
 
         var (samples, kept) = store.Count([.. gold.Keys]);
-        return new AnnotationSummary(plan.Count, tally.Completed, tally.Failed, tally.NewSamples, samples, kept,
+        return new AnnotationSummary(requests, tally.Completed, tally.Failed, tally.NewSamples, samples, kept,
             tally.PromptTokens, tally.CompletionTokens, job.Price is null ? null : tally.Cost, clock.Elapsed) { FirstError = tally.FirstError };
     }
 

@@ -36,7 +36,9 @@ public static class BatchFiles
         job.Config.Validate();
         store.EnsureConfig(job.Config, job.PromptTemplate);
         store.AddQuestions(job.SetName, job.Problems);
-        var plan = job.Plan(store.SampleIndices());
+        // A Batch API line answers one custom_id, so each line is one question's request.
+        if (job.QuestionsPerRequest != 1) throw new SpecialistException($"questions per request is {job.QuestionsPerRequest}; Batch API files hold one question per line, use 1");
+        var plan = job.Plan(store.SampleIndices()).Select(call => call.Requests[0]).ToList();
         var url = "/v1" + TeacherRequest.Path(job.Config.Api);
 
         var temporary = path + ".tmp";

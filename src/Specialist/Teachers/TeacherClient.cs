@@ -57,12 +57,12 @@ public sealed class TeacherClient : IDisposable
     /// <summary>The base URL requests go to.</summary>
     public Uri Endpoint => _options.Endpoint;
 
-    /// <summary>Sends one request and parses its answer, retrying transient failures.</summary>
-    internal async Task<TeacherOutcome> SendAsync(TeacherRequest request, AnnotationConfig config, CancellationToken cancellation)
+    /// <summary>Sends one call and parses its answer (all its requests' samples, in order), retrying transient failures.</summary>
+    internal async Task<TeacherOutcome> SendAsync(TeacherCall call, AnnotationConfig config, CancellationToken cancellation)
     {
         var url = new Uri(_options.Endpoint.AbsoluteUri.TrimEnd('/') + TeacherRequest.Path(config.Api));
         var shown = TeacherClientOptions.Redact(url);
-        var body = Encoding.UTF8.GetBytes(request.Body(config).ToJsonString());
+        var body = Encoding.UTF8.GetBytes(call.Body(config).ToJsonString());
         string error = "no attempt was made";
         for (var attempt = 0; ; attempt++)
         {
@@ -81,7 +81,7 @@ public sealed class TeacherClient : IDisposable
                     {
                         try
                         {
-                            return new TeacherOutcome(TeacherResponseParser.Parse(content, config.Api, request.N, config.TopLogprobs), null, attempt + 1);
+                            return new TeacherOutcome(TeacherResponseParser.Parse(content, config.Api, call.Choices, config.TopLogprobs), null, attempt + 1);
                         }
                         catch (MalformedResponseException e)
                         {

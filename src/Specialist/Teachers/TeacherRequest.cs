@@ -9,10 +9,13 @@ namespace Specialist.Teachers;
 /// question. <see cref="Key"/> hashes everything that determines the answer (settings with their seed, rendered prompt,
 /// question and sample slots) and not how it is sent (endpoint, key, live or Batch API), so the same work always has the
 /// same key. <see cref="Seed"/> is the request's <c>seed</c> (<see cref="AnnotationConfig.RequestSeed"/>), null when the settings have none.
+/// A request sent in a <see cref="TeacherCall"/> with other questions' samples has its group in its key, and the group's
+/// seed: a seeded teacher samples a group's rows together, so they depend on the whole group.
 /// </summary>
 internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N, string Prompt, string Key, long? Seed)
 {
-    public static TeacherRequest Create(AnnotationConfig config, string questionId, int firstSample, int n, string prompt)
+    /// <param name="group">The question ids of the call it is sent in, in order (null or one id: a call of its own).</param>
+    public static TeacherRequest Create(AnnotationConfig config, string questionId, int firstSample, int n, string prompt, IReadOnlyList<string>? group = null)
     {
         var identity = new JsonObject
         {
@@ -23,8 +26,10 @@ internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N,
             ["first_sample"] = firstSample,
             ["n"] = n,
         };
+        var grouped = group is { Count: > 1 };
+        if (grouped) identity["group"] = new JsonArray([.. group!.Select(id => (JsonNode?)JsonValue.Create(id))]);
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToJsonString())));
-        var seed = config.Seed is { } s ? AnnotationConfig.RequestSeed(s, questionId, firstSample) : (long?)null;
+        var seed = config.Seed is { } s ? AnnotationConfig.RequestSeed(s, grouped ? group![0] : questionId, firstSample) : (long?)null;
         return new TeacherRequest(questionId, firstSample, n, prompt, key, seed);
     }
 
@@ -53,5 +58,32 @@ internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N,
         }
         if (config.Stop.Count > 0) body["stop"] = new JsonArray([.. config.Stop.Select(s => (JsonNode?)JsonValue.Create(s))]);
         return body;
+    }
+}
+
+/// <summary>
+/// One HTTP request: the same sample slots (<see cref="TeacherRequest.FirstSample"/>, <see cref="TeacherRequest.N"/>)
+/// of one or more questions, their prompts sent as one completions <c>prompt</c> array (choice <c>q × n + i</c> is
+/// sample <c>i</c> of question <c>q</c>), with the group's seed.
+/// </summary>
+internal sealed record TeacherCall(IReadOnlyList<TeacherRequest> Requests)
+{
+    /// <summary>The choices the answer must hold.</summary>
+    public int Choices => Requests.Count * Requests[0].N;
+
+    /// <summary>The JSON body: the first request's, with every request's prompt when there are several.</summary>
+    public JsonObject Body(AnnotationConfig config)
+    {
+        var body = Requests[0].Body(config);
+        if (Requests.Count > 1) body["prompt"] = new JsonArray([.. Requests.Select(r => (JsonNode?)JsonValue.Create(r.Prompt))]);
+        return body;
+    }
+
+    /// <summary>The samples of request <paramref name="index"/> out of the call's completion, with its share of the tokens billed.</summary>
+    public TeacherCompletion Share(TeacherCompletion completion, int index)
+    {
+        var n = Requests[0].N;
+        long Part(long total) => total / Requests.Count + (index == 0 ? total % Requests.Count : 0);
+        return new TeacherCompletion([.. completion.Samples.Skip(index * n).Take(n)], Part(completion.PromptTokens), Part(completion.CompletionTokens));
     }
 }

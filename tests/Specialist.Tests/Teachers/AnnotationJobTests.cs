@@ -19,7 +19,7 @@ public sealed class AnnotationJobTests
     private static IReadOnlyList<TeacherRequest> Plan(string template, long? seed = null)
     {
         var config = new AnnotationConfig("teacher-x", TeacherApi.Completions, AnnotationConfig.HashPrompt(template), 0.5, 1, 64, 5, ["\n\n"], seed);
-        return new AnnotationJob("mix-train", Problems, template, config, Samples: 3, SamplesPerRequest: 2, Price: null).Plan(new());
+        return new AnnotationJob("mix-train", Problems, template, config, Samples: 3, SamplesPerRequest: 2, Price: null).Plan(new()).SelectMany(c => c.Requests).ToList();
     }
 
     [Fact]
@@ -80,5 +80,48 @@ public sealed class AnnotationJobTests
 
         Assert.Equal(EvaluationPrompts.Teacher(fewShot, Problems[0].Question), requests[0].Prompt);
         Assert.Equal(fewShot + "\nQuestion: " + Problems[1].Question + "\nLet's think step by step", requests[^1].Prompt);
+    }
+
+    [Fact]
+    public void Questions_go_in_fixed_groups_that_are_sent_whole_with_the_groups_seed()
+    {
+        const string template = "Q: {question}\nLet's think step by step";
+        var config = new AnnotationConfig("teacher-x", TeacherApi.Completions, AnnotationConfig.HashPrompt(template), 0.5, 1, 64, 5, ["\n\n"], 7);
+        Problem[] five = [.. Enumerable.Range(0, 5).Select(i => new Problem($"q/{i}", $"What is {i} + 1?", GoldAnswer.FromNumber(i + 1)))];
+        var job = new AnnotationJob("mix-train", five, template, config, Samples: 3, SamplesPerRequest: 2, Price: null) { QuestionsPerRequest = 2 };
+
+        // Groups q/0-1, q/2-3, q/4; each sends samples 0-1 and then 2 of all its questions.
+        var calls = job.Plan(new());
+        Assert.Equal([["q/0", "q/1"], ["q/0", "q/1"], ["q/2", "q/3"], ["q/2", "q/3"], ["q/4"], ["q/4"]], calls.Select(c => c.Requests.Select(r => r.QuestionId).ToArray()));
+        Assert.Equal([0, 2, 0, 2, 0, 2], calls.Select(c => c.Requests[0].FirstSample));
+        Assert.Equal([4, 2, 4, 2, 2, 1], calls.Select(c => c.Choices));
+        var body = calls[0].Body(config);
+        Assert.Equal(["Q: What is 0 + 1?\nLet's think step by step", "Q: What is 1 + 1?\nLet's think step by step"],
+            body["prompt"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Equal(2, body["n"]!.GetValue<int>());
+        // The group shares its first question's seed; a question's key names its group, so other groupings are other work.
+        Assert.Equal(AnnotationConfig.RequestSeed(7, "q/0", 0), body["seed"]!.GetValue<long>());
+        Assert.All(calls[0].Requests, r => Assert.Equal(AnnotationConfig.RequestSeed(7, "q/0", 0), r.Seed));
+        var alone = new AnnotationJob("mix-train", five, template, config, 3, 2, null).Plan(new());
+        // (A group of one is a request of its own, as without groups.)
+        Assert.Equal(calls.Skip(4).SelectMany(c => c.Requests).Select(r => r.Key),
+            calls.SelectMany(c => c.Requests).Select(r => r.Key).Intersect(alone.SelectMany(c => c.Requests).Select(r => r.Key)));
+        Assert.Equal("q/4", Assert.Single(calls[4].Requests).QuestionId);
+        Assert.Equal(AnnotationConfig.RequestSeed(7, "q/4", 0), calls[4].Requests[0].Seed);
+
+        // After an interrupted run stored q/2 only, its group is sent whole again: the same calls, with the same keys.
+        var resumed = job.Plan(new() { ["q/0"] = [0, 1, 2], ["q/1"] = [0, 1, 2], ["q/2"] = [0, 1, 2], ["q/4"] = [0, 1] });
+        Assert.Equal(calls.Skip(2).Take(2).Append(calls[5]).SelectMany(c => c.Requests).Select(r => r.Key), resumed.SelectMany(c => c.Requests).Select(r => r.Key));
+
+        // A completion is shared out in choice order, with the tokens billed split between the questions.
+        var samples = Enumerable.Range(0, 4).Select(i => new TeacherSample($"s{i}", "stop", null)).ToList();
+        var share = calls[0].Share(new TeacherCompletion(samples, PromptTokens: 21, CompletionTokens: 40), 1);
+        Assert.Equal(["s2", "s3"], share.Samples.Select(x => x.Text));
+        Assert.Equal((10, 20), (share.PromptTokens, share.CompletionTokens));
+        Assert.Equal(11, calls[0].Share(new TeacherCompletion(samples, 21, 40), 0).PromptTokens);
+
+        // Chat takes one prompt per request.
+        var chat = job with { Config = config with { Api = TeacherApi.Chat } };
+        Assert.Contains("chat API takes one prompt per request", Assert.Throws<SpecialistException>(() => chat.Plan(new())).Message);
     }
 }

@@ -143,15 +143,15 @@ public class AnnotationStoreTests
     public void PlansOnlyTheMissingSlotsInRunsOfAtMostNPerRequest()
     {
         var job = new AnnotationJob("demo", Problems, Template, Config, Samples: 7, SamplesPerRequest: 3, Price: null);
-        var plan = job.Plan(new Dictionary<string, HashSet<int>> { ["demo/0"] = [1, 2, 5] });
+        var plan = job.Plan(new Dictionary<string, HashSet<int>> { ["demo/0"] = [1, 2, 5] }).SelectMany(c => c.Requests).ToList();
         Assert.Equal([("demo/0", 0, 1), ("demo/0", 3, 2), ("demo/0", 6, 1), ("demo/1", 0, 3), ("demo/1", 3, 3), ("demo/1", 6, 1)],
             plan.Select(r => (r.QuestionId, r.FirstSample, r.N)));
         Assert.Equal(plan.Count, plan.Select(r => r.Key).Distinct().Count());
         Assert.EndsWith("\nQuestion: What is 10 - 3?\nLet's think step by step", plan[3].Prompt);
         // Keys depend on what determines the answer, so the same plan has the same keys, and other settings others.
-        Assert.Equal(plan.Select(r => r.Key), job.Plan(new() { ["demo/0"] = [1, 2, 5] }).Select(r => r.Key));
+        Assert.Equal(plan.Select(r => r.Key), job.Plan(new() { ["demo/0"] = [1, 2, 5] }).SelectMany(c => c.Requests).Select(r => r.Key));
         var warmer = job with { Config = Config with { Temperature = 0.7 } };
-        Assert.Empty(plan.Select(r => r.Key).Intersect(warmer.Plan(new() { ["demo/0"] = [1, 2, 5] }).Select(r => r.Key)));
+        Assert.Empty(plan.Select(r => r.Key).Intersect(warmer.Plan(new() { ["demo/0"] = [1, 2, 5] }).SelectMany(c => c.Requests).Select(r => r.Key)));
     }
 
     [Fact]

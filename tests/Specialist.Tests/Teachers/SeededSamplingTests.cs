@@ -97,6 +97,67 @@ public class SeededSamplingTests(BatchingServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_seeded_request_with_several_prompts_is_one_call_that_samples_the_same_beside_any_other()
+    {
+        var prompts = new JsonArray("Question: 2 + 2?", Question, "Q: 9 - 4?");
+        var target = new JsonObject
+        {
+            ["model"] = fixture.Server.ModelName, ["prompt"] = prompts, ["n"] = 2, ["max_tokens"] = 12, ["temperature"] = 1.0, ["logprobs"] = 2, ["seed"] = 31,
+        }.ToJsonString();
+
+        var calls = fixture.Server.Queue.GenerateCalls;
+        var alone = await Choices(target);
+        Assert.Equal(1, fixture.Server.Queue.GenerateCalls - calls);
+        var beside = await Burst(Completion("Question: 7 - 3?", n: 2, maxTokens: 20, seed: null), target);
+
+        Assert.Equal(6, alone.Count);
+        Assert.Equal(Enumerable.Range(0, 6), alone.Select(c => c!["index"]!.GetValue<int>()));
+        Assert.True(JsonNode.DeepEquals(alone, beside[1]), $"alone: {alone.ToJsonString()}\nbeside: {beside[1].ToJsonString()}");
+    }
+
+    [Fact]
+    public async Task Grouped_seeded_annotation_stores_the_same_samples_after_an_interruption()
+    {
+        const string template = "Question: {question}\nLet's think step by step";
+        var config = new AnnotationConfig(fixture.Server.ModelName, TeacherApi.Completions, AnnotationConfig.HashPrompt(template), 1.0, 1, 10, 3, [], Seed: 5);
+        var job = new AnnotationJob("gsm8k-train", TeacherTestKit.Gsm8kTrain(6), template, config, Samples: 2, SamplesPerRequest: 2, Price: null) { QuestionsPerRequest = 3 };
+        using var client = new TeacherClient(new TeacherClientOptions(new Uri(fixture.Server.Url, "/v1"), null, TimeSpan.FromMinutes(2), 0));
+        static string Describe(StoredSample s) =>
+            $"{s.QuestionId}/{s.SampleIndex}: {s.Text} | {string.Join(" ", s.Positions!.Select(p => $"{p.Token}:{p.Logprob}:{string.Join(",", p.Top.Select(t => $"{t.Token}={t.Logprob}"))}"))}";
+        static List<string> Read(AnnotationStore store) =>
+            [.. store.ReadSamples(keptOnly: false).OrderBy(s => s.QuestionId, StringComparer.Ordinal).ThenBy(s => s.SampleIndex).Select(Describe)];
+
+        var path = Path.Combine(TestPaths.NewTempDir(), "grouped.db");
+        List<string> whole;
+        using (var store = AnnotationStore.Open(path, create: true))
+        {
+            var calls = fixture.Server.Queue.GenerateCalls;
+            var summary = await AnnotationRunner.RunAsync(store, client, job, concurrency: 1);
+            Assert.Equal((6, 0, 12), (summary.Completed, summary.Failed, summary.NewSamples));
+            Assert.Equal(2, fixture.Server.Queue.GenerateCalls - calls);
+            whole = Read(store);
+        }
+
+        // As if the run had died after recording two questions of the second group: their rows are gone from the file.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var delete = connection.CreateCommand();
+            var lost = string.Join(", ", job.Problems.Skip(4).Select(p => $"'{p.Id}'"));
+            delete.CommandText = $"DELETE FROM samples WHERE question_id IN ({lost}); DELETE FROM requests WHERE question_id IN ({lost});";
+            delete.ExecuteNonQuery();
+        }
+        using (var store = AnnotationStore.Open(path, create: false))
+        {
+            Assert.Equal(8, store.ReadSamples(keptOnly: false).Count());
+            var summary = await AnnotationRunner.RunAsync(store, client, job, concurrency: 1);
+            // The second group went again whole (three requests, one of them already stored) and gave the same samples.
+            Assert.Equal((3, 4), (summary.Requested, summary.NewSamples));
+            Assert.Equal(whole, Read(store));
+        }
+    }
+
+    [Fact]
     public async Task Different_seeds_and_different_choices_sample_differently()
     {
         static string[] Texts(JsonArray choices) => [.. choices.Select(c => c!["text"]!.GetValue<string>())];

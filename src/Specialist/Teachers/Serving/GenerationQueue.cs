@@ -8,7 +8,8 @@ internal delegate IReadOnlyList<PlannedBatch> PlanGeneration(IReadOnlyList<IRead
 
 /// <summary>
 /// How one request samples; temperature 0 is greedy. Requests with equal settings and no seed share a generate call; a
-/// seeded one runs alone, and its choice <c>i</c> samples from its own stream seeded from the seed and <c>i</c>.
+/// seeded one runs alone (all its prompts in one call), and its choice <c>i</c> samples from its own stream seeded from
+/// the seed and <c>i</c>.
 /// </summary>
 internal sealed record SamplingSettings(double Temperature, double TopP, long? Seed);
 
@@ -29,7 +30,7 @@ internal enum GenerationOutcome
 }
 
 /// <summary>A request's generation once it has ended, with the work the queue did meanwhile: what the scheduling bound speaks of.</summary>
-/// <param name="Rows">Its rows (samples of one prompt).</param>
+/// <param name="Rows">Its rows (its prompts × their samples).</param>
 /// <param name="MaxTokens">Its <c>max_tokens</c>.</param>
 /// <param name="Steps">Decoder steps its rows ran (in the last batch that held them), up to its end.</param>
 /// <param name="RowStepsWaited">
@@ -56,16 +57,19 @@ internal sealed record GenerationReport(int Rows, int MaxTokens, int Steps, long
 /// window or 5 % of the previous busy period, whichever is longer (at most 250 ms), because clients answered together
 /// send their next requests together. A seeded request gets a call of its own, so its output depends only on the
 /// request: libtorch's CPU kernels round differently for other batch shapes (log-probs move in the sixth digit, and
-/// now and then a sampled token), so sharing a call would make its samples depend on what else was in flight. With
-/// batching off each request is its own call (the baseline of the benchmark).
+/// now and then a sampled token), so sharing a call would make its samples depend on what else was in flight. A client
+/// that wants seeded samples and throughput sends many prompts in one request: they are one call, fixed by the request.
+/// With batching off each request is its own call (the baseline of the benchmark).
 /// </summary>
 internal sealed class GenerationQueue : IDisposable
 {
-    private sealed class Job(IReadOnlyList<int> prompt, int rows, int firstChoice, SamplingSettings sampling, int maxTokens, int? topLogprobs,
+    /// <summary>One request's rows: <c>choices</c> samples of each prompt, prompt after prompt.</summary>
+    private sealed class Job(IReadOnlyList<IReadOnlyList<int>> prompts, int choices, int firstChoice, SamplingSettings sampling, int maxTokens, int? topLogprobs,
         CancellationToken cancellation, long rowStepsAtArrival)
     {
-        public IReadOnlyList<int> Prompt { get; } = prompt;
-        public int Rows { get; } = rows;
+        public IReadOnlyList<IReadOnlyList<int>> Prompts { get; } = prompts;
+        public int Choices { get; } = choices;
+        public int Rows { get; } = prompts.Count * choices;
         public int FirstChoice { get; } = firstChoice;
         public SamplingSettings Sampling { get; } = sampling;
         public int MaxTokens { get; } = maxTokens;
@@ -78,9 +82,12 @@ internal sealed class GenerationQueue : IDisposable
         public TaskCompletionSource<IReadOnlyList<GeneratedSequence>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Its rows' results, each set when the row is handed back.</summary>
-        public GeneratedSequence[] Sequences { get; } = new GeneratedSequence[rows];
+        public GeneratedSequence[] Sequences { get; } = new GeneratedSequence[prompts.Count * choices];
 
-        public int Unread { get; set; } = rows;
+        public int Unread { get; set; } = prompts.Count * choices;
+
+        /// <summary>The prompt of row <paramref name="row"/>.</summary>
+        public IReadOnlyList<int> Prompt(int row) => Prompts[row / Choices];
 
         public int Steps { get; set; }
 
@@ -180,9 +187,21 @@ internal sealed class GenerationQueue : IDisposable
     /// fails with a 503 <see cref="ApiException"/>.
     /// </summary>
     public Task<IReadOnlyList<GeneratedSequence>> GenerateAsync(IReadOnlyList<int> prompt, int rows, int firstChoice, SamplingSettings sampling, int maxTokens,
-        int? topLogprobs, CancellationToken cancellation = default)
+        int? topLogprobs, CancellationToken cancellation = default) =>
+        Enqueue(new Job([prompt], rows, firstChoice, sampling, maxTokens, topLogprobs, cancellation, RowSteps));
+
+    /// <summary>
+    /// Queues <paramref name="choices"/> samples of each of <paramref name="prompts"/> as one request (choice
+    /// <c>p × choices + i</c> is sample <c>i</c> of prompt <c>p</c>, and its index picks its seed): like
+    /// <see cref="GenerateAsync(IReadOnlyList{int}, int, int, SamplingSettings, int, int?, CancellationToken)"/>, with
+    /// the result's rows in choice order. A seeded request's prompts share one call of their own.
+    /// </summary>
+    public Task<IReadOnlyList<GeneratedSequence>> GenerateAsync(IReadOnlyList<IReadOnlyList<int>> prompts, int choices, SamplingSettings sampling, int maxTokens,
+        int? topLogprobs, CancellationToken cancellation = default) =>
+        Enqueue(new Job(prompts, choices, 0, sampling, maxTokens, topLogprobs, cancellation, RowSteps));
+
+    private Task<IReadOnlyList<GeneratedSequence>> Enqueue(Job job)
     {
-        var job = new Job(prompt, rows, firstChoice, sampling, maxTokens, topLogprobs, cancellation, RowSteps);
         lock (_pending)
         {
             if (_stopping) return Task.FromException<IReadOnlyList<GeneratedSequence>>(ShuttingDown());
@@ -281,7 +300,7 @@ internal sealed class GenerationQueue : IDisposable
         {
             var sampling = jobs[0].Sampling;
             var rows = jobs.SelectMany(j => Enumerable.Range(0, j.Rows).Select(r => (Job: j, Row: r))).ToList();
-            var prompts = rows.Select(r => r.Job.Prompt).ToList();
+            var prompts = rows.Select(r => r.Job.Prompt(r.Row)).ToList();
             var options = new GenerationOptions
             {
                 MaxNewTokens = jobs.Max(j => j.MaxTokens),

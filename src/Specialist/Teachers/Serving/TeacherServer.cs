@@ -314,24 +314,27 @@ public sealed class TeacherServer : IAsyncDisposable
         CheckModel(request.Model);
         var prompts = request.Prompts.Select(p => Encode(p, "prompt")).ToList();
         CheckRequestTokens(prompts, request.N, request.MaxTokens);
-        var results = await Task.WhenAll(prompts.Select((p, i) =>
-            Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs, context.RequestAborted)));
+        // A seeded request's prompts are one job, so they decode in a call of their own and its samples depend on the
+        // request alone; any other's prompts are jobs of their own, free to share calls with other requests.
+        var rows = request.Sampling.Seed is null
+            ? [.. (await Task.WhenAll(prompts.Select((p, i) =>
+                Queue.GenerateAsync(p, request.N, i * request.N, request.Sampling, request.MaxTokens, request.Logprobs, context.RequestAborted)))).SelectMany(r => r)]
+            : await Queue.GenerateAsync(prompts, request.N, request.Sampling, request.MaxTokens, request.Logprobs, context.RequestAborted);
 
         var choices = new JsonArray();
         long completionTokens = 0;
-        for (var p = 0; p < results.Length; p++)
-            for (var i = 0; i < request.N; i++)
+        for (var index = 0; index < rows.Count; index++)
+        {
+            var choice = RenderedChoice.Render(rows[index], _model.Texts, _model.EosId, request.Stop);
+            completionTokens += choice.GeneratedTokens;
+            choices.Add(new JsonObject
             {
-                var choice = RenderedChoice.Render(results[p][i], _model.Texts, _model.EosId, request.Stop);
-                completionTokens += choice.GeneratedTokens;
-                choices.Add(new JsonObject
-                {
-                    ["text"] = choice.Text,
-                    ["index"] = p * request.N + i,
-                    ["logprobs"] = request.Logprobs is null ? null : CompletionLogprobs(choice),
-                    ["finish_reason"] = choice.FinishReason,
-                });
-            }
+                ["text"] = choice.Text,
+                ["index"] = index,
+                ["logprobs"] = request.Logprobs is null ? null : CompletionLogprobs(choice),
+                ["finish_reason"] = choice.FinishReason,
+            });
+        }
         return new JsonObject
         {
             ["id"] = "cmpl-" + NewId(),
