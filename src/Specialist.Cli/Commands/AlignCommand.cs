@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Specialist.Alignment;
+using Specialist.Benchmarks;
 using Specialist.Data;
 using Specialist.Tokenization;
 
@@ -54,26 +55,15 @@ internal static class AlignCommand
             AnsiConsole.WriteLine($"{summary.Samples} texts, {summary.StudentTokens} student tokens, {summary.SoftShare:P1} with a soft target");
             return 0;
         }
-        AlignmentSummary WriteLines(Stream stream)
-        {
-            using var writer = new Utf8JsonWriter(stream, AlignmentFiles.WriterOptions);
-            return AlignmentFiles.Run(items, aligner, (item, aligned) =>
-            {
-                AlignmentFiles.Write(writer, item, aligned, aligner);
-                writer.Flush();
-                stream.WriteByte((byte)'\n');
-                writer.Reset();
-            });
-        }
         if (outPath is null)
         {
             using var stdout = Console.OpenStandardOutput();
-            WriteLines(stdout);
+            AlignmentFiles.WriteJsonl(items, aligner, stdout);
             return 0;
         }
         // Written atomically: an input that fails half way (a bad line, a missing file) leaves no partial or empty --out.
         AlignmentSummary result = null!;
-        AtomicFile.Write(outPath, stream => result = WriteLines(stream));
+        AtomicFile.Write(outPath, stream => result = AlignmentFiles.WriteJsonl(items, aligner, stream));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Spectre.Console;
+using Specialist.Alignment;
 using Specialist.Data;
 using Specialist.Prompts;
 using Specialist.Teachers;
@@ -104,37 +105,27 @@ internal static class AnnotateCommand
             ?? throw new UsageException("missing --endpoint (or $OPENAI_BASE_URL): the teacher's base URL including /v1"));
         if (!(timeout > 0)) throw new UsageException("--timeout must be a positive number of seconds");
         using var client = new TeacherClient(new TeacherClientOptions(endpoint, Environment.GetEnvironmentVariable("OPENAI_API_KEY"), TimeSpan.FromSeconds(timeout), maxRetries));
-        using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancellation.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new StopSignals("annotate: stopping the requests in flight (signal again to quit at once)");
         try
         {
             var summary = json
-                ? await AnnotationRunner.RunAsync(store, client, job, concurrency, null, cancellation.Token)
-                : await RunWithProgressAsync(store, client, job, concurrency, cancellation.Token);
+                ? await AnnotationRunner.RunAsync(store, client, job, concurrency, null, stop.Token)
+                : await RunWithProgressAsync(store, client, job, concurrency, stop.Token);
             return PrintSummary(summary, json);
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.Requested)
         {
             Console.Error.WriteLine("interrupted: every answered request is stored; run the same command again to resume");
             return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 
     /// <summary>The set's problems, without GSM8K's dev items unless asked, then the first <paramref name="limit"/>.</summary>
     private static IReadOnlyList<Problem> SelectProblems(string setName, DataOptions options, bool includeDev, int? limit, bool json)
     {
-        IEnumerable<Problem> problems = ProblemSets.Load(setName, options);
-        if (setName == "gsm8k-train" && !includeDev)
-        {
-            var dev = ProblemSets.Load("gsm8k-dev", options).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-            problems = problems.Where(p => !dev.Contains(p.Id));
-            if (!json) Console.Error.WriteLine($"left out the {dev.Count} GSM8K dev items (--include-dev keeps them)");
-        }
+        var heldOut = setName == "gsm8k-train" && !includeDev ? DistillSetRequest.DefaultDevSet : null;
+        var problems = ProblemSets.LoadWithout(setName, heldOut, options);
+        if (heldOut is not null && !json) Console.Error.WriteLine($"left out the {ProblemSets.Load(heldOut, options).Count} GSM8K dev items (--include-dev keeps them)");
         return [.. limit is { } n ? problems.Take(n) : problems];
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using Specialist.Benchmarks;
 using Specialist.Models;
 
 namespace Specialist.Cli.Commands;
@@ -52,7 +53,7 @@ internal static class BenchCommand
         }
         try
         {
-            var result = Specialist.Teachers.Serving.ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, m => Console.Error.WriteLine($"bench serve: {m}")).GetAwaiter().GetResult();
+            var result = ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, m => Console.Error.WriteLine($"bench serve: {m}")).GetAwaiter().GetResult();
             if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
             else Console.WriteLine($"{result.Model}: batched {result.Batched.RequestsPerSecond:F2} requests/s, unbatched {result.Unbatched.RequestsPerSecond:F2} requests/s ({result.Speedup:F1}x)");
             return 0;
@@ -72,7 +73,7 @@ internal static class BenchCommand
         var teacher = a.Get("teacher") ?? "gpt2";
         var json = a.Flag("json");
         a.EnsureAllUsed();
-        var result = Specialist.Alignment.AlignBenchmark.Run(root, student, teacher, progress: m => Console.Error.WriteLine($"bench align: {m}"));
+        var result = AlignBenchmark.Run(root, student, teacher, progress: m => Console.Error.WriteLine($"bench align: {m}"));
         if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
         else Console.WriteLine($"fast {result.FastSamplesPerSecond:F0} samples/s (align only {result.FastAlignOnlySamplesPerSecond:F0}), paper {result.PaperSamplesPerSecond:F0} samples/s, {result.Samples} samples");
         return 0;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Specialist.Answers;
+using Specialist.Benchmarks;
 using Specialist.Data;
 using Specialist.Evaluation;
 using Specialist.Models;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Specialist.Answers;
 using Specialist.Data;
+using Specialist.Evaluation;
 
 namespace Specialist.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using Specialist.Data;
 using Specialist.Synthetic;
 
 namespace Specialist.Cli.Commands;
@@ -37,7 +38,7 @@ internal static class SynthCommand
         parsed.EnsureAllUsed();
 
         var problems = SyntheticTasks.Generate(kind, count, seed);
-        SyntheticSetFile.Write(outPath, problems);
+        SetFile.Write(outPath, problems);
         // Problems of one set share their id up to the last '/': synth-math, or synth-bbh/<task> for generic ones.
         var sets = problems.GroupBy(p => p.Id[..p.Id.LastIndexOf('/')]).Select(g => (Set: g.Key, Count: g.Count())).ToList();
         if (json)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using Specialist.Benchmarks;
 using Specialist.Data;
 using Specialist.Tokenization;
 using Specialist.Training;
@@ -114,11 +115,9 @@ internal static class TrainCommand
     private static void Print(TrainingResult result, bool json)
     {
         var s = result.Selection;
-        JsonNode? Entry(SelectedCheckpoint? c, string? scoreKey) => c is null ? null : scoreKey is null
-            ? new JsonObject { ["step"] = c.Step, ["checkpoint"] = c.Checkpoint }
-            : new JsonObject { ["step"] = c.Step, ["checkpoint"] = c.Checkpoint, [scoreKey] = c.Score };
         if (json)
         {
+            var selection = s.ToJson();
             Console.WriteLine(new JsonObject
             {
                 ["run"] = result.RunDirectory,
@@ -126,9 +125,9 @@ internal static class TrainCommand
                 ["total_steps"] = result.TotalSteps,
                 ["interrupted"] = result.Interrupted,
                 ["last_loss"] = result.LastLoss,
-                ["best_id"] = Entry(s.BestId, "accuracy"),
-                ["best_ood"] = Entry(s.BestOod, "ood_mean"),
-                ["last"] = Entry(s.Last, null),
+                ["best_id"] = selection["best_id"]?.DeepClone(),
+                ["best_ood"] = selection["best_ood"]?.DeepClone(),
+                ["last"] = selection["last"]?.DeepClone(),
             }.ToJsonString());
             return;
         }

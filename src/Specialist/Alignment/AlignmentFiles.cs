@@ -33,7 +33,7 @@ internal static class AlignmentFiles
 {
     private const int ChunkSize = 4096;
 
-    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Reads an input JSONL file lazily, line by line; errors name the file, the line and the field.</summary>
     public static IEnumerable<AlignmentItem> ReadInput(string path, TeacherVocabulary vocabulary, TeacherTokenForm form)
@@ -236,6 +236,19 @@ internal static class AlignmentFiles
         }
         if (chunk.Count > 0) Flush();
         return new AlignmentSummary(AlignmentOptions.ModeName(aligner.Options.Mode), samples, studentTokens, soft, byOffsets, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Aligns <paramref name="items"/> (see <see cref="Run"/>) into <paramref name="stream"/>, one JSON line per text (<see cref="Write"/>).</summary>
+    public static AlignmentSummary WriteJsonl(IEnumerable<AlignmentItem> items, TokenAligner aligner, Stream stream)
+    {
+        using var writer = new Utf8JsonWriter(stream, WriterOptions);
+        return Run(items, aligner, (item, aligned) =>
+        {
+            Write(writer, item, aligned, aligner);
+            writer.Flush();
+            stream.WriteByte((byte)'\n');
+            writer.Reset();
+        });
     }
 
     /// <summary>Writes one output line's object: <c>{"question_id"?, "sample_index"?, "student_tokens": [..], "targets": [[[piece, p], ..], ..]}</c>.</summary>

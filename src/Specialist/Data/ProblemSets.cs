@@ -1,4 +1,3 @@
-using Specialist.Synthetic;
 
 namespace Specialist.Data;
 
@@ -26,7 +25,7 @@ public sealed record CustomSetOptions(string Path, string QuestionField, string 
 /// <item><term>bbh, bbh/&lt;task&gt;</term><description>bbh/bbh/*.json; id <c>bbh/&lt;task&gt;/&lt;i&gt;</c>; gold = target as text.</description></item>
 /// <item><term>custom</term><description>any JSON array or JSONL file (<see cref="CustomSetOptions"/>).</description></item>
 /// <item><term>any other name</term><description>the set file <c>&lt;root&gt;/sets/&lt;name&gt;.jsonl</c> in
-/// <see cref="SyntheticSetFile"/>'s layout (one <c>{"id", "question", "answer", "rationale"}</c> per line), e.g.
+/// <see cref="SetFile"/>'s layout (one <c>{"id", "question", "answer", "rationale"}</c> per line), e.g.
 /// the miniature world's synthetic sets; <c>mix-train</c> reads <c>sets/mix-train.jsonl</c>.</description></item>
 /// </list>
 /// </remarks>
@@ -62,9 +61,21 @@ public static class ProblemSets
     private static IReadOnlyList<Problem> LoadSetFile(string setName, string root)
     {
         var path = SetFilePath(root, setName);
-        if (File.Exists(path)) return SyntheticSetFile.Read(path);
+        if (File.Exists(path)) return SetFile.Read(path);
         throw new SpecialistException(
             $"unknown set '{setName}'; the sets are: {string.Join(", ", Names)}, bbh/<task> for one BBH task, or a set file {Path.GetFullPath(path)}");
+    }
+
+    /// <summary>
+    /// The problems of <paramref name="setName"/> without those of <paramref name="heldOut"/> (by id), e.g. gsm8k-train
+    /// without the 200 gsm8k-dev items kept for checkpoint selection; null holds none out.
+    /// </summary>
+    public static IReadOnlyList<Problem> LoadWithout(string setName, string? heldOut, DataOptions options)
+    {
+        var problems = Load(setName, options);
+        if (heldOut is null) return problems;
+        var ids = Load(heldOut, options).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        return [.. problems.Where(p => !ids.Contains(p.Id))];
     }
 
     /// <summary>

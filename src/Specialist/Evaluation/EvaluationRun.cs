@@ -68,7 +68,7 @@ public static class EvaluationRun
 
             var result = SetEvaluator.Result(name, records!);
             accuracies[name] = new SetAccuracy(result.Correct, result.Total);
-            foreach (var r in result.Predictions.Where(r => SetEvaluator.BbhTask(r.Id) is not null)) bbhRecords[r.Id] = r;
+            foreach (var r in result.Predictions.Where(r => Problem.BbhTaskOf(r.Id) is not null)) bbhRecords[r.Id] = r;
             results = new EvaluationResults(settings, new Dictionary<string, SetAccuracy>(accuracies), bbhRecords.Count > 0 ? BbhTaskAccuracies(bbhRecords.Values) : null);
             results.Write(request.OutputFolder);
         }
@@ -81,11 +81,11 @@ public static class EvaluationRun
         var problems = ProblemSets.Load(setName, data);
         if (limit is not { } n) return problems;
         return setName == "bbh"
-            ? [.. problems.GroupBy(p => SetEvaluator.BbhTask(p.Id), StringComparer.Ordinal).SelectMany(task => task.Take(n))]
+            ? [.. problems.GroupBy(p => p.BbhTask, StringComparer.Ordinal).SelectMany(task => task.Take(n))]
             : [.. problems.Take(n)];
     }
 
     private static SortedDictionary<string, SetAccuracy> BbhTaskAccuracies(IEnumerable<PredictionRecord> records) =>
-        new(records.GroupBy(r => SetEvaluator.BbhTask(r.Id)!, StringComparer.Ordinal)
+        new(records.GroupBy(r => Problem.BbhTaskOf(r.Id)!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => new SetAccuracy(g.Count(r => r.Correct), g.Count()), StringComparer.Ordinal), StringComparer.Ordinal);
 }

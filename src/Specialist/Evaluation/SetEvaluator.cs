@@ -36,7 +36,7 @@ public static class SetEvaluator
     /// <summary>
     /// Renders each problem's query with <paramref name="queries"/> (<see cref="EvaluationQueries"/>), answers them in
     /// calls of <see cref="IAnswerSource.PromptsPerCall"/> prompts (longest queries first, so a batch carries little
-    /// padding), scores them (math with <see cref="AnswerScorer"/>, BBH problems, ids <c>bbh/…</c>, with
+    /// padding), scores them (math with <see cref="AnswerScorer"/>, BBH problems (<see cref="Problem.BbhTask"/>) with
     /// <see cref="BbhAnswerScorer"/> in <paramref name="bbhMode"/>) and calls <paramref name="onPrediction"/> for each
     /// problem as soon as its call returns, so a caller can record finished work as it goes.
     /// </summary>
@@ -66,11 +66,11 @@ public static class SetEvaluator
     internal static SetResult Result(string setName, IReadOnlyList<PredictionRecord> records) =>
         new(setName, records.Count(r => r.Correct), records.Count, records);
 
-    /// <summary>Scores one output: BBH problems (ids <c>bbh/…</c>) by their target, every other problem by its gold answer.</summary>
+    /// <summary>Scores one output: BBH problems (<see cref="Problem.BbhTask"/>) by their target, every other problem by its gold answer.</summary>
     internal static PredictionRecord Score(Problem problem, string promptHash, string output, BbhMode bbhMode)
     {
         var gold = problem.Answer;
-        if (IsBbh(problem))
+        if (problem.BbhTask is not null)
             return new PredictionRecord(problem.Id, promptHash, output, BbhAnswerScorer.StatedAnswer(output, bbhMode), gold.Text,
                 BbhAnswerScorer.IsCorrect(output, gold.Text, bbhMode));
         var extracted = gold.IsNumeric
@@ -79,18 +79,8 @@ public static class SetEvaluator
         return new PredictionRecord(problem.Id, promptHash, output, extracted, gold.Text, AnswerScorer.IsCorrect(output, gold));
     }
 
-    /// <summary>
-    /// The task of a BBH problem id (<c>bbh/&lt;task&gt;/&lt;i&gt;</c>), or of a synthetic BBH-like one
-    /// (<c>synth-bbh/&lt;task&gt;/&lt;i&gt;</c>, scored the same way); null for any other id.
-    /// </summary>
-    internal static string? BbhTask(string problemId) =>
-        problemId.StartsWith("bbh/", StringComparison.Ordinal) || problemId.StartsWith(Synthetic.SyntheticTasks.GenericIdPrefix, StringComparison.Ordinal)
-            ? problemId.Split('/')[1] : null;
-
     /// <summary>SHA-256 (lower-case hex) of the query's UTF-8 bytes: a prediction is reused only for the very same query.</summary>
     public static string HashPrompt(string prompt) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt)));
-
-    private static bool IsBbh(Problem problem) => BbhTask(problem.Id) is not null;
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 }

@@ -1,5 +1,3 @@
-using Specialist.Prompts;
-
 namespace Specialist.Models;
 
 /// <summary>

@@ -35,7 +35,7 @@ public static class ConfiguredRun
     /// <summary>Runs the stages of <paramref name="config"/> that are not done yet in <see cref="RunConfig.Out"/>.</summary>
     public static ConfiguredRunSummary Run(RunConfig config, Action<RunEvent>? report = null, CancellationToken stop = default)
     {
-        var layout = new Layout(Path.GetFullPath(config.Out));
+        var layout = new RunLayout(Path.GetFullPath(config.Out));
         var settings = config.Settings();
         using var stages = RunStages.Open(layout.Root, settings, (recorded, path) => Mismatch(layout.Root, path, recorded, settings), report, stop);
 
@@ -54,20 +54,14 @@ public static class ConfiguredRun
     }
 
     /// <summary>The teacher's samples for the train set's questions, the dev questions left out (the distillation set would leave them out too).</summary>
-    private static async Task Annotate(RunConfig config, Layout layout, Action<RunEvent>? report, CancellationToken stop)
+    private static async Task Annotate(RunConfig config, RunLayout layout, Action<RunEvent>? report, CancellationToken stop)
     {
         var teacher = config.Teacher;
         var template = teacher.PromptFile is null
             ? EvaluationPrompts.ReadPromptFile(config.DataRoot, EvaluationPrompts.TeacherFile)
             : File.ReadAllText(teacher.PromptFile);
         var data = new DataOptions(config.DataRoot);
-        IEnumerable<Problem> problems = ProblemSets.Load(teacher.Set, data);
-        if (config.Distill.DevSet is { } devSet)
-        {
-            var dev = ProblemSets.Load(devSet, data).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-            problems = problems.Where(p => !dev.Contains(p.Id));
-        }
-        var selected = problems.Take(teacher.Limit ?? int.MaxValue).ToList();
+        var selected = ProblemSets.LoadWithout(teacher.Set, config.Distill.DevSet, data).Take(teacher.Limit ?? int.MaxValue).ToList();
         var job = new AnnotationJob(teacher.Set, selected, template, teacher.Sampling(AnnotationConfig.HashPrompt(template)), teacher.Samples,
             teacher.RequestSamples, teacher.Price) { QuestionsPerRequest = teacher.QuestionsPerRequest };
         report?.Invoke(new RunEvent("annotate", $"{selected.Count} questions of {teacher.Set}, {teacher.Samples} samples each, from {teacher.Model} at {TeacherClientOptions.Redact(teacher.Endpoint)}"));
@@ -76,7 +70,7 @@ public static class ConfiguredRun
         await RunStages.AnnotateAsync(layout.Store, client, job, teacher.Concurrency, report, stop);
     }
 
-    private static void Align(RunConfig config, Layout layout, Action<RunEvent>? report)
+    private static void Align(RunConfig config, RunLayout layout, Action<RunEvent>? report)
     {
         // A set folder must be new or empty: an interrupted build is started over.
         if (Directory.Exists(layout.Distill)) Directory.Delete(layout.Distill, recursive: true);
@@ -102,7 +96,7 @@ public static class ConfiguredRun
             report(new RunEvent("train", string.Create(CultureInfo.InvariantCulture, $"step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, e.Eta));
     }
 
-    private static void Evaluate(RunConfig config, Layout layout, Action<RunEvent>? report)
+    private static void Evaluate(RunConfig config, RunLayout layout, Action<RunEvent>? report)
     {
         if (!Directory.Exists(layout.BestOod))
             throw new SpecialistException($"{layout.BestOod} is missing: the training run selected no best OOD checkpoint (see {Path.Combine(layout.Train, RunSelection.FileName)})");
@@ -134,19 +128,5 @@ public static class ConfiguredRun
         }
         var changed = recorded is JsonObject r ? string.Join(", ", Changed(r, settings, "")) : "all";
         return $"{output} holds a run with other settings ({changed} differ from {path}): choose another out, or restore those settings to continue it";
-    }
-
-    /// <summary>Where each stage keeps its files.</summary>
-    private sealed class Layout(string root)
-    {
-        public string Root { get; } = root;
-        public string Annotate => Path.Combine(Root, "annotate");
-        public string Store => Path.Combine(Annotate, "annotations.db");
-        public string Distill => Path.Combine(Root, "distill");
-        public string Train => Path.Combine(Root, "train");
-        public string BestOod => Path.Combine(Train, RunSelection.BestOodLink);
-        public string Before => Path.Combine(Root, "eval", "before");
-        public string After => Path.Combine(Root, "eval", "after");
-        public string Report => Path.Combine(Root, "report");
     }
 }

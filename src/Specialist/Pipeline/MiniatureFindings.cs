@@ -2,24 +2,26 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Specialist.Alignment;
+using Specialist.Data;
 using Specialist.Evaluation;
 using Specialist.Models;
 using Specialist.Reports;
 using Specialist.Teachers;
+using Specialist.Training;
 
 namespace Specialist.Pipeline;
 
 /// <summary>
 /// The six phenomena of the paper (METHOD.md), measured on a miniature run's files — evaluations before and after
 /// specialization on the test sets (per item, from predictions.jsonl), the specialization runs' dev evaluations, and
-/// the variants of one size — and decided by <see cref="PhenomenonRules"/>. Writes <c>phenomena.json</c> and puts the
-/// run settings and the phenomena section at the top of <c>report.md</c>.
+/// the variants of one size — and decided by <see cref="PhenomenonRules"/>. Writes <c>phenomena.json</c> and gives the
+/// section that opens <c>report.md</c>: the run settings, the teacher, the students and the phenomena.
 /// </summary>
 internal static class MiniatureFindings
 {
     private sealed record Student(string Name, long Params, double MathIdBefore, double MathIdAfter, double OodBefore, double OodAfter, double GenericBefore, double GenericAfter);
 
-    public static IReadOnlyList<Phenomenon> Write(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
+    public static Findings Write(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
     {
         var idTest = MiniatureWorld.Set(MiniatureWorld.Math, "test");
         var genericTest = MiniatureWorld.Set(MiniatureWorld.Generic, "test");
@@ -33,53 +35,53 @@ internal static class MiniatureFindings
 
         var students = profile.Students.Select(size =>
         {
-            var before = Eval($"{size.Name}-generalist", "zeroshot");
-            var after = Eval($"{size.Name}-specialized", "zeroshot");
+            var before = Eval(RunLayout.Model(size.Name, RunLayout.Generalist), "zeroshot");
+            var after = Eval(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot");
             var parameters = after.Settings.Parameters
-                ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation($"{size.Name}-specialized", "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
-            return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after), Generic($"{size.Name}-generalist"), Generic($"{size.Name}-specialized"));
+                ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
+            return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after), Generic(RunLayout.Model(size.Name, RunLayout.Generalist)), Generic(RunLayout.Model(size.Name, RunLayout.Specialized)));
         }).ToList();
         var variant = MiniatureRun.VariantSize(profile);
-        var control = Eval($"{variant}-control", "zeroshot");
-        var replay = Eval($"{variant}-replay", "zeroshot");
+        var control = Eval(RunLayout.Model(variant, RunLayout.Control), "zeroshot");
+        var replay = Eval(RunLayout.Model(variant, RunLayout.Replay), "zeroshot");
         var idPairs = profile.Students.Select(s => new BeforeAfter(s.Name,
-            evaluations.Outcomes($"{s.Name}-generalist", "zeroshot", [idTest]), evaluations.Outcomes($"{s.Name}-specialized", "zeroshot", [idTest]))).ToList();
+            evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Generalist), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Specialized), "zeroshot", [idTest]))).ToList();
         var phenomena = new List<Phenomenon>();
 
-        phenomena.Add(PhenomenonRules.Lift(idTest, idPairs, variant, evaluations.Outcomes($"{variant}-control", "zeroshot", [idTest])));
+        phenomena.Add(PhenomenonRules.Lift(idTest, idPairs, variant, evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Control), "zeroshot", [idTest])));
 
         var tasks = Synthetic.SyntheticTasks.GenericTaskNames.Select(t => (Task: t, Chance: Synthetic.SyntheticTasks.GenericTaskChance(t))).ToList();
         var taskNames = tasks.Select(t => t.Task).ToList();
         var fall = PhenomenonRules.GenericFall([.. profile.Students.Select(s => new BeforeAfter(s.Name,
-            evaluations.GenericOutcomes($"{s.Name}-generalist", genericTest, taskNames), evaluations.GenericOutcomes($"{s.Name}-specialized", genericTest, taskNames)))], tasks);
+            evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Generalist), genericTest, taskNames), evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Specialized), genericTest, taskNames)))], tasks);
         // Replay is context for the reader, not part of the rule.
         phenomena.Add(fall with
         {
             Sentence = fall.Sentence + string.Create(CultureInfo.InvariantCulture,
-                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic($"{variant}-replay"))} with ID math at {Pct(Id(replay))}."),
-            Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic($"{variant}-replay")), ["math_id"] = Round(Id(replay)) }),
+                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic(RunLayout.Model(variant, RunLayout.Replay)))} with ID math at {Pct(Id(replay))}."),
+            Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic(RunLayout.Model(variant, RunLayout.Replay))), ["math_id"] = Round(Id(replay)) }),
         });
 
         phenomena.Add(PhenomenonRules.Scaling(idTest, [.. students.Zip(idPairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]));
 
-        var runs = profile.Students.Select(s => TrainingRun.Read(layout.Student(s.Name, "specialized"))).ToList();
+        var runs = profile.Students.Select(s => TrainingRun.Read(layout.Student(s.Name, RunLayout.Specialized))).ToList();
         phenomena.Add(PhenomenonRules.Selection([.. profile.Students.Zip(runs, (size, run) =>
         {
             var (bestId, bestOod) = run is { BestId: { } id, BestOod: { } ood } ? (id, ood)
-                : throw new SpecialistException($"{Path.Combine(run.Folder, TrainingRun.SelectionFileName)} names no ID-best or no OOD-best checkpoint: the run had no dev evaluation");
+                : throw new SpecialistException($"{Path.Combine(run.Folder, RunSelection.FileName)} names no ID-best or no OOD-best checkpoint: the run had no dev evaluation");
             var differ = bestId.Step != bestOod.Step;
-            return new CheckpointSelection(size.Name, run.Evaluations.Count, bestId.Step, bestOod.Step,
-                differ ? evaluations.Outcomes($"{size.Name}-specialized", "zeroshot", oodTests) : null,
+            return new CheckpointSelection(size.Name, run.Evaluations.Count, (int)bestId.Step, (int)bestOod.Step,
+                differ ? evaluations.Outcomes(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot", oodTests) : null,
                 differ ? evaluations.Outcomes(MiniatureRun.IdBestEvaluation(size.Name), "zeroshot", oodTests) : null);
         })]));
 
         var dm = runs[profile.Students.ToList().FindIndex(s => s.Name == variant)];
-        var sm = TrainingRun.Read(layout.Student(variant, "sample-matching"));
-        phenomena.Add(PhenomenonRules.Convergence(variant, [.. dm.Evaluations.Select(e => new DevPoint(e.Step, e.IdAccuracy))], [.. sm.Evaluations.Select(e => new DevPoint(e.Step, e.IdAccuracy))]));
+        var sm = TrainingRun.Read(layout.Student(variant, RunLayout.SampleMatching));
+        phenomena.Add(PhenomenonRules.Convergence(variant, [.. dm.Evaluations.Select(e => new DevPoint((int)e.Step, e.IdAccuracy ?? 0))], [.. sm.Evaluations.Select(e => new DevPoint((int)e.Step, e.IdAccuracy ?? 0))]));
 
         phenomena.Add(PhenomenonRules.Formats(variant, idTest,
-            evaluations.Outcomes($"{variant}-specialized", "zeroshot", [idTest]), evaluations.Outcomes($"{variant}-specialized", "4shot", [idTest]),
-            evaluations.Outcomes($"{variant}-zero-shot-only", "zeroshot", [idTest]), evaluations.Outcomes($"{variant}-zero-shot-only", "4shot", [idTest])));
+            evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "4shot", [idTest]),
+            evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "4shot", [idTest])));
 
         // The rest of phenomena.json: the students, the control, the teacher and the alignment.
         var teacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
@@ -105,7 +107,7 @@ internal static class MiniatureFindings
                 ["ood_before"] = Round(s.OodBefore), ["ood_after"] = Round(s.OodAfter),
                 ["generic_before"] = Round(s.GenericBefore), ["generic_after"] = Round(s.GenericAfter),
             })]),
-            ["control"] = new JsonObject { ["student"] = variant, ["params"] = variantParams, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic($"{variant}-control")) },
+            ["control"] = new JsonObject { ["student"] = variant, ["params"] = variantParams, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic(RunLayout.Model(variant, RunLayout.Control))) },
             // Whether the teacher came from the cache is not here: the same run must give the same file either way.
             ["teacher"] = new JsonObject
             {
@@ -120,12 +122,10 @@ internal static class MiniatureFindings
         };
         Phenomena.Write(layout.PhenomenaFile, phenomena, extra);
 
-        // report.md: the miniature world and the phenomena first, then the figures and tables Report wrote.
+        // report.md opens with the miniature world and the phenomena; Report adds the figures and tables after them.
         var teacherVocabulary = Tokenization.Tokenizers.Load(world.TeacherTokenizer).VocabularySize;
         var studentVocabulary = Tokenization.Tokenizers.Load(world.StudentTokenizer).VocabularySize;
-        var reportPath = Path.Combine(layout.Report, Report.FileName);
         var md = new StringBuilder();
-        md.Append("# Specialist run: the paper in miniature\n\n");
         md.Append("Paths in this report are relative to the run folder. Every setting of the run is in this table, once:\n\n");
         string Row(string setting, string value) => $"| {setting} | {value} |\n";
         md.Append("| setting | value |\n|---|---|\n");
@@ -163,18 +163,15 @@ internal static class MiniatureFindings
         md.Append("| student | parameters | ID math before | ID math after | OOD mean before | OOD mean after | generic before | generic after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var s in students)
             md.Append(string.Create(CultureInfo.InvariantCulture, $"| {s.Name} | {s.Params:N0} | {Pct(s.MathIdBefore)} | {Pct(s.MathIdAfter)} | {Pct(s.OodBefore)} | {Pct(s.OodAfter)} | {Pct(s.GenericBefore)} | {Pct(s.GenericAfter)} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} control (mixture) | {variantParams:N0} | | {Pct(Id(control))} | | {Pct(Ood(control))} | | {Pct(Generic($"{variant}-control"))} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} with {profile.ReplayShare:P0} replay | {variantParams:N0} | | {Pct(Id(replay))} | | {Pct(Ood(replay))} | | {Pct(Generic($"{variant}-replay"))} |\n\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} control (mixture) | {variantParams:N0} | | {Pct(Id(control))} | | {Pct(Ood(control))} | | {Pct(Generic(RunLayout.Model(variant, RunLayout.Control)))} |\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} with {profile.ReplayShare:P0} replay | {variantParams:N0} | | {Pct(Id(replay))} | | {Pct(Ood(replay))} | | {Pct(Generic(RunLayout.Model(variant, RunLayout.Replay)))} |\n\n"));
         md.Append("## The six phenomena\n\n");
         md.Append("Each phenomenon is decided by the rule stated under it, applied to this run's numbers; a verdict is *observed*, *not observed* or *inconclusive*. " +
                   PhenomenonRules.IntervalMethod + " Numbers are written as estimate [95 % interval].\n\n");
         foreach (var p in phenomena)
             md.Append($"**{p.Id}. {p.Title}** — {p.VerdictText}.\n\n*Rule:* {p.Rule}\n\n{p.Sentence}\n\n");
         md.Append("The numbers behind each are in `phenomena.json`; the figures below show P3 (scaling), P2 (trade-off), P4 (training dynamics) and P5 (loss curves).\n\n");
-        var rest = File.ReadAllText(reportPath);
-        md.Append(rest.StartsWith("# Report\n\n", StringComparison.Ordinal) ? "## Figures and tables\n\n" + rest["# Report\n\n".Length..].Replace("\n## ", "\n### ") : rest);
-        AtomicFile.WriteText(reportPath, md.ToString());
-        return phenomena;
+        return new Findings(phenomena, md.ToString());
     }
 
     /// <summary>
@@ -200,7 +197,7 @@ internal static class MiniatureFindings
         public ItemOutcomes GenericOutcomes(string model, string set, IReadOnlyList<string> tasks)
         {
             var folder = layout.Evaluation(model, "zeroshot");
-            var byTask = Set(folder, set).ToLookup(p => SetEvaluator.BbhTask(p.Key) ?? "", StringComparer.Ordinal);
+            var byTask = Set(folder, set).ToLookup(p => Problem.BbhTaskOf(p.Key) ?? "", StringComparer.Ordinal);
             if (byTask.FirstOrDefault(g => !tasks.Contains(g.Key)) is { } stray)
                 throw new SpecialistException($"{Path.Combine(folder, PredictionsLog.FileName)}: problem {stray.First().Key} of {set} is of no generic task ({string.Join(", ", tasks)})");
             return new ItemOutcomes([.. tasks.Select(task => Stratum(folder, $"{set}/{task}", byTask[task]))]);
@@ -242,3 +239,6 @@ internal static class MiniatureFindings
     private static string Pct(double value) => string.Create(CultureInfo.InvariantCulture, $"{100 * value:F1} %");
     private static string FormatNames(IEnumerable<Prompts.TrainingFormat> formats) => string.Join(" + ", formats.Select(DistillFormats.Name));
 }
+
+/// <summary>A miniature run's phenomena, and the markdown that opens its report.</summary>
+internal sealed record Findings(IReadOnlyList<Phenomenon> Phenomena, string ReportSection);

@@ -162,7 +162,7 @@ public static class MiniatureRun
     private static void BuildDistillSets(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, Action<RunEvent>? report)
     {
         // A set is encoded for a student folder; every student shares the tokenizer, so one untrained folder serves.
-        var reference = Path.Combine(layout.Align, "student-tokenizer");
+        var reference = Path.Combine(layout.Distill, "student-tokenizer");
         WriteStudent(world, profile.Students[0], reference, seed);
         var all = DistillFormats.All;
         // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
@@ -210,8 +210,8 @@ public static class MiniatureRun
         foreach (var size in profile.Students)
         {
             var cost = (long)size.DModel * size.DModel * size.Layers;
-            var generalist = layout.Student(size.Name, "generalist");
-            jobs.Add(new("generalists", "generalist", size, null, common with
+            var generalist = layout.Student(size.Name, RunLayout.Generalist);
+            jobs.Add(new("generalists", RunLayout.Generalist, size, null, common with
             {
                 Student = layout.Student(size.Name, "init"), Data = layout.MixtureSet, Out = generalist, Steps = profile.GeneralistSteps, EvalEvery = 0,
                 SaveEvery = profile.SaveEvery(profile.GeneralistSteps),
@@ -222,15 +222,15 @@ public static class MiniatureRun
                 Student = from, Data = layout.TeacherSet, Formats = [.. profile.SpecializeFormats.Select(DistillFormats.Name)], Steps = profile.SpecializeSteps, Loss = LossKind.Distribution,
                 EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
             };
-            jobs.Add(new("specialize", "specialized", size, from, specialize with { Out = layout.Student(size.Name, "specialized") }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", RunLayout.Specialized, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Specialized) }, cost * profile.SpecializeSteps));
             if (size.Name != VariantSize(profile)) continue;
-            jobs.Add(new("specialize", "sample-matching", size, from, specialize with { Out = layout.Student(size.Name, "sample-matching"), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", "zero-shot-only", size, from, specialize with
+            jobs.Add(new("specialize", RunLayout.SampleMatching, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.SampleMatching), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", RunLayout.ZeroShotOnly, size, from, specialize with
             {
-                Out = layout.Student(size.Name, "zero-shot-only"), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
+                Out = layout.Student(size.Name, RunLayout.ZeroShotOnly), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
             }, cost * profile.SpecializeSteps / 2));
-            jobs.Add(new("specialize", "replay", size, from, specialize with { Out = layout.Student(size.Name, "replay"), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", "control", size, from, specialize with { Out = layout.Student(size.Name, "control"), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", RunLayout.Replay, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Replay), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
+            jobs.Add(new("specialize", RunLayout.Control, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Control), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
         }
         return jobs;
     }
@@ -290,17 +290,17 @@ public static class MiniatureRun
         var work = new List<(string Model, string Folder, string Prompt, IReadOnlyList<string> Sets)>();
         foreach (var size in profile.Students)
         {
-            work.Add(($"{size.Name}-generalist", GeneralistCheckpoint(layout, size.Name, profile), "zeroshot", everything));
-            work.Add(($"{size.Name}-specialized", BestOod(layout.Student(size.Name, "specialized")), "zeroshot", everything));
+            work.Add((RunLayout.Model(size.Name, RunLayout.Generalist), GeneralistCheckpoint(layout, size.Name, profile), "zeroshot", everything));
+            work.Add((RunLayout.Model(size.Name, RunLayout.Specialized), BestOod(layout.Student(size.Name, RunLayout.Specialized)), "zeroshot", everything));
             // P4 compares the ID-best checkpoint with the OOD-best one on the OOD test sets, where selection picked two.
-            var specialized = TrainingRun.Read(layout.Student(size.Name, "specialized"));
+            var specialized = TrainingRun.Read(layout.Student(size.Name, RunLayout.Specialized));
             if (specialized.BestId is { Checkpoint: { } idBest } bestId && bestId.Step != specialized.BestOod?.Step)
                 work.Add((IdBestEvaluation(size.Name), Path.Combine(specialized.Folder, idBest), "zeroshot", [.. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))]));
             if (size.Name != VariantSize(profile)) continue;
-            foreach (var variant in new[] { "sample-matching", "zero-shot-only", "replay", "control" })
-                work.Add(($"{size.Name}-{variant}", BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));
-            foreach (var model in new[] { "generalist", "specialized", "zero-shot-only" })
-                work.Add(($"{size.Name}-{model}", model == "generalist" ? GeneralistCheckpoint(layout, size.Name, profile) : BestOod(layout.Student(size.Name, model)),
+            foreach (var variant in RunLayout.Variants)
+                work.Add((RunLayout.Model(size.Name, variant), BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));
+            foreach (var model in new[] { RunLayout.Generalist, RunLayout.Specialized, RunLayout.ZeroShotOnly })
+                work.Add((RunLayout.Model(size.Name, model), model == RunLayout.Generalist ? GeneralistCheckpoint(layout, size.Name, profile) : BestOod(layout.Student(size.Name, model)),
                     "4shot", [MiniatureWorld.Set(MiniatureWorld.Math, "test")]));
         }
         set_num_threads(Environment.ProcessorCount); // the training runs left libtorch on one thread
@@ -320,24 +320,29 @@ public static class MiniatureRun
     }
 
     internal static string GeneralistCheckpoint(RunLayout layout, string size, RunProfile profile) =>
-        Path.Combine(layout.Student(size, "generalist"), RunCheckpoints.RelativePath(profile.GeneralistSteps));
+        Path.Combine(layout.Student(size, RunLayout.Generalist), RunCheckpoints.RelativePath(profile.GeneralistSteps));
 
     internal static string BestOod(string run) => Path.Combine(run, RunSelection.BestOodLink);
 
     /// <summary>The evaluation of a size's ID-best specialization checkpoint (on the OOD test sets; made only where it is not the OOD-best one).</summary>
-    internal static string IdBestEvaluation(string size) => $"{size}-specialized-id-best";
+    internal static string IdBestEvaluation(string size) => RunLayout.Model(size, RunLayout.Specialized) + "-id-best";
 
     // --- Report.
 
     private static IReadOnlyList<Phenomenon> WriteReport(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
     {
-        var runs = profile.Students.Select(s => layout.Student(s.Name, "specialized"))
-            .Concat(new[] { "sample-matching", "zero-shot-only", "replay", "control" }.Select(v => layout.Student(VariantSize(profile), v)))
+        var runs = profile.Students.Select(s => layout.Student(s.Name, RunLayout.Specialized))
+            .Concat(RunLayout.Variants.Select(v => layout.Student(VariantSize(profile), v)))
             .ToList();
-        var after = profile.Students.Select(s => layout.Evaluation($"{s.Name}-specialized", "zeroshot")).ToList();
-        var before = profile.Students.Select(s => layout.Evaluation($"{s.Name}-generalist", "zeroshot")).ToList();
-        Report.Write(new ReportInputs(runs, after, before) { PathsRelativeTo = layout.Root }, layout.Report);
-        return MiniatureFindings.Write(world, profile, seed, layout, teacherFolder, teacherCached);
+        var after = profile.Students.Select(s => layout.Evaluation(RunLayout.Model(s.Name, RunLayout.Specialized), "zeroshot")).ToList();
+        var before = profile.Students.Select(s => layout.Evaluation(RunLayout.Model(s.Name, RunLayout.Generalist), "zeroshot")).ToList();
+        Directory.CreateDirectory(layout.Report);
+        var findings = MiniatureFindings.Write(world, profile, seed, layout, teacherFolder, teacherCached);
+        Report.Write(new ReportInputs(runs, after, before)
+        {
+            PathsRelativeTo = layout.Root, Title = "Specialist run: the paper in miniature", Sections = [findings.ReportSection],
+        }, layout.Report);
+        return findings.Phenomena;
     }
 
     private static void Progress(Action<RunEvent>? report, string stage, string what, TrainingEvent e)
@@ -346,25 +351,4 @@ public static class MiniatureRun
         report(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{what}: step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"),
             (double)e.Step / e.TotalSteps, e.Eta));
     }
-}
-
-/// <summary>Where each stage of a run keeps its files.</summary>
-internal sealed class RunLayout(string root)
-{
-    public string Root { get; } = root;
-    public string World => Path.Combine(Root, "world");
-    public string Annotate => Path.Combine(Root, "annotate");
-    public string Store => Path.Combine(Annotate, "annotations.db");
-    public string TeacherEvaluation => Path.Combine(Annotate, "teacher-eval");
-    /// <summary>The teacher's greedy accuracy on the first of the questions it annotates.</summary>
-    public string TeacherAnnotatedEvaluation => Path.Combine(Annotate, "teacher-eval-annotated");
-    public string Align => Path.Combine(Root, "distill");
-    public string MixtureSet => Path.Combine(Align, "mixture-gold");
-    public string TeacherSet => Path.Combine(Align, "math-teacher");
-    public string GenericSet => Path.Combine(Align, "generic-gold");
-    public string Students => Path.Combine(Root, "students");
-    public string Student(string size, string run) => Path.Combine(Students, $"{size}-{run}");
-    public string Evaluation(string model, string prompt) => Path.Combine(Root, "eval", $"{model}-{prompt}");
-    public string Report => Path.Combine(Root, "report");
-    public string PhenomenaFile => Path.Combine(Report, "phenomena.json");
 }

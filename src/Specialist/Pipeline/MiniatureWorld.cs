@@ -76,7 +76,7 @@ public sealed record MiniatureWorld(string Root, string TeacherTokenizer, string
         var world = new MiniatureWorld(Path.GetFullPath(root), Path.GetFullPath(Path.Combine(root, TokenizersFolder, "teacher.json")),
             Path.GetFullPath(Path.Combine(root, TokenizersFolder, "student.json")));
         Directory.CreateDirectory(Path.Combine(root, "sets"));
-        foreach (var (name, problems) in sets) SyntheticSetFile.Write(world.SetFile(name), problems);
+        foreach (var (name, problems) in sets) Data.SetFile.Write(world.SetFile(name), problems);
 
         // The student's 4-shot prompt lays its demonstrations out as the in-context training inputs do; the paper's
         // prompt file ends with one newline, and the query adds "\nQ: ...".

@@ -1,6 +1,7 @@
 using System.Text;
 using Specialist.Answers;
 using Specialist.Evaluation;
+using Specialist.Training;
 
 namespace Specialist.Reports;
 
@@ -15,6 +16,15 @@ public sealed record ReportInputs(IReadOnlyList<string> Runs, IReadOnlyList<stri
     /// paths, so a report reads the same wherever its folders are.
     /// </summary>
     public string? PathsRelativeTo { get; init; }
+
+    /// <summary>The report's title (its <c>#</c> heading).</summary>
+    public string Title { get; init; } = "Report";
+
+    /// <summary>
+    /// Markdown that comes first, below the title (such as a run's findings, with <c>##</c> headings of its own); the
+    /// figures and tables then follow under <c>## Figures and tables</c>, one level down.
+    /// </summary>
+    public IReadOnlyList<string> Sections { get; init; } = [];
 }
 
 /// <summary>What <see cref="Report.Write"/> wrote.</summary>
@@ -73,7 +83,7 @@ public static class Report
             foreach (var figure in figures) written.Add(figure.Save(outputFolder));
             var reportPath = Path.Combine(outputFolder, FileName);
             var root = Path.GetFullPath(inputs.PathsRelativeTo ?? outputFolder);
-            AtomicFile.WriteText(reportPath, Markdown(runs, evaluations, figures, notDrawn, path => Path.IsPathRooted(path) ? Path.GetRelativePath(root, path) : path));
+            AtomicFile.WriteText(reportPath, Markdown(inputs, runs, evaluations, figures, notDrawn, path => Path.IsPathRooted(path) ? Path.GetRelativePath(root, path) : path));
             return new ReportSummary(Path.GetFullPath(reportPath), written, notDrawn);
         }
         finally
@@ -100,7 +110,7 @@ public static class Report
         {
             if (run.Parameters is not { } n) notDrawn.Add($"scaling point of run `{run.Name}`: no checkpoint config.json to count its parameters");
             else if (run.BestOod is not { } best) notDrawn.Add($"scaling point of run `{run.Name}`: no evaluation yet");
-            else points.Add(new("training runs (OOD dev)", run.Name, n, best.Accuracy, $"OOD dev mean at the OOD-best checkpoint (step {best.Step})"));
+            else points.Add(new("training runs (OOD dev)", run.Name, n, best.Score, $"OOD dev mean at the OOD-best checkpoint (step {best.Step})"));
         }
         return points;
     }
@@ -120,7 +130,7 @@ public static class Report
     /// The training runs' settings (config.json) once: those every run shares in one line, the others as a table with a
     /// row per run, so no figure caption repeats them.
     /// </summary>
-    private static string RunSettings(IReadOnlyList<TrainingRun> runs, Func<string, string> shown)
+    private static string RunSettings(IReadOnlyList<TrainingRun> runs, Func<string, string> shown, string heading)
     {
         // Arrays and objects (formats, batch sizes) come indented from config.json: one line each in a table cell.
         string Value(TrainingRun run, string key) => run.Settings.FirstOrDefault(s => s.Key == key).Value switch
@@ -132,7 +142,7 @@ public static class Report
         var keys = runs.SelectMany(r => r.Settings.Select(s => s.Key)).Distinct(StringComparer.Ordinal).ToList();
         var differing = keys.Where(k => runs.Select(r => Value(r, k)).Distinct(StringComparer.Ordinal).Count() > 1).ToList();
         var shared = keys.Except(differing).Select(k => $"{k}={Value(runs[0], k)}").ToList();
-        var md = new StringBuilder("## Training runs\n\n");
+        var md = new StringBuilder($"{heading} Training runs\n\n");
         md.Append($"Settings from each run's {TrainingRun.ConfigFileName}. Shared by every run: {(shared.Count > 0 ? string.Join(", ", shared) : "none")}.\n\n");
         md.Append(new FigureTable(["run", "folder", .. differing], [.. runs.Select(r => (IReadOnlyList<string>)[r.Name, shown(r.Folder), .. differing.Select(k => Value(r, k))])]).ToMarkdown());
         md.Append('\n');
@@ -145,7 +155,7 @@ public static class Report
         "logical_deduction and tracking_shuffled_objects are averaged into one task first, so BBH's 27 task files count as 23 tasks.";
 
     /// <summary>Each BBH task file's accuracy per evaluation, and the mean over tasks; empty when no evaluation has BBH results.</summary>
-    private static string BbhTaskTable(IReadOnlyList<LabelledEvaluation> evaluations)
+    private static string BbhTaskTable(IReadOnlyList<LabelledEvaluation> evaluations, string heading)
     {
         var withBbh = evaluations.Where(e => e.Results.BbhTasks is { Count: > 0 }).ToList();
         if (withBbh.Count == 0) return "";
@@ -153,7 +163,7 @@ public static class Report
         var rows = files.Select(f => (IReadOnlyList<string>)
             [f, BbhTaskMean.TaskOf(f), .. withBbh.Select(e => e.Results.BbhTasks!.TryGetValue(f, out var a) ? $"{ReportFigures.Percent(a.Accuracy)} ({a.Correct}/{a.Total})" : "")]).ToList();
         rows.Add(["mean over tasks", "", .. withBbh.Select(e => $"{ReportFigures.Percent(e.Results.BbhMean!.Value)} ({e.Results.BbhMean.Tasks} tasks, {e.Results.BbhMean.Files} files)")]);
-        return "## BBH per task file\n\nAccuracy on each task file; the task column says which task a file counts towards in the mean (last row).\n\n" +
+        return $"{heading} BBH per task file\n\nAccuracy on each task file; the task column says which task a file counts towards in the mean (last row).\n\n" +
             new FigureTable(["task file", "task", .. withBbh.Select(e => $"{e.Label} ({e.Stage})")], rows).ToMarkdown() + "\n";
     }
 
@@ -166,18 +176,22 @@ public static class Report
     }
 
     // shown: how a path appears in the report (relative, see ReportInputs.PathsRelativeTo).
-    private static string Markdown(IReadOnlyList<TrainingRun> runs, IReadOnlyList<LabelledEvaluation> evaluations, IReadOnlyList<ReportFigure> figures, IReadOnlyList<string> notDrawn,
-        Func<string, string> shown)
+    private static string Markdown(ReportInputs inputs, IReadOnlyList<TrainingRun> runs, IReadOnlyList<LabelledEvaluation> evaluations, IReadOnlyList<ReportFigure> figures,
+        IReadOnlyList<string> notDrawn, Func<string, string> shown)
     {
         var md = new StringBuilder();
-        md.Append("# Report\n\n");
+        md.Append($"# {inputs.Title}\n\n");
+        foreach (var section in inputs.Sections) md.Append(section.TrimEnd('\n')).Append("\n\n");
+        // Under sections of their own, the figures and tables are one section, each of its parts a level down.
+        var h = inputs.Sections.Count > 0 ? "###" : "##";
+        if (inputs.Sections.Count > 0) md.Append("## Figures and tables\n\n");
         md.Append($"Written by `specialist report` (code commit {EvaluatedModel.CodeCommit()}) from ");
         md.Append(string.Join(", ", runs.Select(r => $"training run `{shown(r.Folder)}`").Concat(evaluations.Select(e => $"evaluation `{shown(e.Folder)}` ({e.Stage})"))));
         md.Append(".\n\n");
-        if (runs.Count > 0) md.Append(RunSettings(runs, shown));
+        if (runs.Count > 0) md.Append(RunSettings(runs, shown, h));
         if (evaluations.Count > 0)
         {
-            md.Append("## Evaluations\n\nHow each evaluation was made (its results.json settings):\n\n");
+            md.Append($"{h} Evaluations\n\nHow each evaluation was made (its results.json settings):\n\n");
             md.Append(new FigureTable(["model", "stage", "evaluated", "parameters", "prompt", "BBH mode", "decoding", "max new tokens", "limit", "commit"],
                 [.. evaluations.Select(e => (IReadOnlyList<string>)
                 [
@@ -185,7 +199,7 @@ public static class Report
                     e.Results.Settings.Prompt, e.Results.Settings.BbhMode, e.Results.Settings.Decoding, ReportFigures.Int(e.Results.Settings.MaxNewTokens),
                     e.Results.Settings.Limit is { } l ? $"first {l} per set (per task for bbh)" : "all", e.Results.Settings.Commit,
                 ])]).ToMarkdown());
-            md.Append("\n## Accuracy\n\nAccuracy with its 95 % Wilson interval; " + BbhMeanDefinition + "\n\n");
+            md.Append($"\n{h} Accuracy\n\nAccuracy with its 95 % Wilson interval; " + BbhMeanDefinition + "\n\n");
             var sets = evaluations.SelectMany(e => e.Results.Sets.Keys).Distinct(StringComparer.Ordinal).ToList();
             md.Append(new FigureTable(["model", "stage", .. sets, "BBH mean over tasks"],
                 [.. evaluations.Select(e => (IReadOnlyList<string>)
@@ -197,12 +211,12 @@ public static class Report
                     e.Results.BbhMean is { } m ? $"{ReportFigures.Percent(m.Value)} ({m.Tasks} tasks)" : "",
                 ])]).ToMarkdown());
             md.Append('\n');
-            md.Append(BbhTaskTable(evaluations));
+            md.Append(BbhTaskTable(evaluations, h));
         }
-        foreach (var figure in figures) md.Append(figure.ToMarkdown());
+        foreach (var figure in figures) md.Append(figure.ToMarkdown(h));
         if (notDrawn.Count > 0)
         {
-            md.Append("## Not drawn\n\n");
+            md.Append($"{h} Not drawn\n\n");
             foreach (var reason in notDrawn) md.Append($"- {reason}\n");
         }
         return md.ToString();

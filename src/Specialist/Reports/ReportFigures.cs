@@ -1,6 +1,7 @@
 using System.Globalization;
 using ScottPlot;
 using Specialist.Evaluation;
+using Specialist.Training;
 
 namespace Specialist.Reports;
 
@@ -41,10 +42,11 @@ internal sealed record ReportFigure(string FileStem, string Title, string Captio
     }
 
     /// <summary>The figure's section of report.md (beside the PNG and SVG): the image, its caption and its table.</summary>
-    public string ToMarkdown()
+    /// <param name="heading">The heading's marks: <c>##</c>, or <c>###</c> under a section of its own.</param>
+    public string ToMarkdown(string heading = "##")
     {
         var md = new System.Text.StringBuilder();
-        md.Append($"## {Title}\n\n![{Title}]({FileStem}.png)\n\n");
+        md.Append($"{heading} {Title}\n\n![{Title}]({FileStem}.png)\n\n");
         md.Append($"[SVG]({FileStem}.svg). {Caption}\n\n");
         if (Fold) md.Append($"<details><summary>The {Table.Rows.Count} rows behind the figure</summary>\n\n");
         md.Append(Table.ToMarkdown());
@@ -79,8 +81,8 @@ internal static class ReportFigures
     {
         var plot = NewStepPlot($"Training dynamics: {run.Name}", "dev accuracy (%)");
         var steps = run.Evaluations.Select(e => (double)e.Step).ToArray();
-        var id = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.IdAccuracy).ToArray(), $"ID: {run.IdSet}", Palette.GetColor(0), width: 2.5f);
-        var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean).ToArray(), "OOD mean", Palette.GetColor(1), width: 2.5f);
+        var id = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.IdAccuracy ?? double.NaN).ToArray(), $"ID: {run.IdSet}", Palette.GetColor(0), width: 2.5f);
+        var ood = AddLine(plot, steps, run.Evaluations.Select(e => 100 * e.OodMean ?? double.NaN).ToArray(), "OOD mean", Palette.GetColor(1), width: 2.5f);
         for (var i = 0; i < run.OodSets.Count; i++)
         {
             var set = run.OodSets[i];
@@ -92,18 +94,18 @@ internal static class ReportFigures
             line.MarkerShape = MarkerShape.OpenCircle;
         }
         if (run.BestId is { } bestId)
-            AddMark(plot, bestId.Step, 100 * bestId.Accuracy, MarkerShape.FilledDiamond, id.Color, $"ID-best: step {bestId.Step} ({Percent(bestId.Accuracy)})");
+            AddMark(plot, bestId.Step, 100 * bestId.Score, MarkerShape.FilledDiamond, id.Color, $"ID-best: step {bestId.Step} ({Percent(bestId.Score)})");
         if (run.BestOod is { } bestOod)
-            AddMark(plot, bestOod.Step, 100 * bestOod.Accuracy, MarkerShape.FilledSquare, ood.Color, $"OOD-best: step {bestOod.Step} ({Percent(bestOod.Accuracy)})");
+            AddMark(plot, bestOod.Step, 100 * bestOod.Score, MarkerShape.FilledSquare, ood.Color, $"OOD-best: step {bestOod.Step} ({Percent(bestOod.Score)})");
         plot.ShowLegend(Edge.Right);
 
         // The OOD sets, then any other set the trainer evaluated (the ID set has its own column).
         var sets = run.OodSets.Concat(run.Evaluations.SelectMany(e => e.Accuracy.Keys)).Where(s => s != run.IdSet).Distinct(StringComparer.Ordinal).ToList();
         var rows = run.Evaluations.Select(e => (IReadOnlyList<string>)
         [
-            Int(e.Step), e.Checkpoint ?? "", Percent(e.IdAccuracy),
+            Int(e.Step), e.Checkpoint, e.IdAccuracy is { } idAccuracy ? Percent(idAccuracy) : "",
             .. sets.Select(s => e.Accuracy.TryGetValue(s, out var a) ? Percent(a) : ""),
-            Percent(e.OodMean),
+            e.OodMean is { } oodMean ? Percent(oodMean) : "",
             string.Join(", ", new[] { run.BestId?.Step == e.Step ? "ID-best" : null, run.BestOod?.Step == e.Step ? "OOD-best" : null }.OfType<string>()),
         ]).ToList();
         var caption = $"Dev accuracy of each evaluated checkpoint of run `{run.Name}`, as training measured it (metrics.jsonl). " +
@@ -209,7 +211,7 @@ internal static class ReportFigures
         var rows = evaluations.Select(e => (IReadOnlyList<string>)
         [
             e.Stage, e.Label, e.Results.Settings.Parameters is { } n ? Int(n) : "", Percent(e.Results.MathMean!.Value),
-            string.Join(", ", e.Results.Sets.Keys.Where(s => !Answers.SetScore.IsBbhSet(s))), Percent(e.Results.BbhMean!.Value),
+            string.Join(", ", e.Results.Sets.Keys.Where(s => !SetScore.IsBbhSet(s))), Percent(e.Results.BbhMean!.Value),
             Int(e.Results.BbhMean.Tasks),
         ]).ToList();
         return new ReportFigure(fileStem, "Trade-off: math vs BIG-Bench Hard", caption, plot,

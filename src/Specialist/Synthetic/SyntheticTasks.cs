@@ -66,7 +66,7 @@ public static class SyntheticTasks
     public static double GenericTaskChance(string task) => GenericTasks[GenericTaskIndex(task)].Chance;
 
     /// <summary>The id prefix of generic problems: <c>synth-bbh/&lt;task&gt;/N</c>.</summary>
-    public const string GenericIdPrefix = "synth-bbh/";
+    public const string GenericIdPrefix = Problem.SyntheticBbhPrefix;
 
     // A source whose draws keep repeating questions or breaking its rules this many times in a row has run dry.
     private const int MaxMissesInARow = 100_000;

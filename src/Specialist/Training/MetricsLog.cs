@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Specialist.Models;
+using Specialist.Data;
 
 namespace Specialist.Training;
 
@@ -63,17 +63,67 @@ internal sealed class MetricsLog : IDisposable
         };
     }
 
-    internal static EvalRecord EvalFromJson(JsonNode node, string source)
+    /// <summary>Reads a <c>"kind":"eval"</c> object (a metrics line or an evaluation the trainer state keeps); errors name the field.</summary>
+    internal static EvalRecord ReadEval(JsonRecord record)
     {
+        var accuracy = record.Field("accuracy");
+        if (accuracy.ValueKind != JsonValueKind.Object) throw record.Error("accuracy", "is not an object of set accuracies");
+        var bySet = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var set in accuracy.EnumerateObject())
+            bySet[set.Name] = set.Value.ValueKind == JsonValueKind.Number ? set.Value.GetDouble() : throw record.Error($"accuracy.{set.Name}", "is not a number");
+        return new EvalRecord(Step(record), bySet, OptionalNumber(record, "id_accuracy"), OptionalNumber(record, "ood_mean"), record.String("checkpoint"));
+    }
+
+    /// <summary>Reads a <c>"kind":"train"</c> line.</summary>
+    private static TrainStepRecord ReadTrain(JsonRecord record)
+    {
+        var byFormat = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (record.Element.TryGetProperty("loss_by_format", out var formats) && formats.ValueKind == JsonValueKind.Object)
+            foreach (var format in formats.EnumerateObject())
+                byFormat[format.Name] = format.Value.ValueKind == JsonValueKind.Number ? format.Value.GetDouble() : throw record.Error($"loss_by_format.{format.Name}", "is not a number");
+        return new TrainStepRecord(Step(record), (int)record.Number("epoch"), record.Number("loss"), record.Number("lr"), record.Number("tokens_per_s"),
+            record.Number("grad_norm"), byFormat, record.Number("elapsed_s"));
+    }
+
+    private static long Step(JsonRecord record)
+    {
+        var value = record.Number("step");
+        return value == Math.Floor(value) && value is >= 0 and <= int.MaxValue ? (long)value : throw record.Error("step", $"is {value}, not a step number");
+    }
+
+    private static double? OptionalNumber(JsonRecord record, string name) =>
+        record.Element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? record.Number(name) : null;
+
+    /// <summary>
+    /// Reads <paramref name="path"/>: its train and eval lines, in order; errors name the file, line and field. An
+    /// unterminated last line that is not yet valid JSON is left out: the trainer may be writing it right now.
+    /// </summary>
+    public static (IReadOnlyList<TrainStepRecord> Steps, IReadOnlyList<EvalRecord> Evaluations) Read(string path)
+    {
+        var steps = new List<TrainStepRecord>();
+        var evaluations = new List<EvalRecord>();
+        DataFiles.ReadJsonl(path, CompleteLines(File.ReadAllText(path)), record =>
+        {
+            var kind = record.Element.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+            if (kind == "train") steps.Add(ReadTrain(record));
+            else if (kind == "eval") evaluations.Add(ReadEval(record));
+            return 0;
+        });
+        return (steps, evaluations);
+    }
+
+    private static string CompleteLines(string text)
+    {
+        var complete = text.LastIndexOf('\n') + 1;
+        if (complete == text.Length) return text;
         try
         {
-            var accuracy = node["accuracy"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>(), StringComparer.Ordinal);
-            return new EvalRecord(node["step"]!.GetValue<long>(), accuracy, node["id_accuracy"]?.GetValue<double>(),
-                node["ood_mean"]?.GetValue<double>(), node["checkpoint"]!.GetValue<string>());
+            using var _ = JsonDocument.Parse(text[complete..]);
+            return text;
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        catch (JsonException)
         {
-            throw new SpecialistException($"{source}: an evaluation record is malformed: {node.ToJsonString()}");
+            return text[..complete];
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Specialist.Models;
+using Specialist.Data;
 
 namespace Specialist.Training;
 
@@ -50,10 +50,16 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
     public void Write(string runDirectory)
     {
         if (BestOod is not null) PointLink(runDirectory, BestOodLink, BestOod.Checkpoint);
-        JsonNode? Entry(SelectedCheckpoint? s, string scoreKey) => s is null ? null
+        AtomicFile.WriteText(Path.Combine(runDirectory, FileName), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>The form <c>selection.json</c> (and <c>train --json</c>) give it.</summary>
+    public JsonObject ToJson()
+    {
+        static JsonNode? Entry(SelectedCheckpoint? s, string scoreKey) => s is null ? null
             : scoreKey.Length == 0 ? new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint }
             : new JsonObject { ["step"] = s.Step, ["checkpoint"] = s.Checkpoint, [scoreKey] = s.Score };
-        var json = new JsonObject
+        return new JsonObject
         {
             ["id_set"] = IdSet,
             ["ood_sets"] = new JsonArray([.. OodSets.Select(s => (JsonNode?)JsonValue.Create(s))]),
@@ -61,15 +67,34 @@ public sealed record RunSelection(string IdSet, IReadOnlyList<string> OodSets, S
             ["best_ood"] = Entry(BestOod, "ood_mean"),
             ["last"] = Entry(Last, ""),
         };
-        AtomicFile.WriteText(Path.Combine(runDirectory, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>Reads the <c>selection.json</c> of <paramref name="runDirectory"/>, null when there is none; errors name the file and field.</summary>
+    public static RunSelection? Read(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        if (!File.Exists(path)) return null;
+        using var document = JsonInput.ParseDocument(path, File.ReadAllText(path));
+        var selection = new JsonRecord(path, "top level", 0, document.RootElement);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw selection.Error(null, "is not a JSON object");
+        var ood = selection.Field("ood_sets");
+        if (ood.ValueKind != JsonValueKind.Array || ood.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            throw selection.Error("ood_sets", "is not an array of set names");
+        SelectedCheckpoint? Entry(string name, string? scoreKey)
+        {
+            if (!selection.Element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind != JsonValueKind.Object) throw selection.Error(name, "is not an object");
+            var entry = new JsonRecord(path, name, 0, value);
+            var step = entry.Number("step");
+            if (step != Math.Floor(step) || step < 0) throw entry.Error("step", $"is {step}, not a step number");
+            return new SelectedCheckpoint((long)step, entry.String("checkpoint"), scoreKey is null ? 0 : entry.Number(scoreKey));
+        }
+        return new RunSelection(selection.String("id_set"), [.. ood.EnumerateArray().Select(e => e.GetString()!)],
+            Entry("best_id", "accuracy"), Entry("best_ood", "ood_mean"), Entry("last", null));
     }
 
     /// <summary>The step of the <c>last</c> checkpoint the <c>selection.json</c> of <paramref name="runDirectory"/> names; null without one.</summary>
-    public static long? LastStep(string runDirectory)
-    {
-        var path = Path.Combine(runDirectory, FileName);
-        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["last"]?["step"]?.GetValue<long>() : null;
-    }
+    public static long? LastStep(string runDirectory) => Read(runDirectory)?.Last?.Step;
 
     // A new link under a temporary name renamed over the old one: readers see the old or the new target, never none.
     private static void PointLink(string runDirectory, string name, string target)

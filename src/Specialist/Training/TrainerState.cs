@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Specialist.Data;
 
 namespace Specialist.Training;
 
@@ -58,7 +59,9 @@ internal sealed record TrainerState(long Step, int Epoch, int BatchInEpoch, long
         var evaluations = s.Node["evaluations"] as JsonArray ?? throw s.Error("evaluations", "is missing or not an array");
         return new TrainerState(
             Required("step", s.Long), Required("epoch", s.Int), Required("batch_in_epoch", s.Int), Required("tokens", s.Long), Required("elapsed_s", s.Double),
-            rngState, [.. evaluations.Select(e => MetricsLog.EvalFromJson(e ?? throw s.Error("evaluations", "holds null"), path))],
+            rngState, [.. evaluations.Select((e, i) => e is JsonObject
+                ? MetricsLog.ReadEval(new JsonRecord(path, "evaluations", i, JsonSerializer.SerializeToElement(e)))
+                : throw s.Error("evaluations", $"holds {e?.ToJsonString() ?? "null"}, not an evaluation object"))],
             // Absent in states saved before replay existed.
             s.Int("replay_epoch") ?? 0, s.Int("replay_batch_in_epoch") ?? 0);
     }

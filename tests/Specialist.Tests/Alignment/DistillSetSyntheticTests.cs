@@ -22,7 +22,7 @@ public sealed class DistillSetSyntheticTests
         var root = TestPaths.NewTempDir();
         var problems = SyntheticTasks.Generate(SyntheticTaskKind.Math, 24, seed: 5)
             .Concat(SyntheticTasks.Generate(SyntheticTaskKind.Generic, 64, seed: 5)).ToList();
-        SyntheticSetFile.Write(ProblemSets.SetFilePath(root, "mix-train"), problems);
+        SetFile.Write(ProblemSets.SetFilePath(root, "mix-train"), problems);
         var tokenizer = WordLevelTokenizer.Build(problems.SelectMany(p => new[] { p.Question, p.Rationale! }), maxVocabulary: 1500);
         var tokenizerPath = Path.Combine(TestPaths.NewTempDir(), WordLevelTokenizer.FileName);
         tokenizer.Save(tokenizerPath);

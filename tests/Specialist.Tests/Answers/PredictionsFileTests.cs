@@ -1,5 +1,6 @@
 using Specialist.Answers;
 using Specialist.Data;
+using Specialist.Evaluation;
 
 namespace Specialist.Tests.Answers;
 

@@ -12,7 +12,7 @@ public sealed class SetFileTests
         var root = TestPaths.NewTempDir();
         var problems = SyntheticTasks.Generate(SyntheticTaskKind.Math, 12, seed: 3)
             .Concat(SyntheticTasks.Generate(SyntheticTaskKind.Generic, 8, seed: 3)).ToList();
-        SyntheticSetFile.Write(Path.Combine(root, "sets", "mix-train.jsonl"), problems);
+        SetFile.Write(Path.Combine(root, "sets", "mix-train.jsonl"), problems);
 
         var loaded = ProblemSets.Load("mix-train", new DataOptions(root));
 

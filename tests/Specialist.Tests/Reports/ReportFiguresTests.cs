@@ -2,6 +2,7 @@ using ScottPlot;
 using SkiaSharp;
 using Specialist.Models;
 using Specialist.Reports;
+using Specialist.Training;
 using static Specialist.Tests.Reports.ReportTestKit;
 
 namespace Specialist.Tests.Reports;

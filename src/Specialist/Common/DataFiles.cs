@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Specialist.Data;
+namespace Specialist;
 
 /// <summary>Finds data files under the data root and reads JSON / JSONL records with error locations.</summary>
 internal static class DataFiles

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Specialist.Data;
+using Specialist.Evaluation;
 using Specialist.Models;
 using Specialist.Prompts;
 using Specialist.Tokenization;
 
-namespace Specialist.Evaluation;
+namespace Specialist.Benchmarks;
 
 /// <summary>Evaluation speed of one model shape at one batch size.</summary>
 /// <param name="Config">The model config name.</param>

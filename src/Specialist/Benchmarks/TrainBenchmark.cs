@@ -2,9 +2,10 @@ using System.Globalization;
 using Specialist.Alignment;
 using Specialist.Models;
 using Specialist.Prompts;
+using Specialist.Training;
 using TorchSharp;
 
-namespace Specialist.Training;
+namespace Specialist.Benchmarks;
 
 /// <summary>Training speed of one student shape with one loss.</summary>
 /// <param name="Config">The model config name.</param>

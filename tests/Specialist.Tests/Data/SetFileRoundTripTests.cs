@@ -1,9 +1,10 @@
 using System.Text.Json;
+using Specialist.Data;
 using Specialist.Synthetic;
 
-namespace Specialist.Tests.Synthetic;
+namespace Specialist.Tests.Data;
 
-public sealed class SyntheticSetFileTests
+public sealed class SetFileRoundTripTests
 {
     [Fact]
     public void Reading_a_written_set_gives_the_same_problems()
@@ -11,8 +12,8 @@ public sealed class SyntheticSetFileTests
         var problems = SyntheticTasks.Generate(SyntheticTaskKind.Math, 20, seed: 2)
             .Concat(SyntheticTasks.Generate(SyntheticTaskKind.Generic, 16, seed: 2)).ToList();
         var path = Path.Combine(TestPaths.NewTempDir(), "mixed.jsonl");
-        SyntheticSetFile.Write(path, problems);
-        Assert.Equal(problems, SyntheticSetFile.Read(path));
+        SetFile.Write(path, problems);
+        Assert.Equal(problems, SetFile.Read(path));
         var first = JsonDocument.Parse(File.ReadLines(path).First()).RootElement;
         Assert.Equal(JsonValueKind.Number, first.GetProperty("answer").ValueKind);
         Assert.Equal(problems[0].Rationale, first.GetProperty("rationale").GetString());
@@ -23,7 +24,7 @@ public sealed class SyntheticSetFileTests
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "bad.jsonl");
         File.WriteAllText(path, "{\"id\":\"a/0\",\"question\":\"q\",\"answer\":3}\n{\"id\":\"a/1\",\"question\":\"q\",\"answer\":[1]}\n");
-        var e = Assert.Throws<DataFormatException>(() => SyntheticSetFile.Read(path));
+        var e = Assert.Throws<DataFormatException>(() => SetFile.Read(path));
         Assert.Equal("line 2", e.Location);
         Assert.Equal("answer", e.Field);
         Assert.Contains(path, e.Message);
@@ -38,7 +39,7 @@ public sealed class SyntheticSetFileTests
         var summary = JsonDocument.Parse(written.Stdout).RootElement;
         Assert.Equal("svamp", summary.GetProperty("task").GetString());
         Assert.Equal(30, summary.GetProperty("count").GetInt32());
-        Assert.Equal(SyntheticTasks.Generate(SyntheticTaskKind.Svamp, 30, seed: 4), SyntheticSetFile.Read(path));
+        Assert.Equal(SyntheticTasks.Generate(SyntheticTaskKind.Svamp, 30, seed: 4), SetFile.Read(path));
 
         var stats = CliRunner.Run("data", "stats", "custom", "--path", path, "--question-field", "question", "--answer-field", "answer", "--id-field", "id", "--json");
         Assert.True(stats.ExitCode == 0, stats.ToString());

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Specialist.Data;
+namespace Specialist;
 
 /// <summary>
 /// A field of a JSON record named by a dotted path with array indices: <c>question</c>, <c>meta.answer</c>,

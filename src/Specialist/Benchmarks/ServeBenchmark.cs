@@ -3,8 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Specialist.Models;
+using Specialist.Teachers.Serving;
 
-namespace Specialist.Teachers.Serving;
+namespace Specialist.Benchmarks;
 
 /// <summary>What <see cref="ServeBenchmark.RunAsync"/> measured, for one server setting.</summary>
 /// <param name="Batching">Whether concurrent requests shared generate calls.</param>

@@ -1,6 +1,7 @@
+using Specialist.Answers;
 using Specialist.Data;
 
-namespace Specialist.Answers;
+namespace Specialist.Evaluation;
 
 /// <summary>How a predictions file scored on a set.</summary>
 /// <param name="Set">The set's name.</param>

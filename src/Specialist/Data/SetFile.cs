@@ -1,18 +1,17 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Specialist.Answers;
-using Specialist.Data;
 
-namespace Specialist.Synthetic;
+namespace Specialist.Data;
 
 /// <summary>
 /// A set of problems as JSONL in the <c>custom</c> set's layout, one <c>{"id", "question", "answer", "rationale"}</c>
 /// object per line; a numeric answer is a JSON number, any other a string. <c>specialist data stats custom --path FILE
 /// --question-field question --answer-field answer --id-field id</c> reads it; <see cref="Read"/> gives back the same
 /// problems, rationales included. Written to <c>&lt;data root&gt;/sets/&lt;name&gt;.jsonl</c>
-/// (<see cref="ProblemSets.SetFilePath"/>), it is a set every command loads by name.
+/// (<see cref="ProblemSets.SetFilePath"/>), it is a set every command loads by name; the synthetic sets are such files.
 /// </summary>
-public static class SyntheticSetFile
+public static class SetFile
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Specialist.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Specialist.Models;
+namespace Specialist.Benchmarks;
 
 /// <summary>What <see cref="ModelBenchmark.Run"/> measured.</summary>
 /// <param name="Config">The model config name.</param>

@@ -1,8 +1,8 @@
 using Specialist.Models;
-using Specialist.Reports;
+using Specialist.Training;
 using static Specialist.Tests.Reports.ReportTestKit;
 
-namespace Specialist.Tests.Reports;
+namespace Specialist.Tests.Training;
 
 public class TrainingRunTests
 {
@@ -31,8 +31,8 @@ public class TrainingRunTests
         var run = TrainingRun.Read(folder);
 
         Assert.Equal(6, run.TrainSteps.Count);
-        Assert.Equal((4, 0.20), (run.BestId!.Step, run.BestId.Accuracy));
-        Assert.Equal((2, Evals[0].OodMean), (run.BestOod!.Step, run.BestOod.Accuracy));
+        Assert.Equal((4, 0.20), (run.BestId!.Step, run.BestId.Score));
+        Assert.Equal((2, Evals[0].OodMean), (run.BestOod!.Step, run.BestOod.Score));
         Assert.Equal("gsm8k-dev", run.IdSet);
         Assert.Equal(["multiarith-dev", "asdiv-dev", "svamp-dev"], run.OodSets);
     }

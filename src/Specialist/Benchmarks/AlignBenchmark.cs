@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Specialist.Alignment;
 using Specialist.Data;
 using Specialist.Tokenization;
 
-namespace Specialist.Alignment;
+namespace Specialist.Benchmarks;
 
 /// <summary>One alignment variant measured against the paper's rule on the benchmark's texts.</summary>
 /// <param name="Name">paper, fast, fast+renormalize or fast+merge.</param>
