@@ -25,8 +25,8 @@ public sealed record CheckpointSummary(string Directory, T5Config Config, long P
 public static class T5Checkpoint
 {
     public const string ConfigFileName = "config.json";
-    public const string WeightsFileName = "model.safetensors";
-    public const string IndexFileName = "model.safetensors.index.json";
+    public const string WeightsFileName = CheckpointFiles.WeightsFileName;
+    public const string IndexFileName = CheckpointFiles.IndexFileName;
 
     /// <summary>Hugging Face's default largest shard (5 GB).</summary>
     public const long DefaultMaxShardBytes = 5_000_000_000;
@@ -92,47 +92,7 @@ public static class T5Checkpoint
         var (config, entries) = Open(directory);
         TorchRuntime.EnsureLoaded();
         var model = new T5Model(config, dtype, initialize: false);
-        try
-        {
-            using (NewDisposeScope())
-            using (no_grad())
-            {
-                var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-                foreach (var file in entries.Values.Where(e => e.Used).GroupBy(e => e.File))
-                {
-                    using var stream = SafeTensors.OpenRead(file.Key);
-                    foreach (var (entry, _, _) in file.OrderBy(e => e.Entry.Offset))
-                    {
-                        var parameter = parameters[entry.Name];
-                        if (parameter.dtype == entry.Type)
-                        {
-                            SafeTensors.ReadInto(stream, entry, parameter);
-                            continue;
-                        }
-                        using var stored = empty(entry.Shape, entry.Type);
-                        SafeTensors.ReadInto(stream, entry, stored);
-                        parameter.copy_(stored);
-                    }
-                }
-                var broken = parameters.Where(p => !isfinite(p.Value).all().item<bool>()).GroupBy(p => entries[p.Key].File, p => p.Key).ToList();
-                if (broken.Count > 0)
-                {
-                    var problem = string.Join("; ", broken.Select(file =>
-                        $"{file.Key}: {file.Count()} weight tensors hold NaN or infinite values ([{Abbreviate([.. file], 5)}])")) + "; the model's outputs will be meaningless";
-                    if (nonFinite is null) throw new SpecialistException(problem);
-                    nonFinite(problem);
-                }
-            }
-            // Read on the CPU (straight into the weights' memory), then moved in one go, outside the scope above,
-            // which would dispose the moved weights.
-            if (device is not null) model.to(device);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
+        CheckpointFiles.LoadInto(model, entries, device, nonFinite);
         return model;
     }
 
@@ -145,47 +105,7 @@ public static class T5Checkpoint
     /// </summary>
     public static void Save(T5Model model, string directory, string? tokenizerPath = null, long maxShardBytes = DefaultMaxShardBytes)
     {
-        if (maxShardBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes));
-        Directory.CreateDirectory(directory);
-        using var scope = NewDisposeScope();
-        var tensors = model.named_parameters().Select(p => (p.name, p.parameter.detach().cpu().contiguous())).ToList();
-
-        var shards = new List<List<(string Name, Tensor Tensor)>>();
-        long shardBytes = 0;
-        foreach (var t in tensors)
-        {
-            var bytes = t.Item2.numel() * t.Item2.ElementSize;
-            if (shards.Count == 0 || (shardBytes + bytes > maxShardBytes && shardBytes > 0)) { shards.Add([]); shardBytes = 0; }
-            shards[^1].Add(t);
-            shardBytes += bytes;
-        }
-
-        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        if (shards.Count == 1)
-        {
-            SafeTensors.Write(Path.Combine(directory, WeightsFileName), shards[0], metadata);
-            written.Add(WeightsFileName);
-        }
-        else
-        {
-            var weightMap = new JsonObject();
-            long total = 0;
-            for (var i = 0; i < shards.Count; i++)
-            {
-                var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-                total += SafeTensors.Write(Path.Combine(directory, name), shards[i], metadata);
-                written.Add(name);
-                foreach (var (key, _) in shards[i]) weightMap[key] = name;
-            }
-            var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = weightMap };
-            AtomicFile.WriteText(Path.Combine(directory, IndexFileName), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            written.Add(IndexFileName);
-        }
-        foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*").Select(Path.GetFileName))
-            if (!written.Contains(stale!) && (stale is WeightsFileName or IndexFileName || IsShardName(stale!)))
-                File.Delete(Path.Combine(directory, stale!));
-
+        CheckpointFiles.WriteWeights(model, directory, maxShardBytes);
         AtomicFile.WriteText(Path.Combine(directory, ConfigFileName), model.Config.ToJson(TorchDTypeName(model.DType)));
         if (tokenizerPath is not null)
         {
@@ -226,93 +146,16 @@ public static class T5Checkpoint
     private static string TokenizerFileName(string tokenizerPath) =>
         tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName : Tokenizers.SentencePieceFileName;
 
-    private static bool IsShardName(string name) =>
-        name.StartsWith("model-", StringComparison.Ordinal) && name.Contains("-of-", StringComparison.Ordinal) && name.EndsWith(".safetensors", StringComparison.Ordinal);
-
-    /// <summary>A tensor found in the folder: the file holding it, and whether the model uses it (tied copies are skipped).</summary>
-    private readonly record struct Found(SafeTensors.Entry Entry, string File, bool Used);
-
     /// <summary>Reads config.json and every safetensors header, and checks them against each other.</summary>
-    private static (T5Config Config, Dictionary<string, Found> Entries) Open(string directory)
+    private static (T5Config Config, Dictionary<string, CheckpointFiles.Found> Entries) Open(string directory)
     {
-        if (!Directory.Exists(directory)) throw new SpecialistException($"model folder {directory} does not exist");
-        var configPath = Path.Combine(directory, ConfigFileName);
-        if (!File.Exists(configPath)) throw new SpecialistException($"model folder {directory} has no {ConfigFileName}");
+        var configPath = CheckpointFiles.ConfigPath(directory, ConfigFileName);
         var config = T5Config.Read(configPath);
-        var headers = ReadHeaders(directory);
-
         var expected = T5Model.ParameterShapes(config).ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
-        var ignorable = Ignorable(config);
-        var entries = new Dictionary<string, Found>(StringComparer.Ordinal);
-        var unexpected = new List<string>();
-        var wrongShape = new List<string>();
-        foreach (var header in headers)
-        {
-            foreach (var entry in header.Tensors.Values)
-            {
-                var required = expected.TryGetValue(entry.Name, out var wanted);
-                if (!required && !ignorable.TryGetValue(entry.Name, out wanted)) { unexpected.Add(entry.Name); continue; }
-                var shape = wanted!;
-                if (!shape.SequenceEqual(entry.Shape)) wrongShape.Add($"{entry.Name} [{string.Join(", ", entry.Shape)}] expected [{string.Join(", ", shape)}]");
-                entries[entry.Name] = new Found(entry, header.Path, Used: required);
-            }
-        }
-        var missing = expected.Keys.Where(k => !entries.ContainsKey(k)).ToList();
-        if (missing.Count + unexpected.Count + wrongShape.Count > 0)
-        {
-            var parts = new List<string>();
-            if (missing.Count > 0) parts.Add($"missing: [{Abbreviate(missing)}]");
-            if (unexpected.Count > 0) parts.Add($"unexpected: [{Abbreviate(unexpected)}]");
-            if (wrongShape.Count > 0) parts.Add($"wrong shape: {Abbreviate(wrongShape)}");
-            throw new SpecialistException($"checkpoint {directory} does not match its {ConfigFileName} ({config}): {string.Join("; ", parts)}");
-        }
-        return (config, entries);
+        return (config, CheckpointFiles.Match(directory, config.ToString(), expected, Ignorable(config), PickleAdvice));
     }
 
-    private static string Abbreviate(List<string> items, int max = 20) =>
-        string.Join(", ", items.Take(max)) + (items.Count > max ? $", … ({items.Count - max} more)" : "");
-
-    private static List<SafeTensors.Header> ReadHeaders(string directory)
-    {
-        var indexPath = Path.Combine(directory, IndexFileName);
-        if (File.Exists(indexPath)) return ReadShards(directory, indexPath);
-        var single = Path.Combine(directory, WeightsFileName);
-        if (File.Exists(single)) return [SafeTensors.ReadHeader(single)];
-        if (Directory.EnumerateFiles(directory, "pytorch_model*.bin*").Any())
-            throw new SpecialistException(
-                $"model folder {directory} holds only pytorch_model.bin, a pickle, which is never loaded here (unpickling can run arbitrary code). " +
-                "Convert it once to safetensors with Python's transformers: python -c \"from transformers import T5ForConditionalGeneration as M; " +
-                $"M.from_pretrained('{directory}').save_pretrained('OUT', safe_serialization=True)\" and use OUT (copy spiece.model too).");
-        throw new SpecialistException($"model folder {directory} has no {WeightsFileName} (nor a sharded {IndexFileName})");
-    }
-
-    private static List<SafeTensors.Header> ReadShards(string directory, string indexPath)
-    {
-        var weightMap = JsonSection.ReadFile(indexPath).Child("weight_map", required: true);
-        var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var key in weightMap.Names)
-        {
-            var file = weightMap.String(key);
-            // Shards live beside the index; a path elsewhere is refused rather than followed.
-            if (file is null || file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")
-                throw weightMap.Error(key, $"is {weightMap.Node[key]?.ToJsonString() ?? "null"}, expected a file name in the same folder");
-            if (!files.TryGetValue(file, out var keys)) files[file] = keys = [];
-            keys.Add(key);
-        }
-        var headers = new List<SafeTensors.Header>();
-        var problems = new List<string>();
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (file, keys) in files)
-        {
-            var path = Path.Combine(directory, file);
-            if (!File.Exists(path)) { problems.Add($"shard {file} (listed for {keys.Count} tensors) does not exist"); continue; }
-            var header = SafeTensors.ReadHeader(path);
-            headers.Add(header);
-            foreach (var key in keys.Where(k => !header.Tensors.ContainsKey(k))) problems.Add($"{key} is mapped to {file}, which does not hold it");
-            foreach (var name in header.Tensors.Keys)
-                if (!seen.TryAdd(name, file)) problems.Add($"{name} is in both {seen[name]} and {file}");
-        }
-        if (problems.Count > 0) throw new SpecialistException($"{indexPath}: {Abbreviate(problems)}");
-        return headers;
-    }
+    private const string PickleAdvice =
+        "Convert it once to safetensors with Python's transformers: python -c \"from transformers import T5ForConditionalGeneration as M; " +
+        "M.from_pretrained('DIR').save_pretrained('OUT', safe_serialization=True)\" and use OUT (copy spiece.model too).";
 }

@@ -220,12 +220,6 @@ public sealed class T5Model : nn.Module
         return zeros(masked.shape, dtype, masked.device).masked_fill(masked, finfo(dtype).min).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The dtype layer norms and softmaxes accumulate in: fp32 for half precision and fp32 (as Hugging Face's T5),
-    /// fp64 for fp64, which Hugging Face would round to fp32 there, losing what fp64 is for.
-    /// </summary>
-    internal static ScalarType AccumulationType(ScalarType dtype) => dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-
     // libtorch aborts the process (instead of throwing) on some shape errors, so shapes are checked here first.
     private static void CheckIds(Tensor ids, Tensor? mask, string name)
     {
@@ -242,7 +236,7 @@ public sealed class T5Model : nn.Module
 internal sealed class T5Stack : nn.Module
 {
     private readonly ModuleList<T5Block> block;
-    private readonly T5LayerNorm final_layer_norm;
+    private readonly RmsNorm final_layer_norm;
     private readonly bool isDecoder;
     private readonly double dropoutRate;
 
@@ -252,7 +246,7 @@ internal sealed class T5Stack : nn.Module
         dropoutRate = config.DropoutRate;
         var count = isDecoder ? config.NumDecoderLayers : config.NumLayers;
         block = new ModuleList<T5Block>([.. Enumerable.Range(0, count).Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0, dtype))]);
-        final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
+        final_layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         RegisterComponents();
     }
 
@@ -358,13 +352,13 @@ internal sealed class T5Block : nn.Module
 internal sealed class T5LayerSelfAttention : nn.Module
 {
     public readonly T5Attention SelfAttention;
-    private readonly T5LayerNorm layer_norm;
+    private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
     public T5LayerSelfAttention(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, ScalarType dtype) : base("T5LayerSelfAttention")
     {
         SelfAttention = new T5Attention(config, hasRelativeAttentionBias, bidirectional: !isDecoder, dtype);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
+        layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
     }
@@ -383,13 +377,13 @@ internal sealed class T5LayerSelfAttention : nn.Module
 internal sealed class T5LayerCrossAttention : nn.Module
 {
     public readonly T5Attention EncDecAttention;
-    private readonly T5LayerNorm layer_norm;
+    private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
     public T5LayerCrossAttention(T5Config config, ScalarType dtype) : base("T5LayerCrossAttention")
     {
         EncDecAttention = new T5Attention(config, hasRelativeAttentionBias: false, bidirectional: true, dtype);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
+        layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
     }
@@ -407,13 +401,13 @@ internal sealed class T5LayerCrossAttention : nn.Module
 internal sealed class T5LayerFF : nn.Module
 {
     private readonly nn.Module DenseReluDense;
-    private readonly T5LayerNorm layer_norm;
+    private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
     public T5LayerFF(T5Config config, ScalarType dtype) : base("T5LayerFF")
     {
         DenseReluDense = config.IsGatedAct ? new T5DenseGatedActDense(config, dtype) : new T5DenseActDense(config, dtype);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
+        layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
     }
@@ -467,29 +461,6 @@ internal sealed class T5DenseGatedActDense : nn.Module
         // Hugging Face's "gelu_new" is GELU with the tanh approximation.
         var h = F.gelu(wi_0.call(x), GELU.Approximate.tanh) * wi_1.call(x);
         return wo.call(training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
-    }
-}
-
-/// <summary>RMS norm without mean or bias; the mean square is taken in fp32 or wider whatever the weights' dtype.</summary>
-internal sealed class T5LayerNorm : nn.Module
-{
-    private readonly Parameter weight;
-    private readonly double eps;
-
-    public T5LayerNorm(int size, double eps, ScalarType dtype) : base("T5LayerNorm")
-    {
-        weight = new Parameter(ones(size, dtype)); // on the CPU, as every module's weights start; Module.to moves them
-        this.eps = eps;
-        RegisterComponents();
-    }
-
-    public Tensor forward(Tensor hidden)
-    {
-        using var scope = NewDisposeScope();
-        var variance = hidden.to(T5Model.AccumulationType(hidden.dtype)).pow(2).mean([-1], keepdim: true);
-        var normed = hidden * rsqrt(variance + eps);
-        if (weight.dtype != ScalarType.Float32) normed = normed.to(weight.dtype);
-        return (weight * normed).MoveToOuterDisposeScope();
     }
 }
 
@@ -550,7 +521,7 @@ internal sealed class T5Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         var scores = matmul(queries, keys.transpose(2, 3)) + bias;
-        var weights = F.softmax(scores.to(T5Model.AccumulationType(scores.dtype)), -1).to(scores.dtype);
+        var weights = F.softmax(scores.to(TorchRuntime.AccumulationType(scores.dtype)), -1).to(scores.dtype);
         if (training && dropoutRate > 0) weights = F.dropout(weights, dropoutRate, training);
         var context = matmul(weights, values).transpose(1, 2);
         return o.call(context.reshape(context.shape[0], context.shape[1], heads * dKv)).MoveToOuterDisposeScope();

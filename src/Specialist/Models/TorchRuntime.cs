@@ -113,4 +113,10 @@ public static class TorchRuntime
                 "rebuild with 'dotnet build -c Release' and run from the build output, not from a copy made before the build.", e);
         }
     }
+
+    /// <summary>
+    /// The dtype norms, softmaxes and rotary angles accumulate in: fp32 for half precision and fp32 (as Hugging Face's
+    /// models), fp64 for fp64, which Hugging Face would round to fp32 there, losing what fp64 is for.
+    /// </summary>
+    internal static torch.ScalarType AccumulationType(torch.ScalarType dtype) => dtype == torch.ScalarType.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
 }

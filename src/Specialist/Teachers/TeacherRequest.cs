@@ -14,7 +14,7 @@ namespace Specialist.Teachers;
 /// </summary>
 internal sealed record TeacherRequest(string QuestionId, int FirstSample, int N, string Prompt, string Key, long? Seed)
 {
-    /// <param name="group">The question ids of the call it is sent in, in order (null or one id: a call of its own).</param>
+    /// <summary>The request for samples <paramref name="firstSample"/> onwards of a question; <paramref name="group"/>: the question ids of the call it is sent in, in order (null or one id: a call of its own).</summary>
     public static TeacherRequest Create(AnnotationConfig config, string questionId, int firstSample, int n, string prompt, IReadOnlyList<string>? group = null)
     {
         var identity = new JsonObject
