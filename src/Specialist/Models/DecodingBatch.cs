@@ -38,77 +38,91 @@ internal interface IDecodingBatch : IDisposable
 internal sealed record PlannedBatch(IReadOnlyList<int> Rows, Func<IDecodingBatch> Start);
 
 /// <summary>
-/// <see cref="IDecodingBatch"/> for a T5 model: prompts padded on the right and masked, the encoder run once, then one
-/// decoder step per token with cached self-attention keys/values and cross-attention keys/values computed once. A row
-/// stops at end-of-sequence (padding afterwards); ended rows leave the batch as they accumulate.
+/// What every model's <see cref="IDecodingBatch"/> keeps the same way: the generated tokens, their log-probabilities,
+/// each row's sampling stream, which rows have ended, and shrinking the batch as they accumulate. A model's batch adds
+/// the logits of a step (<see cref="StepLogits"/>), how the chosen tokens go back in (<see cref="Feed"/>) and how its
+/// own per-row state shrinks (<see cref="KeepStateRows"/>). A row stops at end-of-sequence (padding afterwards).
 /// The batch owns its tensors (they are detached from every dispose scope) because it outlives the scope it was made
 /// in: the server keeps several batches alive on one thread and steps them in turn. Every operation runs in inference
 /// mode, as the tensors were made in it.
 /// </summary>
-internal sealed class T5DecodingBatch : IDecodingBatch
+internal abstract class DecodingBatch : IDecodingBatch
 {
-    private readonly T5Model _model;
-    private readonly int? _vocabularySize;
     private readonly GenerationOptions _options;
-    private readonly int _batch;
-    private readonly Device _device;
-
-    // Kept only without the cache, whose cross-attention keys and values replace them.
-    private Tensor? _encoded;
-    private Tensor? _mask;
-    private DecoderCache? _cache;
+    private readonly int _modelVocabulary;
+    private readonly int? _vocabularySize;
+    private readonly IReadOnlyList<int> _eosIds;
     private readonly Tensor _generated;
     private readonly Tensor? _chosenLogprobs;
     private readonly Tensor? _topLogprobs;
     private readonly Tensor? _topIds;
     private readonly Tensor _pad;
     private readonly Tensor? _uniforms;
-    // With the cache the decoder sees only the newest token; without it, everything generated so far.
-    private Tensor _decoderInput;
-    // The batch shrinks as rows end: row i of the decoder's inputs is prompt _activeRows[i] (the tensor for index_copy_).
+    // The batch shrinks as rows end: row i of the model's inputs is prompt _activeRows[i] (the tensor for index_copy_).
     private Tensor _active;
     private Tensor _finished;
     private List<int> _activeRows;
     private readonly bool[] _ended;
 
-    /// <param name="model">The model, in evaluation mode.</param>
-    /// <param name="vocabularySize">The tokenizer's vocabulary size when it is smaller than the model's head (see <see cref="T5Generator"/>).</param>
-    /// <param name="prompts">The batch's prompts, checked.</param>
+    /// <param name="rows">The batch's prompts.</param>
+    /// <param name="modelVocabulary">The rows of the model's output layer.</param>
+    /// <param name="vocabularySize">The tokenizer's vocabulary size when it is smaller than the model's head: ids past it are never generated.</param>
+    /// <param name="padId">What an ended row generates.</param>
+    /// <param name="eosIds">The ids that end a row.</param>
     /// <param name="options">How to decode, checked.</param>
     /// <param name="seeds">Per prompt, its sampling stream's seed; null for greedy decoding.</param>
-    public T5DecodingBatch(T5Model model, int? vocabularySize, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
+    /// <param name="device">Where the model is: every tensor of the batch lives there; only what is read comes back to the CPU.</param>
+    protected DecodingBatch(int rows, int modelVocabulary, int? vocabularySize, int padId, IReadOnlyList<int> eosIds, GenerationOptions options, long[]? seeds, Device device)
     {
-        _model = model;
-        _vocabularySize = vocabularySize;
         _options = options;
-        _batch = prompts.Count;
-        var config = model.Config;
+        _modelVocabulary = modelVocabulary;
+        _vocabularySize = vocabularySize;
+        _eosIds = eosIds;
+        Device = device;
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
-        // Every tensor of the batch lives where the model does; only what is read comes back to the CPU.
-        _device = model.Device;
-        var (inputIds, mask) = PadRight(prompts, config.PadTokenId, _device);
-        var encoded = model.Encode(inputIds, mask);
-        if (options.UseCache) _cache = Own(model.StartDecoding(encoded, mask, options.MaxNewTokens));
-        else (_encoded, _mask) = (encoded.DetachFromDisposeScope(), mask.DetachFromDisposeScope());
-
         long maxNew = options.MaxNewTokens, k = options.TopLogprobs;
-        _generated = full(_batch, maxNew, config.PadTokenId, ScalarType.Int64, _device).DetachFromDisposeScope();
+        _generated = full(rows, maxNew, padId, ScalarType.Int64, device).DetachFromDisposeScope();
         if (k > 0)
         {
-            _chosenLogprobs = zeros(_batch, maxNew, ScalarType.Float32, _device).DetachFromDisposeScope();
-            _topLogprobs = zeros(_batch, maxNew, k, ScalarType.Float32, _device).DetachFromDisposeScope();
-            _topIds = zeros(_batch, maxNew, k, ScalarType.Int64, _device).DetachFromDisposeScope();
+            _chosenLogprobs = zeros(rows, maxNew, ScalarType.Float32, device).DetachFromDisposeScope();
+            _topLogprobs = zeros(rows, maxNew, k, ScalarType.Float32, device).DetachFromDisposeScope();
+            _topIds = zeros(rows, maxNew, k, ScalarType.Int64, device).DetachFromDisposeScope();
         }
-        _pad = tensor((long)config.PadTokenId, device: _device).DetachFromDisposeScope();
-        _decoderInput = full(_batch, 1, config.DecoderStartTokenId, ScalarType.Int64, _device).DetachFromDisposeScope();
-        _active = arange(_batch, ScalarType.Int64, _device).DetachFromDisposeScope();
-        _finished = zeros(_batch, ScalarType.Bool, _device).DetachFromDisposeScope();
+        _pad = tensor((long)padId, device: device).DetachFromDisposeScope();
+        _active = arange(rows, ScalarType.Int64, device).DetachFromDisposeScope();
+        _finished = zeros(rows, ScalarType.Bool, device).DetachFromDisposeScope();
         // Row b's draw at step t: the t-th number of its own stream, whatever else runs beside it.
-        _uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), _batch, maxNew, device: _device).DetachFromDisposeScope();
-        _activeRows = [.. Enumerable.Range(0, _batch)];
-        _ended = new bool[_batch];
+        _uniforms = seeds is null ? null : tensor(SampleStream.Uniforms(seeds, (int)maxNew), rows, maxNew, device: device).DetachFromDisposeScope();
+        _activeRows = [.. Enumerable.Range(0, rows)];
+        _ended = new bool[rows];
     }
+
+    protected Device Device { get; }
+
+    /// <summary>
+    /// Where <paramref name="model"/>'s weights are. Read in a dispose scope of its own: TorchSharp wraps the weight it
+    /// asks anew, and a wrapper made outside any scope would stay alive after the batch.
+    /// </summary>
+    protected static Device DeviceOf(Func<Device> model)
+    {
+        using var scope = NewDisposeScope();
+        return model();
+    }
+
+    protected GenerationOptions Options => _options;
+
+    /// <summary>The logits (active rows × model vocabulary) of step <paramref name="step"/>, in this scope.</summary>
+    protected abstract Tensor StepLogits(int step);
+
+    /// <summary>Takes the tokens just chosen (one per active row) as the next step's input.</summary>
+    protected abstract void Feed(Tensor next);
+
+    /// <summary>Keeps only <paramref name="rows"/> (positions among the active rows) of the model's per-row state.</summary>
+    protected abstract void KeepStateRows(Tensor rows);
+
+    /// <summary>The model's own tensors, disposed with the batch.</summary>
+    protected abstract IEnumerable<Tensor?> State { get; }
 
     public int Steps { get; private set; }
 
@@ -121,17 +135,13 @@ internal sealed class T5DecodingBatch : IDecodingBatch
     public void Step()
     {
         if (Done) throw new InvalidOperationException("the batch has no step left to run");
-        var config = _model.Config;
         var steps = Steps;
         using var inference = inference_mode();
         using (NewDisposeScope())
         {
-            var logits = _cache is not null
-                ? _model.DecodeStep(_decoderInput, steps, _cache)
-                : _model.Logits(_model.DecoderHidden(_decoderInput, null, _encoded!, _mask!).select(1, -1));
-            var scores = logits.to(ScalarType.Float32);
-            if (steps < _options.MinNewTokens) scores.select(1, config.EosTokenId).fill_(double.NegativeInfinity);
-            if (_vocabularySize is { } size && size < config.VocabSize) scores.narrow(1, size, config.VocabSize - size).fill_(double.NegativeInfinity);
+            var scores = StepLogits(steps).to(ScalarType.Float32);
+            if (steps < _options.MinNewTokens) foreach (var eos in _eosIds) scores.select(1, eos).fill_(double.NegativeInfinity);
+            if (_vocabularySize is { } size && size < _modelVocabulary) scores.narrow(1, size, _modelVocabulary - size).fill_(double.NegativeInfinity);
             if (_options.Sample && _options.Temperature != 1.0) scores = scores / _options.Temperature;
 
             var next = _uniforms is not null ? SampleFrom(scores, _options, _uniforms.select(1, steps).index_select(0, _active)) : scores.argmax(-1);
@@ -145,12 +155,9 @@ internal sealed class T5DecodingBatch : IDecodingBatch
                 _topLogprobs!.select(1, steps).index_copy_(0, _active, values);
                 _topIds!.select(1, steps).index_copy_(0, _active, indices);
             }
-            _finished.logical_or_(next.eq(config.EosTokenId));
+            foreach (var eos in _eosIds) _finished.logical_or_(next.eq(eos));
             Steps++;
-
-            var nextInput = _cache is not null ? next.unsqueeze(1) : cat([_decoderInput, next.unsqueeze(1)], 1);
-            _decoderInput.Dispose();
-            _decoderInput = nextInput.DetachFromDisposeScope();
+            Feed(next);
             var finished = _finished.cpu().data<bool>().ToArray();
             for (var i = 0; i < finished.Length; i++)
                 if (finished[i]) _ended[_activeRows[i]] = true;
@@ -166,7 +173,7 @@ internal sealed class T5DecodingBatch : IDecodingBatch
         var positions = stopping.Select(r => (long)_activeRows.IndexOf(r)).ToArray();
         foreach (var row in stopping) _ended[row] = true;
         using var inference = inference_mode();
-        using (NewDisposeScope()) _finished.index_fill_(0, tensor(positions, device: _device), true);
+        using (NewDisposeScope()) _finished.index_fill_(0, tensor(positions, device: Device), true);
         DropEnded();
     }
 
@@ -182,28 +189,29 @@ internal sealed class T5DecodingBatch : IDecodingBatch
         using var inference = inference_mode();
         using (NewDisposeScope())
         {
-            var rows = tensor(keep.Select(i => (long)i).ToArray(), device: _device);
-            _active = DecoderCache.KeepRows(_active, rows).DetachFromDisposeScope();
-            _finished = DecoderCache.KeepRows(_finished, rows).DetachFromDisposeScope();
-            _decoderInput = DecoderCache.KeepRows(_decoderInput, rows).DetachFromDisposeScope();
-            if (_cache is not null) _cache = Own(_cache.KeepRows(rows));
-            else
-            {
-                _encoded = DecoderCache.KeepRows(_encoded!, rows).DetachFromDisposeScope();
-                _mask = DecoderCache.KeepRows(_mask!, rows).DetachFromDisposeScope();
-            }
+            var rows = tensor(keep.Select(i => (long)i).ToArray(), device: Device);
+            _active = SelectRows(_active, rows).DetachFromDisposeScope();
+            _finished = SelectRows(_finished, rows).DetachFromDisposeScope();
+            KeepStateRows(rows);
         }
         _activeRows = [.. keep.Select(i => _activeRows[i])];
     }
 
+    /// <summary>Rows <paramref name="rows"/> of <paramref name="tensor"/> (dimension 0) as a new tensor in the caller's scope; <paramref name="tensor"/> is disposed.</summary>
+    internal static Tensor SelectRows(Tensor tensor, Tensor rows)
+    {
+        var kept = tensor.index_select(0, rows);
+        tensor.Dispose();
+        return kept;
+    }
+
     public IReadOnlyList<GeneratedSequence> Read(IReadOnlyList<int> rows)
     {
-        var eosId = _model.Config.EosTokenId;
         long steps = Steps, k = _options.TopLogprobs;
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         // One copy to managed memory per read rather than one per step.
-        var index = tensor(rows.Select(r => (long)r).ToArray(), device: _device);
+        var index = tensor(rows.Select(r => (long)r).ToArray(), device: Device);
         var ids = _generated.index_select(0, index).narrow(1, 0, steps).cpu().contiguous().data<long>().ToArray();
         var chosen = _chosenLogprobs?.index_select(0, index).narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
         var top = _topLogprobs?.index_select(0, index).narrow(1, 0, steps).cpu().contiguous().data<float>().ToArray();
@@ -213,7 +221,9 @@ internal sealed class T5DecodingBatch : IDecodingBatch
         for (var b = 0; b < rows.Count; b++)
         {
             var row = ids.AsSpan((int)(b * steps), (int)steps);
-            var eos = row.IndexOf(eosId);
+            var eos = -1;
+            for (var t = 0; t < row.Length && eos < 0; t++)
+                if (_eosIds.Contains((int)row[t])) eos = t;
             var length = eos >= 0 ? eos + 1 : (int)steps;
             var tokens = new int[length];
             for (var t = 0; t < length; t++) tokens[t] = (int)row[t];
@@ -236,15 +246,8 @@ internal sealed class T5DecodingBatch : IDecodingBatch
 
     public void Dispose()
     {
-        Tensor?[] owned = [_encoded, _mask, _generated, _chosenLogprobs, _topLogprobs, _topIds, _pad, _uniforms, _decoderInput, _active, _finished];
-        foreach (var tensor in owned) tensor?.Dispose();
-        foreach (var tensor in _cache?.Tensors ?? []) tensor.Dispose();
-    }
-
-    private static DecoderCache Own(DecoderCache cache)
-    {
-        foreach (var tensor in cache.Tensors) tensor.DetachFromDisposeScope();
-        return cache;
+        Tensor?[] owned = [_generated, _chosenLogprobs, _topLogprobs, _topIds, _pad, _uniforms, _active, _finished];
+        foreach (var tensor in owned.Concat(State)) tensor?.Dispose();
     }
 
     /// <summary>
@@ -275,6 +278,70 @@ internal sealed class T5DecodingBatch : IDecodingBatch
         // Rounding can put the target at the total: then the last token that has any probability.
         var lastPossible = distribution.gt(0).cumsum(-1).argmax(-1);
         return minimum(cumulative.le(target).sum(-1), lastPossible);
+    }
+}
+
+/// <summary>
+/// <see cref="DecodingBatch"/> for a T5 model: prompts padded on the right and masked, the encoder run once, then one
+/// decoder step per token with cached self-attention keys/values and cross-attention keys/values computed once.
+/// </summary>
+internal sealed class T5DecodingBatch : DecodingBatch
+{
+    private readonly T5Model _model;
+    // Kept only without the cache, whose cross-attention keys and values replace them.
+    private Tensor? _encoded;
+    private Tensor? _mask;
+    private DecoderCache? _cache;
+    // With the cache the decoder sees only the newest token; without it, everything generated so far.
+    private Tensor _decoderInput;
+
+    /// <param name="model">The model, in evaluation mode.</param>
+    /// <param name="vocabularySize">The tokenizer's vocabulary size when it is smaller than the model's head (see <see cref="T5Generator"/>).</param>
+    /// <param name="prompts">The batch's prompts, checked.</param>
+    /// <param name="options">How to decode, checked.</param>
+    /// <param name="seeds">Per prompt, its sampling stream's seed; null for greedy decoding.</param>
+    public T5DecodingBatch(T5Model model, int? vocabularySize, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
+        : base(prompts.Count, model.Config.VocabSize, vocabularySize, model.Config.PadTokenId, [model.Config.EosTokenId], options, seeds, DeviceOf(() => model.Device))
+    {
+        _model = model;
+        var config = model.Config;
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var (inputIds, mask) = PadRight(prompts, config.PadTokenId, Device);
+        var encoded = model.Encode(inputIds, mask);
+        if (options.UseCache) _cache = Own(model.StartDecoding(encoded, mask, options.MaxNewTokens));
+        else (_encoded, _mask) = (encoded.DetachFromDisposeScope(), mask.DetachFromDisposeScope());
+        _decoderInput = full(prompts.Count, 1, config.DecoderStartTokenId, ScalarType.Int64, Device).DetachFromDisposeScope();
+    }
+
+    protected override Tensor StepLogits(int step) => _cache is not null
+        ? _model.DecodeStep(_decoderInput, step, _cache)
+        : _model.Logits(_model.DecoderHidden(_decoderInput, null, _encoded!, _mask!).select(1, -1));
+
+    protected override void Feed(Tensor next)
+    {
+        var nextInput = _cache is not null ? next.unsqueeze(1) : cat([_decoderInput, next.unsqueeze(1)], 1);
+        _decoderInput.Dispose();
+        _decoderInput = nextInput.DetachFromDisposeScope();
+    }
+
+    protected override void KeepStateRows(Tensor rows)
+    {
+        _decoderInput = SelectRows(_decoderInput, rows).DetachFromDisposeScope();
+        if (_cache is not null) _cache = Own(_cache.KeepRows(rows));
+        else
+        {
+            _encoded = SelectRows(_encoded!, rows).DetachFromDisposeScope();
+            _mask = SelectRows(_mask!, rows).DetachFromDisposeScope();
+        }
+    }
+
+    protected override IEnumerable<Tensor?> State => [_encoded, _mask, _decoderInput, .. _cache?.Tensors ?? []];
+
+    private static DecoderCache Own(DecoderCache cache)
+    {
+        foreach (var tensor in cache.Tensors) tensor.DetachFromDisposeScope();
+        return cache;
     }
 
     private static (Tensor Ids, Tensor Mask) PadRight(IReadOnlyList<IReadOnlyList<int>> prompts, int pad, Device device)

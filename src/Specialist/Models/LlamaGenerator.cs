@@ -3,101 +3,87 @@ using static TorchSharp.torch;
 namespace Specialist.Models;
 
 /// <summary>
-/// Greedy decoding for the Llama family, batched: prompts are left-padded (so every row's next token sits in the last
-/// column), each row's positions count its own tokens, and the keys and values of the positions decoded so far are
-/// kept (<see cref="LlamaCache"/>) so each step runs the new token only. A row that emits an end-of-sequence id is
-/// done: its tokens end there (Hugging Face's <c>generate</c> pads its later places), and it decodes a pad meanwhile.
+/// Batched generation with a model of the Llama family: prompts left-padded (so every row's next token sits in the last
+/// column), each row's positions counting its own tokens, and the keys and values of the positions decoded so far kept
+/// (<see cref="LlamaCache"/>) so each step runs the new token only. Greedy or sampled, with top-k log-probabilities, as
+/// <see cref="T5Generator"/>; a sequence stops at any end-of-sequence id.
 /// </summary>
-public static class LlamaGenerator
+/// <param name="model">The model.</param>
+/// <param name="vocabularySize">The tokenizer's vocabulary size when it is smaller than the model's head: ids past it are never generated.</param>
+public sealed class LlamaGenerator(LlamaModel model, int? vocabularySize = null)
 {
-    /// <summary>
-    /// Up to <paramref name="maxNewTokens"/> greedy tokens after each prompt (the end-of-sequence id included when one
-    /// is emitted). <paramref name="useCache"/> false reruns the whole sequence every step (the baseline the cache is
-    /// measured against; the tokens are the same).
-    /// </summary>
-    public static IReadOnlyList<int[]> Greedy(LlamaModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int maxNewTokens, bool useCache = true)
+    /// <summary>Generates a continuation of each prompt (token ids, normally ending with end-of-sequence); results in prompt order.</summary>
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
+        GenerationPlan.Run(model, Plan(prompts, options), prompts.Count);
+
+    /// <summary>The prompts' batches (<see cref="GenerationPlan.Plan"/>); each starts when asked (the model must then be in evaluation mode).</summary>
+    internal IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
+        GenerationPlan.Plan(prompts, options, model.Config.VocabSize, (rows, seeds) => new LlamaDecodingBatch(model, vocabularySize, rows, options, seeds));
+}
+
+/// <summary>
+/// <see cref="DecodingBatch"/> for the Llama family: the prompts run once (filling the cache), then one step per token;
+/// without the cache every step reruns the whole sequence (the baseline the cache is measured against).
+/// </summary>
+internal sealed class LlamaDecodingBatch : DecodingBatch
+{
+    private readonly LlamaModel _model;
+    private readonly LlamaCache? _cache;
+    // With the cache, the tokens not yet run (the prompts, then the newest token); without it, every token so far.
+    private Tensor _input;
+    // The positions of _input, and the attention mask of every position so far (0 on the left padding).
+    private Tensor _positions;
+    private Tensor _mask;
+
+    public LlamaDecodingBatch(LlamaModel model, int? vocabularySize, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
+        : base(prompts.Count, model.Config.VocabSize, vocabularySize, PadId(model.Config), model.Config.EosTokenIds, options, seeds, DeviceOf(() => model.Device))
     {
-        if (prompts.Count == 0) return [];
-        if (maxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(maxNewTokens));
-        var config = model.Config;
-        // Checked here: libtorch would fail inside the embedding on an id outside the vocabulary.
-        for (var r = 0; r < prompts.Count; r++)
-        {
-            if (prompts[r].Count == 0) throw new SpecialistException($"prompt {r} is empty");
-            if (prompts[r].FirstOrDefault(id => id < 0 || id >= config.VocabSize, -1) is var bad and not -1)
-                throw new SpecialistException($"prompt {r} holds token id {bad}, outside the vocabulary [0, {config.VocabSize})");
-        }
-        var pad = config.PadTokenId ?? config.EosTokenIds[0];
+        _model = model;
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
         var longest = prompts.Max(p => p.Count);
         var ids = new long[prompts.Count * longest];
         var mask = new long[prompts.Count * longest];
-        for (var r = 0; r < prompts.Count; r++)
+        Array.Fill(ids, PadId(model.Config));
+        for (var b = 0; b < prompts.Count; b++)
         {
-            var offset = r * longest + longest - prompts[r].Count;
-            for (var i = 0; i < longest - prompts[r].Count; i++) ids[r * longest + i] = pad;
-            for (var i = 0; i < prompts[r].Count; i++)
+            var offset = b * longest + longest - prompts[b].Count;
+            for (var t = 0; t < prompts[b].Count; t++)
             {
-                ids[offset + i] = prompts[r][i];
-                mask[offset + i] = 1;
+                ids[offset + t] = prompts[b][t];
+                mask[offset + t] = 1;
             }
         }
-
-        var outputs = prompts.Select(_ => new List<int>(maxNewTokens)).ToArray();
-        var done = new bool[prompts.Count];
-        using var _ = no_grad();
-        using var cache = useCache ? new LlamaCache(config.NumHiddenLayers) : null;
-        var device = model.Device;
-        var allIds = tensor(ids, [prompts.Count, longest], device: device);
-        var allMask = tensor(mask, [prompts.Count, longest], device: device);
-        var positions = LlamaModel.PositionIds(allMask);
-        var input = allIds.alias();
-        var inputPositions = positions.alias();
-        try
-        {
-            for (var step = 0; step < maxNewTokens && !done.All(d => d); step++)
-            {
-                long[] next;
-                using (NewDisposeScope())
-                {
-                    var logits = model.forward(input, allMask, inputPositions, cache);
-                    next = logits.select(1, -1).argmax(-1).to(ScalarType.Int64).cpu().data<long>().ToArray();
-                }
-                for (var r = 0; r < prompts.Count; r++)
-                {
-                    if (done[r]) next[r] = pad;
-                    else
-                    {
-                        outputs[r].Add((int)next[r]);
-                        done[r] = config.EosTokenIds.Contains((int)next[r]);
-                    }
-                }
-                using var nextIds = tensor(next, [prompts.Count, 1], device: device);
-                var nextPositions = inputPositions.select(1, -1).unsqueeze(1) + 1;
-                var grownMask = cat([allMask, ones([prompts.Count, 1], ScalarType.Int64, device)], 1);
-                allMask.Dispose();
-                allMask = grownMask;
-                if (useCache)
-                {
-                    input.Dispose();
-                    inputPositions.Dispose();
-                    input = nextIds.alias();
-                    inputPositions = nextPositions;
-                }
-                else
-                {
-                    var grownIds = cat([input, nextIds], 1);
-                    var grownPositions = cat([inputPositions, nextPositions], 1);
-                    input.Dispose();
-                    inputPositions.Dispose();
-                    nextPositions.Dispose();
-                    (input, inputPositions) = (grownIds, grownPositions);
-                }
-            }
-        }
-        finally
-        {
-            foreach (var t in new[] { allIds, allMask, positions, input, inputPositions }) t.Dispose();
-        }
-        return [.. outputs.Select(o => o.ToArray())];
+        _input = tensor(ids, prompts.Count, longest, device: Device).DetachFromDisposeScope();
+        _mask = tensor(mask, prompts.Count, longest, device: Device).DetachFromDisposeScope();
+        _positions = LlamaModel.PositionIds(_mask).DetachFromDisposeScope();
+        if (options.UseCache) _cache = new LlamaCache(model.Config.NumHiddenLayers);
     }
+
+    /// <summary>What padding and ended rows hold: the pad id, or the first end-of-sequence id for a model without one.</summary>
+    private static int PadId(LlamaConfig config) => config.PadTokenId ?? config.EosTokenIds[0];
+
+    protected override Tensor StepLogits(int step) => _model.forward(_input, _mask, _positions, _cache).select(1, -1);
+
+    protected override void Feed(Tensor next)
+    {
+        var rows = next.shape[0];
+        var nextPositions = _positions.select(1, -1).unsqueeze(1) + 1;
+        var mask = cat([_mask, ones(rows, 1, ScalarType.Int64, Device)], 1);
+        var (input, positions) = _cache is not null
+            ? (next.unsqueeze(1), nextPositions)
+            : (cat([_input, next.unsqueeze(1)], 1), cat([_positions, nextPositions], 1));
+        foreach (var old in new[] { _input, _positions, _mask }) old.Dispose();
+        (_input, _positions, _mask) = (input.DetachFromDisposeScope(), positions.DetachFromDisposeScope(), mask.DetachFromDisposeScope());
+    }
+
+    protected override void KeepStateRows(Tensor rows)
+    {
+        _input = SelectRows(_input, rows).DetachFromDisposeScope();
+        _positions = SelectRows(_positions, rows).DetachFromDisposeScope();
+        _mask = SelectRows(_mask, rows).DetachFromDisposeScope();
+        _cache?.KeepRows(rows);
+    }
+
+    protected override IEnumerable<Tensor?> State => [_input, _positions, _mask, .. _cache?.Tensors ?? []];
 }

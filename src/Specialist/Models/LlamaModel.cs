@@ -164,9 +164,22 @@ public sealed class LlamaCache : IDisposable
         return (allKeys.alias(), allValues.alias());
     }
 
+    /// <summary>Keeps only the batch rows <paramref name="rows"/> of every layer's keys and values.</summary>
+    internal void KeepRows(Tensor rows)
+    {
+        for (var layer = 0; layer < _keys.Length; layer++)
+        {
+            if (_keys[layer] is { } k) _keys[layer] = DecodingBatch.SelectRows(k, rows).DetachFromDisposeScope();
+            if (_values[layer] is { } v) _values[layer] = DecodingBatch.SelectRows(v, rows).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Every tensor of the cache, for an owner that disposes them itself.</summary>
+    internal IEnumerable<Tensor> Tensors => _keys.Concat(_values).OfType<Tensor>();
+
     public void Dispose()
     {
-        foreach (var t in _keys.Concat(_values)) t?.Dispose();
+        foreach (var t in Tensors) t.Dispose();
     }
 }
 

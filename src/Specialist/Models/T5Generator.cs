@@ -83,10 +83,50 @@ public sealed record GeneratedSequence(IReadOnlyList<int> Tokens, bool Finished,
 public sealed class T5Generator(T5Model model, int? vocabularySize = null)
 {
     /// <summary>Generates a continuation of each prompt (token ids, normally ending with end-of-sequence); results in prompt order.</summary>
-    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options)
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
+        GenerationPlan.Run(model, Plan(prompts, options), prompts.Count);
+
+    /// <summary>The prompts' batches (<see cref="GenerationPlan.Plan"/>); each starts when asked (the model must then be in evaluation mode).</summary>
+    internal IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
+        GenerationPlan.Plan(prompts, options, model.Config.VocabSize, (rows, seeds) => new T5DecodingBatch(model, vocabularySize, rows, options, seeds));
+}
+
+/// <summary>What every model's generator does the same way: check the prompts and options, draw the seeds, batch, run.</summary>
+internal static class GenerationPlan
+{
+    /// <summary>
+    /// Checks the prompts and options and splits the prompts into the batches they decode in: longest prompts first, so a
+    /// batch carries little padding, <see cref="GenerationOptions.BatchSize"/> prompts at a time. Each batch starts when
+    /// asked, through <paramref name="start"/> (the batch's prompts and their seeds, null for greedy); the server's
+    /// queue steps several in turn.
+    /// </summary>
+    public static IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int modelVocabulary,
+        Func<IReadOnlyList<IReadOnlyList<int>>, long[]?, IDecodingBatch> start)
     {
-        var batches = Plan(prompts, options);
-        var results = new GeneratedSequence[prompts.Count];
+        options.Validate(modelVocabulary);
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            if (prompts[i].Count == 0) throw new SpecialistException($"prompt {i + 1} has no tokens");
+            foreach (var id in prompts[i])
+                if (id < 0 || id >= modelVocabulary)
+                    throw new SpecialistException($"prompt {i + 1}: token id {id} is outside the model's vocabulary (0..{modelVocabulary - 1})");
+        }
+        TorchRuntime.EnsureLoaded();
+
+        if (options.PromptSeeds is { } given && given.Count != prompts.Count)
+            throw new SpecialistException($"{given.Count} prompt seeds for {prompts.Count} prompts");
+        var callSeed = options.Seed ?? Random.Shared.NextInt64();
+        var seeds = options.Sample ? Enumerable.Range(0, prompts.Count).Select(i => options.PromptSeeds?[i] ?? SampleStream.Derive(callSeed, i)).ToArray() : null;
+
+        var order = Enumerable.Range(0, prompts.Count).OrderByDescending(i => prompts[i].Count).ToArray();
+        return [.. order.Chunk(options.BatchSize).Select(rows => new PlannedBatch(rows, () =>
+            start([.. rows.Select(i => prompts[i])], seeds is null ? null : [.. rows.Select(i => seeds[i])])))];
+    }
+
+    /// <summary>Decodes every batch to its end, in evaluation mode (the model's mode is restored); results in prompt order.</summary>
+    public static IReadOnlyList<GeneratedSequence> Run(TorchSharp.torch.nn.Module model, IReadOnlyList<PlannedBatch> batches, int prompts)
+    {
+        var results = new GeneratedSequence[prompts];
         var wasTraining = model.training;
         model.eval();
         try
@@ -104,33 +144,5 @@ public sealed class T5Generator(T5Model model, int? vocabularySize = null)
             if (wasTraining) model.train();
         }
         return results;
-    }
-
-    /// <summary>
-    /// Checks the prompts and options and splits the prompts into the batches they decode in: longest prompts first, so a
-    /// batch carries little padding, <see cref="GenerationOptions.BatchSize"/> prompts at a time. Each batch starts when
-    /// asked (the model must then be in evaluation mode); the server's queue steps several in turn.
-    /// </summary>
-    internal IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options)
-    {
-        var config = model.Config;
-        options.Validate(config.VocabSize);
-        for (var i = 0; i < prompts.Count; i++)
-        {
-            if (prompts[i].Count == 0) throw new SpecialistException($"prompt {i + 1} has no tokens");
-            foreach (var id in prompts[i])
-                if (id < 0 || id >= config.VocabSize)
-                    throw new SpecialistException($"prompt {i + 1}: token id {id} is outside the model's vocabulary (0..{config.VocabSize - 1})");
-        }
-        TorchRuntime.EnsureLoaded();
-
-        if (options.PromptSeeds is { } given && given.Count != prompts.Count)
-            throw new SpecialistException($"{given.Count} prompt seeds for {prompts.Count} prompts");
-        var callSeed = options.Seed ?? Random.Shared.NextInt64();
-        var seeds = options.Sample ? Enumerable.Range(0, prompts.Count).Select(i => options.PromptSeeds?[i] ?? SampleStream.Derive(callSeed, i)).ToArray() : null;
-
-        var order = Enumerable.Range(0, prompts.Count).OrderByDescending(i => prompts[i].Count).ToArray();
-        return [.. order.Chunk(options.BatchSize).Select(rows => new PlannedBatch(rows, () => new T5DecodingBatch(model, vocabularySize,
-            [.. rows.Select(i => prompts[i])], options, seeds is null ? null : [.. rows.Select(i => seeds[i])])))];
     }
 }

@@ -590,16 +590,8 @@ internal sealed record DecoderCache(LayerCache[] Layers, Tensor CrossBias, Tenso
     public DecoderCache KeepRows(Tensor rows) => this with
     {
         Layers = [.. Layers.Select(l => new LayerCache(
-            new KeyValues(KeepRows(l.Self.Keys, rows), KeepRows(l.Self.Values, rows)),
-            new KeyValues(KeepRows(l.Cross.Keys, rows), KeepRows(l.Cross.Values, rows))))],
-        CrossBias = KeepRows(CrossBias, rows),
+            new KeyValues(DecodingBatch.SelectRows(l.Self.Keys, rows), DecodingBatch.SelectRows(l.Self.Values, rows)),
+            new KeyValues(DecodingBatch.SelectRows(l.Cross.Keys, rows), DecodingBatch.SelectRows(l.Cross.Values, rows))))],
+        CrossBias = DecodingBatch.SelectRows(CrossBias, rows),
     };
-
-    /// <summary>Rows <paramref name="rows"/> of <paramref name="tensor"/> (dimension 0) as a new tensor; <paramref name="tensor"/> is disposed.</summary>
-    public static Tensor KeepRows(Tensor tensor, Tensor rows)
-    {
-        var kept = tensor.index_select(0, rows);
-        tensor.Dispose();
-        return kept;
-    }
 }

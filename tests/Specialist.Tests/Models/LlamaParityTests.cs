@@ -133,12 +133,12 @@ public class LlamaParityTests(ITestOutputHelper output)
             (IReadOnlyList<int>)[.. row.EnumerateArray().Select(v => v.GetInt32()).Skip(masks[b].EnumerateArray().Count(m => m.GetInt32() == 0))]).ToList();
         foreach (var useCache in new[] { true, false })
         {
-            var generated = LlamaGenerator.Greedy(model, rows, e.GetProperty("greedy_max_new_tokens").GetInt32(), useCache);
+            var generated = new LlamaGenerator(model).Generate(rows, new GenerationOptions { MaxNewTokens = e.GetProperty("greedy_max_new_tokens").GetInt32(), UseCache = useCache });
             for (var b = 0; b < rows.Count; b++)
             {
                 var hf = e.GetProperty("greedy")[b].EnumerateArray().Select(v => v.GetInt32()).ToList();
                 var stop = hf.FindIndex(t => model.Config.EosTokenIds.Contains(t));
-                Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b]);
+                Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b].Tokens);
             }
         }
     }
