@@ -35,6 +35,9 @@ public static class BbhAnswerScorer
         _ => throw new SpecialistException($"--bbh-mode must be 'cot' or 'ao', not '{name}'"),
     };
 
+    /// <summary>The mode's name as <see cref="ParseMode"/> reads it.</summary>
+    public static string ModeName(BbhMode mode) => mode == BbhMode.Cot ? "cot" : "ao";
+
     /// <summary>Whether <paramref name="output"/> states <paramref name="target"/>.</summary>
     public static bool IsCorrect(string output, string target, BbhMode mode) =>
         StatedAnswer(output, mode) is { } stated && Matches(stated, target);

@@ -21,6 +21,9 @@ public enum LossKind
 /// </summary>
 public sealed record TrainingConfig
 {
+    /// <summary>Every setting at its default: the one place the training defaults live (config files, run configs and the command line start from it).</summary>
+    public static TrainingConfig Defaults { get; } = new();
+
     /// <summary>The student model folder (Hugging Face layout with spiece.model, or a word-level tokenizer.json).</summary>
     public string Student { get; init; } = "";
     /// <summary>The distillation set folder (<c>specialist distill-set build</c>).</summary>
