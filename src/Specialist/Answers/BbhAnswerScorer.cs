@@ -7,9 +7,9 @@ namespace Specialist.Answers;
 public enum BbhMode
 {
     /// <summary>3-shot chain of thought: the model reasons, then says "So the answer is X."</summary>
-    Cot,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("cot")] Cot,
     /// <summary>3-shot answer-only: the model answers directly.</summary>
-    AnswerOnly,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("ao")] AnswerOnly,
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Specialist.Alignment;
 using Specialist.Answers;
 using Specialist.Data;
@@ -82,6 +83,7 @@ public sealed record RunEvaluation
     public IReadOnlyList<string> Sets { get; init; } = ["gsm8k-test", "multiarith-test", "asdiv-test", "svamp-test", "bbh"];
     /// <summary><c>4shot</c>, <c>zeroshot</c> or <c>teacher</c>.</summary>
     public string Prompt { get; init; } = "4shot";
+    [JsonConverter(typeof(JsonStringEnumConverter<BbhMode>))]
     public BbhMode BbhMode { get; init; } = BbhMode.Cot;
     /// <summary>The first this many problems of each set (and of each BBH task); null = all.</summary>
     public int? Limit { get; init; }
@@ -90,6 +92,11 @@ public sealed record RunEvaluation
     /// <summary><c>fp32</c>, <c>bf16</c> or <c>fp16</c>.</summary>
     public string Dtype { get; init; } = "fp32";
 }
+
+/// <summary>The JSON contracts of the run config's sections, generated at build time (snake_case keys in declaration order, nulls written).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RunEvaluation))]
+internal sealed partial class RunConfigJson : JsonSerializerContext;
 
 /// <summary>
 /// The file of <c>specialist run --config FILE</c> (docs/run-config.md): one JSON object that chains annotate, align,
@@ -321,16 +328,7 @@ public sealed record RunConfig
                 ["dev_set"] = Distill.DevSet,
             },
             ["train"] = train,
-            ["eval"] = new JsonObject
-            {
-                ["sets"] = Strings(Eval.Sets),
-                ["prompt"] = Eval.Prompt,
-                ["bbh_mode"] = BbhAnswerScorer.ModeName(Eval.BbhMode),
-                ["limit"] = Eval.Limit,
-                ["batch_size"] = Eval.BatchSize,
-                ["max_new_tokens"] = Eval.MaxNewTokens,
-                ["dtype"] = Eval.Dtype,
-            },
+            ["eval"] = JsonSerializer.SerializeToNode(Eval, RunConfigJson.Default.RunEvaluation),
         };
     }
 

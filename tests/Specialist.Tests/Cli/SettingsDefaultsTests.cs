@@ -97,6 +97,19 @@ public sealed class SettingsDefaultsTests
     }
 
     [Fact]
+    public void Run_json_records_the_eval_section_with_the_same_keys_and_values_as_before()
+    {
+        var config = RunConfig.ReadFile(WriteRunConfig(c => c["eval"] = new JsonObject { ["bbh_mode"] = "ao", ["limit"] = 3 }));
+        Assert.Equal(
+            """{"sets":["gsm8k-test","multiarith-test","asdiv-test","svamp-test","bbh"],"prompt":"4shot","bbh_mode":"ao","limit":3,"batch_size":16,"max_new_tokens":256,"dtype":"fp32"}""",
+            config.Settings()["eval"]!.ToJsonString());
+        var plain = RunConfig.ReadFile(WriteRunConfig()).Settings()["eval"]!;
+        Assert.Equal("cot", plain["bbh_mode"]!.GetValue<string>());
+        Assert.Null(plain["limit"]);
+        Assert.True(plain.AsObject().ContainsKey("limit"));
+    }
+
+    [Fact]
     public void Unknown_keys_in_every_section_name_the_file_the_section_and_the_key()
     {
         foreach (var section in new[] { "distill", "eval" })
