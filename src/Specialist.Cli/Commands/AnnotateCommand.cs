@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Specialist.Alignment;
 using Specialist.Data;
+using Specialist.Pipeline;
 using Specialist.Prompts;
 using Specialist.Teachers;
 
@@ -15,11 +16,16 @@ namespace Specialist.Cli.Commands;
 /// </summary>
 internal static class AnnotateCommand
 {
-    private const string Usage =
+    /// <summary>The defaults, which live in the library (<see cref="RunTeacher.Defaults"/>).</summary>
+    private static RunTeacher D => RunTeacher.Defaults;
+
+    private static string Num(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static readonly string Usage =
         "usage: specialist annotate --endpoint URL --model NAME --set SET --samples K --store FILE.db\n" +
-        "         [--limit N] [--temperature 0.5] [--top-p 1] [--max-tokens 256] [--top-logprobs 5] [--seed S] [--prompt-file F]\n" +
-        "         [--api completions|chat] [--stop S]... [--samples-per-request M] [--questions-per-request 1] [--concurrency 8]\n" +
-        "         [--timeout 120] [--max-retries 5] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
+        $"         [--limit N] [--temperature {Num(D.Temperature)}] [--top-p {Num(D.TopP)}] [--max-tokens {D.MaxTokens}] [--top-logprobs {D.TopLogprobs}] [--seed S] [--prompt-file F]\n" +
+        $"         [--api completions|chat] [--stop S]... [--samples-per-request M] [--questions-per-request {D.QuestionsPerRequest}] [--concurrency {D.Concurrency}]\n" +
+        $"         [--timeout {Num(D.Timeout)}] [--max-retries {D.MaxRetries}] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
         "       specialist annotate ... --batch-export FILE.jsonl     write the missing work as an OpenAI Batch API input file\n" +
         "       specialist annotate ... --batch-import RESULTS.jsonl  read a Batch API output file into the store\n" +
         "  --endpoint   the base URL including /v1 (default: $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY\n" +
@@ -52,14 +58,14 @@ internal static class AnnotateCommand
         var teacher = parsed.Require("model");
         var storePath = parsed.Require("store");
         var samples = parsed.GetInt("samples") ?? throw new UsageException("missing required option --samples");
-        var samplesPerRequest = parsed.GetInt("samples-per-request", Math.Min(samples, 16));
-        var questionsPerRequest = parsed.GetInt("questions-per-request", 1);
+        var samplesPerRequest = parsed.GetInt("samples-per-request", (D with { Samples = samples }).RequestSamples);
+        var questionsPerRequest = parsed.GetInt("questions-per-request", D.QuestionsPerRequest);
         var limit = parsed.GetInt("limit");
-        var api = parsed.Get("api", "completions", AnnotationConfig.ParseApi);
-        var temperature = parsed.GetDouble("temperature", 0.5);
-        var topP = parsed.GetDouble("top-p", 1.0);
-        var maxTokens = parsed.GetInt("max-tokens", 256);
-        var topLogprobs = parsed.GetInt("top-logprobs", 5);
+        var api = parsed.Get("api", AnnotationConfig.ApiName(D.Api), AnnotationConfig.ParseApi);
+        var temperature = parsed.GetDouble("temperature", D.Temperature);
+        var topP = parsed.GetDouble("top-p", D.TopP);
+        var maxTokens = parsed.GetInt("max-tokens", D.MaxTokens);
+        var topLogprobs = parsed.GetInt("top-logprobs", D.TopLogprobs);
         var seed = parsed.GetInt("seed");
         var stops = parsed.GetAll("stop");
         var promptFile = parsed.Get("prompt-file");
@@ -68,9 +74,9 @@ internal static class AnnotateCommand
         var batchExport = parsed.Get("batch-export");
         var batchImport = parsed.Get("batch-import");
         var endpointText = parsed.Get("endpoint");
-        var concurrency = parsed.GetInt("concurrency", 8);
-        var timeout = parsed.GetDouble("timeout", 120);
-        var maxRetries = parsed.GetInt("max-retries", 5);
+        var concurrency = parsed.GetInt("concurrency", D.Concurrency);
+        var timeout = parsed.GetDouble("timeout", D.Timeout);
+        var maxRetries = parsed.GetInt("max-retries", D.MaxRetries);
         parsed.EnsureAllUsed();
         if (batchExport is not null && batchImport is not null) throw new UsageException("give --batch-export or --batch-import, not both");
         if (limit is < 1) throw new UsageException("--limit must be at least 1");

@@ -6,6 +6,7 @@ using Specialist.Benchmarks;
 using Specialist.Data;
 using Specialist.Evaluation;
 using Specialist.Models;
+using Specialist.Pipeline;
 using Specialist.Prompts;
 using Specialist.Teachers;
 
@@ -17,12 +18,12 @@ namespace Specialist.Cli.Commands;
 /// </summary>
 internal static class EvalCommand
 {
-    private const string Usage =
+    private static readonly string Usage =
         "usage: specialist eval (--model DIR | --endpoint URL --model NAME) --sets gsm8k-test,multiarith-test,asdiv-test,svamp-test,bbh --out DIR\n" +
-        "         [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--batch-size 16] [--max-new-tokens 256]\n" +
-        "         [--dtype fp32|bf16|fp16] [--device cpu|cuda|cuda:N] [--strict] [--api completions|chat] [--concurrency 8] [--timeout 120]\n" +
-        "         [--max-retries 5] [--data-root DIR] [--json]\n" +
-        "  Queries as METHOD.md §6 (default --prompt 4shot, --bbh-mode cot); a model folder decodes greedily, an endpoint at temperature 0\n" +
+        $"         [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--batch-size {E.BatchSize}] [--max-new-tokens {E.MaxNewTokens}]\n" +
+        $"         [--dtype fp32|bf16|fp16] [--device cpu|cuda|cuda:N] [--strict] [--api completions|chat] [--concurrency {T.Concurrency}] [--timeout {T.Timeout.ToString(CultureInfo.InvariantCulture)}]\n" +
+        $"         [--max-retries {T.MaxRetries}] [--data-root DIR] [--json]\n" +
+        $"  Queries as METHOD.md §6 (default --prompt {E.Prompt}, --bbh-mode {BbhAnswerScorer.ModeName(E.BbhMode)}); a model folder decodes greedily, an endpoint at temperature 0\n" +
         "  (its key is read from $OPENAI_API_KEY); --device says where a model folder runs (cuda needs the CUDA build, README \"Devices\").\n" +
         "  Use asdiv-test and svamp-test, not the whole asdiv and svamp: those hold the\n" +
         "  asdiv-dev and svamp-dev subsets that training selects checkpoints on. --limit N takes the first N problems of each set, and of each task for bbh.\n" +
@@ -31,6 +32,11 @@ internal static class EvalCommand
         "  Answers already in DIR for the same problem, query, model and decoding are reused: running again resumes.\n" +
         "  --strict refuses a model folder whose weights hold NaN or infinity (by default a warning).\n" +
         "  --json prints {\"sets\": {SET: {\"accuracy\", \"correct\", \"total\", \"ci95\"}}, \"bbh_mean\", \"decoded\", \"reused\"}.";
+
+    /// <summary>The defaults, which live in the library: the evaluation's (<see cref="RunEvaluation.Defaults"/>) and, for an endpoint, the teacher client's (<see cref="RunTeacher.Defaults"/>).</summary>
+    private static RunEvaluation E => RunEvaluation.Defaults;
+
+    private static RunTeacher T => RunTeacher.Defaults;
 
     public static int Run(string[] args)
     {
@@ -44,18 +50,18 @@ internal static class EvalCommand
         var endpoint = parsed.Get("endpoint");
         var sets = parsed.Require("sets").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var outFolder = parsed.Require("out");
-        var prompt = parsed.Get("prompt") ?? "4shot";
+        var prompt = parsed.Get("prompt") ?? E.Prompt;
         _ = parsed.Get("prompt", prompt, EvaluationQueries.ParseStyle); // an unknown name is a usage error
-        var bbhMode = parsed.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
+        var bbhMode = parsed.Get("bbh-mode", BbhAnswerScorer.ModeName(E.BbhMode), BbhAnswerScorer.ParseMode);
         var limit = parsed.GetInt("limit");
-        var batchSize = parsed.GetInt("batch-size", 16);
-        var maxNewTokens = parsed.GetInt("max-new-tokens", 256);
+        var batchSize = parsed.GetInt("batch-size", E.BatchSize);
+        var maxNewTokens = parsed.GetInt("max-new-tokens", E.MaxNewTokens);
         var dtypeName = parsed.Get("dtype");
         var deviceName = parsed.Get("device");
-        var api = parsed.Get("api", "completions", AnnotationConfig.ParseApi);
-        var concurrency = parsed.GetInt("concurrency", 8);
-        var timeout = parsed.GetDouble("timeout", 120);
-        var maxRetries = parsed.GetInt("max-retries", 5);
+        var api = parsed.Get("api", AnnotationConfig.ApiName(T.Api), AnnotationConfig.ParseApi);
+        var concurrency = parsed.GetInt("concurrency", T.Concurrency);
+        var timeout = parsed.GetDouble("timeout", T.Timeout);
+        var maxRetries = parsed.GetInt("max-retries", T.MaxRetries);
         var endpointOnly = Given(parsed, "api", "concurrency", "timeout", "max-retries");
         var folderOnly = Given(parsed, "batch-size", "dtype", "device");
         var strict = parsed.Flag("strict");
@@ -71,7 +77,7 @@ internal static class EvalCommand
         if (endpoint is null)
         {
             if (endpointOnly.Count > 0) throw new UsageException($"{string.Join(", ", endpointOnly)} apply to --endpoint only");
-            model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? "fp32"),
+            model = EvaluatedModel.FromFolder(modelName, batchSize, maxNewTokens, T5Checkpoint.ParseDType(dtypeName ?? E.Dtype),
                 TorchRuntime.ResolveDevice(deviceName ?? TorchRuntime.DefaultDeviceName), strict ? null : CliApp.Warn);
         }
         else

@@ -118,7 +118,7 @@ internal static class RunCommand
         for (var i = 0; i < seeds.Count; i++)
         {
             var run = summary.Runs[i];
-            var observed = summary.Phenomena.Where(p => p.Verdicts[i] == SeedAggregate.ObservedVerdict).Select(p => p.Id).ToList();
+            var observed = summary.Phenomena.Where(p => p.ObservedIn(i)).Select(p => p.Id).ToList();
             Console.WriteLine($"seed {seeds[i]}: {run.OutputFolder}, {run.Timings.Count(t => !t.Reused)} stages run, {run.Timings.Count(t => t.Reused)} reused; " +
                               $"observed: {(observed.Count > 0 ? string.Join(", ", observed) : "none")}");
         }

@@ -15,25 +15,25 @@ namespace Specialist.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    private const string Usage =
+    private static readonly string Usage =
         "usage: specialist train --student DIR --data SET --out RUN [options] [--config run.json] [--json]\n" +
         "       specialist train --resume RUN [--json]\n" +
         "  --loss sample|distribution      cross-entropy on the teacher text, or KL to the sparse teacher top-k (CoT batches; answer-only use cross-entropy)\n" +
         "  --formats ic-cot,ic-ao,...      formats to train on (default: all the set holds)\n" +
         "  --batch-size N|ic-cot=25,...    micro-batch size per format (default: the set's)\n" +
-        "  --lr 5e-4 --warmup 10 --schedule cosine|constant|linear --weight-decay 0.01 --max-grad-norm 1 (0: no clipping)\n" +
+        $"  --lr {Num(D.Lr)} --warmup {D.Warmup} --schedule cosine|constant|linear --weight-decay {Num(D.WeightDecay)} --max-grad-norm {Num(D.MaxGradNorm)} (0: no clipping)\n" +
         "  --lr-horizon steps|micro-steps  what the schedule's length counts; warm-up is always in optimiser steps. micro-steps\n" +
         "                                  reproduces the authors' code: its cosine runs over epochs x micro-batches while it\n" +
         "                                  steps once per optimiser step, so with --grad-accum G the rate barely decays\n" +
-        "  --epochs 10 | --steps N         length of the run (optimiser steps); --grad-accum G micro-batches per step\n" +
-        "  --eval-every 500 --eval-sets gsm8k-dev,multiarith-dev,asdiv-dev,svamp-dev --id-set gsm8k-dev --eval-limit K\n" +
+        $"  --epochs {D.Epochs} | --steps N         length of the run (optimiser steps); --grad-accum G micro-batches per step\n" +
+        $"  --eval-every {D.EvalEvery} --eval-sets {string.Join(",", D.EvalSets)} --id-set {D.IdSet} --eval-limit K\n" +
         "  --ood-sets a,b                  the sets whose mean accuracy selects best-ood (default: the eval sets but the id set;\n" +
         "                                  other eval sets are tracked in the metrics only)\n" +
-        "  --eval-prompt 4shot|zeroshot --eval-max-new-tokens 256 --eval-batch-size 16\n" +
-        "  --replay SET --replay-share 0.1 each micro-batch comes from the distillation set SET (gold data for the same student;\n" +
+        $"  --eval-prompt 4shot|zeroshot --eval-max-new-tokens {D.EvalMaxNewTokens} --eval-batch-size {D.EvalBatchSize}\n" +
+        $"  --replay SET --replay-share {Num(D.ReplayShare)} each micro-batch comes from the distillation set SET (gold data for the same student;\n" +
         "                                  its own formats and batch sizes) with this chance, trained with cross-entropy and\n" +
         "                                  logged as replay:FORMAT; epochs count the --data set only\n" +
-        "  --save-every N (default: at every evaluation) --keep-last 2   --max-source-len N --max-target-len N (truncation)\n" +
+        $"  --save-every N (default: at every evaluation) --keep-last {D.KeepLast}   --max-source-len N --max-target-len N (truncation)\n" +
         "  --seed S --threads N --device cpu|cuda|cuda:N (cuda: the CUDA build, README \"Devices\") --dtype fp32|bf16 --data-root DIR\n" +
         "  --config run.json takes the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it.\n" +
         "  Writes RUN/config.json (resolved), RUN/metrics.jsonl, RUN/checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state),\n" +
@@ -41,6 +41,11 @@ internal static class TrainCommand
         "  Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with code 130; --resume RUN continues\n" +
         "  exactly (the same losses as an uninterrupted run) from the latest checkpoint, and starts a run that was killed before\n" +
         "  its first one over. A NaN or infinite loss stops the run with exit code 1.";
+
+    /// <summary>The defaults, which live in the library (<see cref="TrainingConfig.Defaults"/>).</summary>
+    private static TrainingConfig D => TrainingConfig.Defaults;
+
+    private static string Num(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static int Run(string[] args)
     {
@@ -53,7 +58,7 @@ internal static class TrainCommand
         var resume = parsed.Get("resume");
         var configFile = parsed.Get("config");
         var json = parsed.Flag("json");
-        var config = configFile is null ? new TrainingConfig() : TrainingConfig.ReadFile(configFile, new TrainingConfig());
+        var config = configFile is null ? TrainingConfig.Defaults : TrainingConfig.ReadFile(configFile, TrainingConfig.Defaults);
         var given = new List<string>();
         foreach (var key in TrainingConfig.Keys)
         {

@@ -9,7 +9,7 @@ namespace Specialist.Alignment;
 /// <param name="Teacher">The teacher's tokens.</param>
 /// <param name="QuestionId">The store's question id (null for <c>--input</c> lines).</param>
 /// <param name="SampleIndex">The store's sample index (null for <c>--input</c> lines).</param>
-internal sealed record AlignmentItem(TeacherSequence Teacher, string? QuestionId = null, int? SampleIndex = null);
+public sealed record AlignmentItem(TeacherSequence Teacher, string? QuestionId = null, int? SampleIndex = null);
 
 /// <summary>What an alignment run did (<c>specialist align</c>'s summary).</summary>
 /// <param name="Mode">paper or fast.</param>
@@ -29,7 +29,7 @@ public sealed record AlignmentSummary(string Mode, int Samples, long StudentToke
 /// <c>"teacher_token_bytes"</c>: per token an array of UTF-8 bytes or null, and a third element of a candidate: its
 /// bytes), annotation stores, and output lines <c>{"student_tokens", "targets"}</c>.
 /// </summary>
-internal static class AlignmentFiles
+public static class AlignmentFiles
 {
     private const int ChunkSize = 4096;
 

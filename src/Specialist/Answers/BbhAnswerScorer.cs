@@ -7,9 +7,9 @@ namespace Specialist.Answers;
 public enum BbhMode
 {
     /// <summary>3-shot chain of thought: the model reasons, then says "So the answer is X."</summary>
-    Cot,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("cot")] Cot,
     /// <summary>3-shot answer-only: the model answers directly.</summary>
-    AnswerOnly,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("ao")] AnswerOnly,
 }
 
 /// <summary>
@@ -34,6 +34,9 @@ public static class BbhAnswerScorer
         "ao" => BbhMode.AnswerOnly,
         _ => throw new SpecialistException($"--bbh-mode must be 'cot' or 'ao', not '{name}'"),
     };
+
+    /// <summary>The mode's name as <see cref="ParseMode"/> reads it.</summary>
+    public static string ModeName(BbhMode mode) => mode == BbhMode.Cot ? "cot" : "ao";
 
     /// <summary>Whether <paramref name="output"/> states <paramref name="target"/>.</summary>
     public static bool IsCorrect(string output, string target, BbhMode mode) =>

@@ -4,8 +4,9 @@ using System.Text.RegularExpressions;
 namespace Specialist;
 
 /// <summary>Writes a file so that readers see either the old file or the complete new one, never a half-written one.</summary>
-internal static partial class AtomicFile
+public static partial class AtomicFile
 {
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/> into a temporary sibling, then renames it into place; a failed write leaves the old file (or none).</summary>
     public static void Write(string path, Action<FileStream> write)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -39,8 +40,10 @@ internal static partial class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
+    /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically (<see cref="Write"/>).</summary>
     public static void WriteText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
 
+    /// <summary>Copies <paramref name="source"/> to <paramref name="path"/> atomically (<see cref="Write"/>).</summary>
     public static void Copy(string source, string path) => Write(path, s =>
     {
         using var input = File.OpenRead(source);

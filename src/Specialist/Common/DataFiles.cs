@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Specialist;
 
 /// <summary>Finds data files under the data root and reads JSON / JSONL records with error locations.</summary>
-internal static class DataFiles
+public static class DataFiles
 {
     /// <summary>What the data root holds, for messages about a missing file.</summary>
     internal const string Layout =
@@ -89,7 +89,7 @@ internal static class DataFiles
 /// <param name="Location">"line 12" (JSONL) or "record 3" (JSON array).</param>
 /// <param name="Index">0-based record number (blank JSONL lines not counted).</param>
 /// <param name="Element">The record itself.</param>
-internal readonly record struct JsonRecord(string File, string Location, int Index, JsonElement Element)
+public readonly record struct JsonRecord(string File, string Location, int Index, JsonElement Element)
 {
     public DataFormatException Error(string? field, string problem) => new(File, Location, field, problem);
 

@@ -7,7 +7,7 @@ namespace Specialist;
 /// A field of a JSON record named by a dotted path with array indices: <c>question</c>, <c>meta.answer</c>,
 /// <c>lSolutions[0]</c>, <c>a.b[2][0].c</c>. Names cannot contain '.', '[' or ']'.
 /// </summary>
-internal sealed class FieldPath
+public sealed class FieldPath
 {
     /// <summary>One step: a property name, or an array index when <see cref="Name"/> is null.</summary>
     private readonly record struct Step(string? Name, int Index);
@@ -97,7 +97,7 @@ internal sealed class FieldPath
     }
 
     /// <summary>"a string", "a number", "an object", ... for messages.</summary>
-    internal static string Describe(JsonValueKind kind) => kind switch
+    public static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",

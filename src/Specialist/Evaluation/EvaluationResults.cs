@@ -98,7 +98,8 @@ public sealed record EvaluationResults(EvaluationSettings Settings, IReadOnlyDic
         ["ci95"] = new JsonArray(a.Ci95.Lo, a.Ci95.Hi),
     };
 
-    internal static JsonObject AccuracyTable(IReadOnlyDictionary<string, SetAccuracy> table) =>
+    /// <summary>An accuracy table as <c>results.json</c> and <c>--json</c> print it: <c>{SET: {"accuracy", "correct", "total", "ci95"}}</c>.</summary>
+    public static JsonObject AccuracyTable(IReadOnlyDictionary<string, SetAccuracy> table) =>
         new(table.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)AccuracyJson(p.Value))));
 
     /// <summary>Writes <c>results.json</c> into <paramref name="folder"/> atomically (a temporary file renamed over it).</summary>

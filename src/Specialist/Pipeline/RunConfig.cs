@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Specialist.Alignment;
 using Specialist.Answers;
 using Specialist.Data;
@@ -14,6 +15,13 @@ namespace Specialist.Pipeline;
 /// <summary>The <c>teacher</c> section of a run config: who annotates, what and how (<c>specialist annotate</c>'s settings).</summary>
 public sealed record RunTeacher
 {
+    /// <summary>
+    /// Every optional setting at its default: the one place the teacher's defaults live (the run config reads missing keys
+    /// from it, <c>specialist annotate</c> and <c>specialist eval --endpoint</c> take theirs from it). Its endpoint and
+    /// model are placeholders: a run config must name both.
+    /// </summary>
+    public static RunTeacher Defaults { get; } = new() { Endpoint = new Uri("http://127.0.0.1/v1"), Model = "" };
+
     /// <summary>The OpenAI-compatible base URL including <c>/v1</c>; the key comes from <c>$OPENAI_API_KEY</c>.</summary>
     public required Uri Endpoint { get; init; }
     /// <summary>The model name the endpoint serves.</summary>
@@ -55,6 +63,9 @@ public sealed record RunTeacher
 /// <summary>The <c>distill</c> section: how the distillation set is built from the store (<c>specialist distill-set build</c>).</summary>
 public sealed record RunDistill
 {
+    /// <summary>Every setting at its default: the one place the distillation set's defaults live.</summary>
+    public static RunDistill Defaults { get; } = new();
+
     public IReadOnlyList<TrainingFormat> Formats { get; init; } = DistillFormats.All;
     public AlignmentOptions Alignment { get; init; } = new();
     /// <summary>Micro-batch size per format (the paper's 250M sizes unless set).</summary>
@@ -66,9 +77,13 @@ public sealed record RunDistill
 /// <summary>The <c>eval</c> section: what the student is evaluated on before and after (<c>specialist eval</c>'s settings).</summary>
 public sealed record RunEvaluation
 {
+    /// <summary>Every setting at its default: the one place the evaluation's defaults live (the run config and <c>specialist eval</c> read theirs from it).</summary>
+    public static RunEvaluation Defaults { get; } = new();
+
     public IReadOnlyList<string> Sets { get; init; } = ["gsm8k-test", "multiarith-test", "asdiv-test", "svamp-test", "bbh"];
     /// <summary><c>4shot</c>, <c>zeroshot</c> or <c>teacher</c>.</summary>
     public string Prompt { get; init; } = "4shot";
+    [JsonConverter(typeof(JsonStringEnumConverter<BbhMode>))]
     public BbhMode BbhMode { get; init; } = BbhMode.Cot;
     /// <summary>The first this many problems of each set (and of each BBH task); null = all.</summary>
     public int? Limit { get; init; }
@@ -77,6 +92,11 @@ public sealed record RunEvaluation
     /// <summary><c>fp32</c>, <c>bf16</c> or <c>fp16</c>.</summary>
     public string Dtype { get; init; } = "fp32";
 }
+
+/// <summary>The JSON contracts of the run config's sections, generated at build time (snake_case keys in declaration order, nulls written).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RunEvaluation))]
+internal sealed partial class RunConfigJson : JsonSerializerContext;
 
 /// <summary>
 /// The file of <c>specialist run --config FILE</c> (docs/run-config.md): one JSON object that chains annotate, align,
@@ -149,27 +169,27 @@ public sealed record RunConfig
     {
         var endpointText = s.String("endpoint") ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
             ?? throw s.Error("endpoint", "is missing (and $OPENAI_BASE_URL is not set): the teacher's base URL including /v1");
-        var samples = s.Int("samples") ?? 4;
+        var samples = s.Int("samples") ?? RunTeacher.Defaults.Samples;
         var teacher = new RunTeacher
         {
             Endpoint = s.Parse("endpoint", endpointText, TeacherClientOptions.ParseEndpoint),
             Model = s.String("model") ?? throw s.Error("model", "is missing: the model name the endpoint serves"),
-            Api = s.Parse("api", s.String("api") ?? "completions", Teachers.AnnotationConfig.ParseApi),
-            Set = s.String("set") ?? DistillSetRequest.DefaultTrainSet,
+            Api = s.Parse("api", s.String("api") ?? Teachers.AnnotationConfig.ApiName(RunTeacher.Defaults.Api), Teachers.AnnotationConfig.ParseApi),
+            Set = s.String("set") ?? RunTeacher.Defaults.Set,
             Samples = samples,
             SamplesPerRequest = s.Int("samples_per_request"),
-            QuestionsPerRequest = s.Int("questions_per_request") ?? 1,
-            Temperature = s.Double("temperature") ?? 0.5,
-            TopP = s.Double("top_p") ?? 1.0,
-            MaxTokens = s.Int("max_tokens") ?? 256,
-            TopLogprobs = s.Int("top_logprobs") ?? 5,
+            QuestionsPerRequest = s.Int("questions_per_request") ?? RunTeacher.Defaults.QuestionsPerRequest,
+            Temperature = s.Double("temperature") ?? RunTeacher.Defaults.Temperature,
+            TopP = s.Double("top_p") ?? RunTeacher.Defaults.TopP,
+            MaxTokens = s.Int("max_tokens") ?? RunTeacher.Defaults.MaxTokens,
+            TopLogprobs = s.Int("top_logprobs") ?? RunTeacher.Defaults.TopLogprobs,
             Stop = s.Strings("stop"),
             Seed = s.Long("seed"),
             PromptFile = s.Has("prompt_file") ? ExistingPath(s, "prompt_file", null, directory: false) : null,
             Limit = s.Int("limit"),
-            Concurrency = s.Int("concurrency") ?? 8,
-            Timeout = s.Double("timeout") ?? 120,
-            MaxRetries = s.Int("max_retries") ?? 5,
+            Concurrency = s.Int("concurrency") ?? RunTeacher.Defaults.Concurrency,
+            Timeout = s.Double("timeout") ?? RunTeacher.Defaults.Timeout,
+            MaxRetries = s.Int("max_retries") ?? RunTeacher.Defaults.MaxRetries,
             Price = s.Numbers("price") switch
             {
                 null => null,
@@ -202,8 +222,8 @@ public sealed record RunConfig
         var formats = s.Strings("formats") is { } names
             ? names.Count == 0 ? throw s.Error("formats", "is empty: name at least one of ic-cot, ic-ao, zs-cot, zs-ao")
                 : s.Parse("formats", string.Join(",", names), DistillFormats.ParseList)
-            : DistillFormats.All;
-        var sizes = new Dictionary<TrainingFormat, int>(DistillFormats.PaperBatchSizes);
+            : RunDistill.Defaults.Formats;
+        var sizes = new Dictionary<TrainingFormat, int>(RunDistill.Defaults.BatchSizes);
         if (s.Child("batch_size", required: false) is { } batch)
             foreach (var name in batch.Names)
             {
@@ -211,11 +231,11 @@ public sealed record RunConfig
                 batch.AtLeast(name, size, 1);
                 sizes[batch.Parse(name, name, DistillFormats.Parse)] = size;
             }
-        var devSet = s.String("dev_set") ?? DistillSetRequest.DefaultDevSet;
+        var devSet = s.String("dev_set") ?? RunDistill.Defaults.DevSet ?? "none";
         return new RunDistill
         {
             Formats = formats,
-            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? "fast", AlignmentOptions.ParseMode), s.Bool("renormalize") ?? false, s.Bool("merge") ?? false),
+            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? AlignmentOptions.ModeName(RunDistill.Defaults.Alignment.Mode), AlignmentOptions.ParseMode), s.Bool("renormalize") ?? RunDistill.Defaults.Alignment.Renormalize, s.Bool("merge") ?? RunDistill.Defaults.Alignment.Merge),
             BatchSizes = sizes,
             DevSet = devSet == "none" ? null : devSet,
         };
@@ -223,7 +243,7 @@ public sealed record RunConfig
 
     private static TrainingConfig ReadTrain(JsonSection s, string student, string dataRoot, long seed, RunDistill distill)
     {
-        var config = TrainingConfig.Read(s, new TrainingConfig()) with { Student = student, DataRoot = dataRoot, Seed = seed };
+        var config = TrainingConfig.Read(s, TrainingConfig.Defaults) with { Student = student, DataRoot = dataRoot, Seed = seed };
         try
         {
             (config with { Data = "distill", Out = "train" }).Validate();
@@ -246,13 +266,13 @@ public sealed record RunConfig
         if (sets is { Count: 0 }) throw s.Error("sets", "is empty: name at least one set");
         var eval = new RunEvaluation
         {
-            Sets = sets ?? new RunEvaluation().Sets,
-            Prompt = s.String("prompt") ?? "4shot",
-            BbhMode = s.Parse("bbh_mode", s.String("bbh_mode") ?? "cot", BbhAnswerScorer.ParseMode),
+            Sets = sets ?? RunEvaluation.Defaults.Sets,
+            Prompt = s.String("prompt") ?? RunEvaluation.Defaults.Prompt,
+            BbhMode = s.Parse("bbh_mode", s.String("bbh_mode") ?? BbhAnswerScorer.ModeName(RunEvaluation.Defaults.BbhMode), BbhAnswerScorer.ParseMode),
             Limit = s.Int("limit"),
-            BatchSize = s.Int("batch_size") ?? 16,
-            MaxNewTokens = s.Int("max_new_tokens") ?? 256,
-            Dtype = s.String("dtype") ?? "fp32",
+            BatchSize = s.Int("batch_size") ?? RunEvaluation.Defaults.BatchSize,
+            MaxNewTokens = s.Int("max_new_tokens") ?? RunEvaluation.Defaults.MaxNewTokens,
+            Dtype = s.String("dtype") ?? RunEvaluation.Defaults.Dtype,
         };
         s.Parse("prompt", eval.Prompt, EvaluationQueries.ParseStyle);
         s.Parse("dtype", eval.Dtype, T5Checkpoint.ParseDType);
@@ -308,16 +328,7 @@ public sealed record RunConfig
                 ["dev_set"] = Distill.DevSet,
             },
             ["train"] = train,
-            ["eval"] = new JsonObject
-            {
-                ["sets"] = Strings(Eval.Sets),
-                ["prompt"] = Eval.Prompt,
-                ["bbh_mode"] = Eval.BbhMode == BbhMode.Cot ? "cot" : "ao",
-                ["limit"] = Eval.Limit,
-                ["batch_size"] = Eval.BatchSize,
-                ["max_new_tokens"] = Eval.MaxNewTokens,
-                ["dtype"] = Eval.Dtype,
-            },
+            ["eval"] = JsonSerializer.SerializeToNode(Eval, RunConfigJson.Default.RunEvaluation),
         };
     }
 

@@ -13,6 +13,9 @@ public sealed record PhenomenonTally(string Id, string Title, IReadOnlyList<stri
     /// <summary>The seeds in which the phenomenon holds (verdict <c>observed</c>).</summary>
     public int Holds => Verdicts.Count(v => v == SeedAggregate.ObservedVerdict);
 
+    /// <summary>Whether the phenomenon holds in the seed at <paramref name="seedIndex"/> (in the order of the seeds).</summary>
+    public bool ObservedIn(int seedIndex) => Verdicts[seedIndex] == SeedAggregate.ObservedVerdict;
+
     /// <summary>Seeds per verdict: <c>observed</c> first (zero included), then the other verdicts given, in order of first appearance.</summary>
     public IReadOnlyList<KeyValuePair<string, int>> Counts =>
         [.. Verdicts.Prepend(SeedAggregate.ObservedVerdict).Distinct(StringComparer.Ordinal).Select(v => KeyValuePair.Create(v, Verdicts.Count(x => x == v)))];

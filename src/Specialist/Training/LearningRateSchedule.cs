@@ -1,27 +1,29 @@
 namespace Specialist.Training;
 
 /// <summary>The learning-rate curve after warm-up.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ScheduleKind>))]
 public enum ScheduleKind
 {
     /// <summary>Half a cosine from the peak down to 0 at the horizon (the paper's, as Hugging Face's <c>get_cosine_schedule_with_warmup</c>).</summary>
-    Cosine,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("cosine")] Cosine,
     /// <summary>The peak rate throughout.</summary>
-    Constant,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("constant")] Constant,
     /// <summary>A straight line from the peak down to 0 at the horizon.</summary>
-    Linear,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("linear")] Linear,
 }
 
 /// <summary>What the schedule's horizon counts.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ScheduleHorizon>))]
 public enum ScheduleHorizon
 {
     /// <summary>Optimiser steps: the rate reaches its end at the run's last optimiser step.</summary>
-    Steps,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("steps")] Steps,
     /// <summary>
     /// Micro-batches, as the authors' code does (<c>num_training_steps = epochs × len(train_batches)</c> while the
     /// scheduler advances once per optimiser step): with gradient accumulation G the run ends 1/G of the way along
     /// the curve, so the rate barely decays. Kept to reproduce their runs.
     /// </summary>
-    MicroSteps,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("micro-steps")] MicroSteps,
 }
 
 /// <summary>

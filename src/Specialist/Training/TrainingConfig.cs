@@ -1,18 +1,29 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Specialist.Alignment;
 
 namespace Specialist.Training;
 
 /// <summary>Which loss CoT micro-batches train with (METHOD.md §4); answer-only micro-batches always use cross-entropy.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LossKind>))]
 public enum LossKind
 {
     /// <summary>Cross-entropy on the target text (the authors' default).</summary>
-    Sample,
+    [JsonStringEnumMemberName("sample")] Sample,
     /// <summary>KL(teacher ‖ student) against the sparse teacher targets.</summary>
-    Distribution,
+    [JsonStringEnumMemberName("distribution")] Distribution,
 }
+
+/// <summary>
+/// The JSON contract of <see cref="TrainingConfig"/>, generated at build time: the run folder's <c>config.json</c> is
+/// written through it (snake_case keys in declaration order, nulls written, indented).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(TrainingConfig))]
+internal sealed partial class TrainingConfigJson : JsonSerializerContext;
 
 /// <summary>
 /// Everything a training run depends on. The command line's options and a <c>--config run.json</c> file use the same
@@ -21,6 +32,9 @@ public enum LossKind
 /// </summary>
 public sealed record TrainingConfig
 {
+    /// <summary>Every setting at its default: the one place the training defaults live (config files, run configs and the command line start from it).</summary>
+    public static TrainingConfig Defaults { get; } = new();
+
     /// <summary>The student model folder (Hugging Face layout with spiece.model, or a word-level tokenizer.json).</summary>
     public string Student { get; init; } = "";
     /// <summary>The distillation set folder (<c>specialist distill-set build</c>).</summary>
@@ -45,7 +59,12 @@ public sealed record TrainingConfig
     /// Examples per micro-batch, by format name; <c>"*"</c> applies to every format not named; formats named nowhere
     /// keep the distillation set's sizes (by default the paper's 250M sizes: ic-cot 25, ic-ao 35, zs-cot 40, zs-ao 60).
     /// </summary>
-    public IReadOnlyDictionary<string, int> BatchSize { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> BatchSize
+    {
+        get => _batchSize;
+        init => _batchSize = new SortedDictionary<string, int>(value.ToDictionary(), StringComparer.Ordinal); // config.json lists formats in order
+    }
+    private readonly IReadOnlyDictionary<string, int> _batchSize = new SortedDictionary<string, int>(StringComparer.Ordinal);
     /// <summary>Gradient-norm clipping (L2 over all parameters); 0 turns it off (the authors' script does not clip).</summary>
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>Decoupled weight decay (torch.optim.AdamW's default, which the authors kept).</summary>
@@ -61,12 +80,17 @@ public sealed record TrainingConfig
     /// evaluation set other than <see cref="IdSet"/>), or, when none is set, every evaluation set other than
     /// <see cref="IdSet"/>. Evaluation sets in neither role (a generic-ability set, say) are tracked in the metrics only.
     /// </summary>
+    [JsonIgnore]
     public IReadOnlyList<string> OodSets
     {
         get => _oodSets.Count > 0 ? _oodSets : [.. EvalSets.Where(s => s != IdSet)];
         init => _oodSets = value;
     }
     private readonly IReadOnlyList<string> _oodSets = [];
+
+    /// <summary>The OOD sets as given (<c>ood_sets</c>: empty when they follow from the evaluation sets), as <c>config.json</c> records them.</summary>
+    [JsonInclude, JsonPropertyName("ood_sets"), JsonPropertyOrder(1)]
+    internal IReadOnlyList<string> OodSetsGiven => _oodSets;
     /// <summary>Evaluate only the first this many problems of each set; null = all.</summary>
     public int? EvalLimit { get; init; }
     /// <summary><c>4shot</c> or <c>zeroshot</c> (Prompts.EvaluationQueries).</summary>
@@ -94,8 +118,10 @@ public sealed record TrainingConfig
     /// micro-batches keep the set's own sizes and formats, always train with cross-entropy, and are logged as
     /// <c>replay:FORMAT</c>; epochs count the main set only.
     /// </summary>
+    [JsonPropertyOrder(2)]
     public string Replay { get; init; } = "";
     /// <summary>The chance that a micro-batch comes from <see cref="Replay"/>, drawn per micro-batch from the seed.</summary>
+    [JsonPropertyOrder(3)]
     public double ReplayShare { get; init; } = 0.1;
 
     /// <summary>How one key is set: from its text on the command line, and from a config file's JSON value of the right kind.</summary>
@@ -146,8 +172,19 @@ public sealed record TrainingConfig
 
     private static readonly Dictionary<string, Setting> Settings = Table.ToDictionary(t => t.Key, t => t.Setting, StringComparer.Ordinal);
 
-    /// <summary>The keys of config files and (as <c>--key-name</c>) of the command line.</summary>
-    public static IReadOnlyList<string> Keys { get; } = [.. Table.Select(t => t.Key)];
+    /// <summary>
+    /// The keys of config files and (as <c>--key-name</c>) of the command line: the record's JSON contract
+    /// (<see cref="TrainingConfigJson"/>), which the table of parsers above must cover key for key, in order.
+    /// </summary>
+    public static IReadOnlyList<string> Keys { get; } = ContractKeys();
+
+    private static string[] ContractKeys()
+    {
+        string[] keys = [.. TrainingConfigJson.Default.TrainingConfig.Properties.OrderBy(p => p.Order).Select(p => p.Name)];
+        if (!keys.SequenceEqual(Table.Select(t => t.Key)))
+            throw new InvalidOperationException($"TrainingConfig's parsers ({string.Join(", ", Table.Select(t => t.Key))}) do not match its JSON keys ({string.Join(", ", keys)})");
+        return keys;
+    }
 
     /// <summary>
     /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep <paramref name="start"/>'s
@@ -272,52 +309,8 @@ public sealed record TrainingConfig
         return problems;
     }
 
-    /// <summary>The resolved config as the run folder records it (every key, snake_case).</summary>
-    public string ToJson()
-    {
-        JsonNode? Optional(int? v) => v is { } x ? JsonValue.Create(x) : null;
-        JsonArray Strings(IEnumerable<string> items) => new([.. items.Select(s => (JsonNode?)JsonValue.Create(s))]);
-        var batch = new JsonObject();
-        foreach (var (format, size) in BatchSize.OrderBy(p => p.Key, StringComparer.Ordinal)) batch[format] = size;
-        var json = new JsonObject
-        {
-            ["student"] = Student,
-            ["data"] = Data,
-            ["out"] = Out,
-            ["loss"] = Name(Loss),
-            ["formats"] = Strings(Formats),
-            ["lr"] = Lr,
-            ["warmup"] = Warmup,
-            ["schedule"] = Name(Schedule),
-            ["lr_horizon"] = LrHorizon == ScheduleHorizon.MicroSteps ? "micro-steps" : "steps",
-            ["epochs"] = Epochs,
-            ["steps"] = Optional(Steps),
-            ["grad_accum"] = GradAccum,
-            ["batch_size"] = batch,
-            ["max_grad_norm"] = MaxGradNorm,
-            ["weight_decay"] = WeightDecay,
-            ["eval_every"] = EvalEvery,
-            ["eval_sets"] = Strings(EvalSets),
-            ["id_set"] = IdSet,
-            ["eval_limit"] = Optional(EvalLimit),
-            ["eval_prompt"] = EvalPrompt,
-            ["eval_max_new_tokens"] = EvalMaxNewTokens,
-            ["eval_batch_size"] = EvalBatchSize,
-            ["save_every"] = Optional(SaveEvery),
-            ["keep_last"] = KeepLast,
-            ["data_root"] = DataRoot,
-            ["seed"] = Seed,
-            ["device"] = Device,
-            ["dtype"] = Dtype,
-            ["threads"] = Threads,
-            ["max_source_len"] = Optional(MaxSourceLen),
-            ["max_target_len"] = Optional(MaxTargetLen),
-            ["ood_sets"] = Strings(_oodSets),
-            ["replay"] = Replay,
-            ["replay_share"] = ReplayShare,
-        };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-    }
+    /// <summary>The resolved config as the run folder records it (every key, snake_case; <see cref="TrainingConfigJson"/>).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, TrainingConfigJson.Default.TrainingConfig) + "\n";
 
     private static string Name<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
 
