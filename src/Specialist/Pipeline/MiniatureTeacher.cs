@@ -18,7 +18,7 @@ namespace Specialist.Pipeline;
 internal static class MiniatureTeacher
 {
     // Bump when the world or the teacher's recipe changes in a way the key below does not see.
-    private const int Version = 5;
+    private const int Version = 6;
 
     /// <summary>The cache folder: <c>$SPECIALIST_CACHE</c>, else <c>$XDG_CACHE_HOME/specialist</c>, else <c>~/.cache/specialist</c>.</summary>
     public static string CacheRoot() =>
