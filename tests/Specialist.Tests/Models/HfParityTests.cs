@@ -17,23 +17,15 @@ namespace Specialist.Tests.Models;
 /// </summary>
 public class HfParityTests(ITestOutputHelper output)
 {
-    /// <summary>fp64 against exact fp64, relative to max(1, |x|): only rounding of the last bits may differ.</summary>
-    private const double Fp64Tolerance = 1e-9;
-
-    /// <summary>The fp32 tolerance never goes below this, however close transformers' own fp32 and fp64 results are.</summary>
-    private const double Fp32ToleranceFloor = 1e-5;
-
-    private static string FixtureRoot => Path.Combine(TestPaths.RepoRoot, "tests", "Specialist.Tests", "Models", "parity-fixture");
-
     [Theory]
     [InlineData("t5-v1_0")]
     [InlineData("t5-v1_1")]
     public void MatchesTransformersInFloat64(string name)
     {
-        var e = Fixture(name, "expected.json");
-        var exact = Fixture(name, "exact_fp64.json");
-        using var model = T5Checkpoint.Load(Path.Combine(FixtureRoot, name), ScalarType.Float64);
-        AssertOutputs(model, e, exact, "", Fp64Tolerance);
+        var e = ParityFixture.Read(name, "expected.json");
+        var exact = ParityFixture.Read(name, "exact_fp64.json");
+        using var model = T5Checkpoint.Load(Path.Combine(ParityFixture.Root, name), ScalarType.Float64);
+        AssertOutputs(model, e, exact, "", ParityFixture.Fp64Tolerance);
         // transformers' own fp64 outputs, as far from ours as they are from exact fp64 (twice that, as for fp32).
         AssertOutputs(model, e, e, "_fp64", 2 * exact.GetProperty("transformers_fp64_vs_exact_max_rel_diff").GetDouble());
         AssertGreedy(model, e);
@@ -44,19 +36,11 @@ public class HfParityTests(ITestOutputHelper output)
     [InlineData("t5-v1_1")]
     public void MatchesTransformersInFloat32(string name)
     {
-        var e = Fixture(name, "expected.json");
-        var tolerance = Math.Max(Fp32ToleranceFloor, 2 * e.GetProperty("fp32_vs_fp64_max_rel_diff").GetDouble());
-        using var model = T5Checkpoint.Load(Path.Combine(FixtureRoot, name), ScalarType.Float32);
+        var e = ParityFixture.Read(name, "expected.json");
+        var tolerance = ParityFixture.Fp32Tolerance(e);
+        using var model = T5Checkpoint.Load(Path.Combine(ParityFixture.Root, name), ScalarType.Float32);
         AssertOutputs(model, e, e, "", tolerance);
         AssertGreedy(model, e);
-    }
-
-    private static JsonElement Fixture(string name, string file)
-    {
-        var path = Path.Combine(FixtureRoot, name, file);
-        Assert.True(File.Exists(path), $"the parity fixture file {path} is missing: see {Path.Combine(FixtureRoot, "README.md")} for how it is made");
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        return document.RootElement.Clone();
     }
 
     /// <summary>Encoder states and logits of the padded batch in <paramref name="e"/> against <paramref name="expected"/>'s keys with <paramref name="suffix"/>.</summary>
@@ -64,14 +48,14 @@ public class HfParityTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var inputIds = Matrix(e.GetProperty("input_ids"));
-        var mask = Matrix(e.GetProperty("attention_mask"));
-        var decoderIds = Matrix(e.GetProperty("decoder_input_ids"));
+        var inputIds = ParityFixture.Matrix(e.GetProperty("input_ids"));
+        var mask = ParityFixture.Matrix(e.GetProperty("attention_mask"));
+        var decoderIds = ParityFixture.Matrix(e.GetProperty("decoder_input_ids"));
         var encoded = model.Encode(inputIds, mask);
         var logits = model.forward(inputIds, mask, decoderIds);
         Assert.Equal(model.DType, logits.dtype);
-        AssertClose(expected.GetProperty("encoder_last_hidden_state" + suffix), encoded, $"encoder states ({model.DType})", tolerance);
-        AssertClose(expected.GetProperty("logits" + suffix), logits, $"logits ({model.DType})", tolerance);
+        ParityFixture.AssertClose(output, expected.GetProperty("encoder_last_hidden_state" + suffix), encoded, null, $"encoder states ({model.DType})", tolerance);
+        ParityFixture.AssertClose(output, expected.GetProperty("logits" + suffix), logits, null, $"logits ({model.DType})", tolerance);
     }
 
     /// <summary>Greedy tokens, with and without the decoder cache, equal transformers' (up to and including end-of-sequence).</summary>
@@ -91,20 +75,5 @@ public class HfParityTests(ITestOutputHelper output)
                 Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b].Tokens);
             }
         }
-    }
-
-    private static Tensor Matrix(JsonElement rows) =>
-        tensor(rows.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
-            [rows.GetArrayLength(), rows[0].GetArrayLength()]);
-
-    private void AssertClose(JsonElement expected, Tensor actual, string what, double tolerance)
-    {
-        var shape = expected.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray();
-        Assert.Equal(shape, actual.shape);
-        var want = expected.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        var got = actual.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var worst = want.Zip(got, (w, g) => Math.Abs(w - g) / Math.Max(1, Math.Abs(w))).Max();
-        output.WriteLine($"{what}: largest difference {worst:E2} (tolerance {tolerance:E2})");
-        Assert.True(worst <= tolerance, $"{what}: largest difference {worst:E2} exceeds {tolerance:E2}");
     }
 }

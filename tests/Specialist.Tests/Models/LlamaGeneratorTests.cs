@@ -77,18 +77,8 @@ public class LlamaGeneratorTests
             Assert.Equal(whole[planned.Rows[1]].Tokens, rest[0].Tokens);
             Assert.Equal(whole[planned.Rows[2]].Tokens, rest[1].Tokens);
         }
-        void Cycle()
-        {
-            using var batch = generator.Plan(Prompts, options with { UseCache = false }).Single().Start();
-            batch.Step();
-            batch.Stop([1]);
-            batch.Step();
-            batch.Read([0, 1]);
-        }
-        Cycle();
-        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (var i = 0; i < 10; i++) Cycle();
-        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        DecodingBatchChecks.AssertCyclesLeakNothing(() => generator.Plan(Prompts, options).Single().Start(), 10);
+        DecodingBatchChecks.AssertCyclesLeakNothing(() => generator.Plan(Prompts, options with { UseCache = false }).Single().Start(), 10);
     }
 
     [Fact]

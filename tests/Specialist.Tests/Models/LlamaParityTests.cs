@@ -17,22 +17,17 @@ namespace Specialist.Tests.Models;
 /// </summary>
 public class LlamaParityTests(ITestOutputHelper output)
 {
-    private const double Fp64Tolerance = 1e-9;
-    private const double Fp32ToleranceFloor = 1e-5;
-
-    private static string FixtureRoot => Path.Combine(TestPaths.RepoRoot, "tests", "Specialist.Tests", "Models", "parity-fixture");
-
     [Theory]
     [InlineData("llama")]
     [InlineData("qwen2")]
     public void Matches_transformers_in_float64(string name)
     {
-        var e = Fixture(name, "expected.json");
-        var exact = Fixture(name, "exact_fp64.json");
-        using var model = LlamaCheckpoint.Load(Path.Combine(FixtureRoot, name), ScalarType.Float64);
+        var e = ParityFixture.Read(name, "expected.json");
+        var exact = ParityFixture.Read(name, "exact_fp64.json");
+        using var model = LlamaCheckpoint.Load(Path.Combine(ParityFixture.Root, name), ScalarType.Float64);
         // The exact outputs are each row computed alone; a padded batch must give the same where the mask is 1.
-        AssertBatch(model, e, exact, "", Fp64Tolerance);
-        AssertRowsAlone(model, e, exact, "", Fp64Tolerance);
+        AssertBatch(model, e, exact, "", ParityFixture.Fp64Tolerance);
+        AssertRowsAlone(model, e, exact, "", ParityFixture.Fp64Tolerance);
         AssertBatch(model, e, e, "_fp64", 2 * exact.GetProperty("transformers_fp64_vs_exact_max_rel_diff").GetDouble());
         AssertGreedy(model, e);
     }
@@ -42,17 +37,17 @@ public class LlamaParityTests(ITestOutputHelper output)
     [InlineData("qwen2")]
     public void Matches_transformers_in_float32(string name)
     {
-        var e = Fixture(name, "expected.json");
-        var tolerance = Math.Max(Fp32ToleranceFloor, 2 * e.GetProperty("fp32_vs_fp64_max_rel_diff").GetDouble());
-        using var model = LlamaCheckpoint.Load(Path.Combine(FixtureRoot, name), ScalarType.Float32);
+        var e = ParityFixture.Read(name, "expected.json");
+        var tolerance = ParityFixture.Fp32Tolerance(e);
+        using var model = LlamaCheckpoint.Load(Path.Combine(ParityFixture.Root, name), ScalarType.Float32);
         AssertBatch(model, e, e, "", tolerance);
         foreach (var single in new[] { "single_row", "single_row_short" })
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var ids = Matrix(e.GetProperty(single).GetProperty("input_ids"));
+            var ids = ParityFixture.Matrix(e.GetProperty(single).GetProperty("input_ids"));
             var mask = ones_like(ids);
-            AssertClose(e.GetProperty(single).GetProperty("logits"), model.forward(ids, mask, LlamaModel.PositionIds(mask)), null, $"{name} {single} logits", tolerance);
+            ParityFixture.AssertClose(output, e.GetProperty(single).GetProperty("logits"), model.forward(ids, mask, LlamaModel.PositionIds(mask)), null, $"{name} {single} logits", tolerance);
         }
         AssertGreedy(model, e);
     }
@@ -64,11 +59,11 @@ public class LlamaParityTests(ITestOutputHelper output)
         var folder = TestPaths.NewTempDir();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var e = Fixture("llama", "expected.json");
-        var ids = Matrix(e.GetProperty("input_ids"));
-        var mask = Matrix(e.GetProperty("attention_mask"));
+        var e = ParityFixture.Read("llama", "expected.json");
+        var ids = ParityFixture.Matrix(e.GetProperty("input_ids"));
+        var mask = ParityFixture.Matrix(e.GetProperty("attention_mask"));
         Tensor original, changed;
-        using (var model = LlamaCheckpoint.Load(Path.Combine(FixtureRoot, "llama")))
+        using (var model = LlamaCheckpoint.Load(Path.Combine(ParityFixture.Root, "llama")))
         {
             original = model.forward(ids, mask, LlamaModel.PositionIds(mask));
             var generator = new Generator(7);
@@ -83,28 +78,20 @@ public class LlamaParityTests(ITestOutputHelper output)
         Assert.Equal(0f, after.sub(changed).abs().max().item<float>());
     }
 
-    private static JsonElement Fixture(string name, string file)
-    {
-        var path = Path.Combine(FixtureRoot, name, file);
-        Assert.True(File.Exists(path), $"the parity fixture file {path} is missing: see {Path.Combine(FixtureRoot, "README.md")} for how it is made");
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        return document.RootElement.Clone();
-    }
-
     /// <summary>Logits and final hidden states of the fixture's padded batch against <paramref name="expected"/>'s keys with <paramref name="suffix"/>.</summary>
     private void AssertBatch(LlamaModel model, JsonElement e, JsonElement expected, string suffix, double tolerance)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var ids = Matrix(e.GetProperty("input_ids"));
-        var mask = Matrix(e.GetProperty("attention_mask"));
+        var ids = ParityFixture.Matrix(e.GetProperty("input_ids"));
+        var mask = ParityFixture.Matrix(e.GetProperty("attention_mask"));
         var positions = LlamaModel.PositionIds(mask);
-        Assert.Equal(Matrix(e.GetProperty("position_ids")).data<long>().ToArray(), positions.data<long>().ToArray());
+        Assert.Equal(ParityFixture.Matrix(e.GetProperty("position_ids")).data<long>().ToArray(), positions.data<long>().ToArray());
         var hidden = model.Hidden(ids, mask, positions);
         var logits = model.forward(ids, mask, positions);
         Assert.Equal(model.DType, logits.dtype);
-        AssertClose(expected.GetProperty("last_hidden_state" + suffix), hidden, mask, $"{model.Config.ModelType} hidden states, padded batch ({model.DType})", tolerance);
-        AssertClose(expected.GetProperty("logits" + suffix), logits, mask, $"{model.Config.ModelType} logits, padded batch ({model.DType})", tolerance);
+        ParityFixture.AssertClose(output, expected.GetProperty("last_hidden_state" + suffix), hidden, mask, $"{model.Config.ModelType} hidden states, padded batch ({model.DType})", tolerance);
+        ParityFixture.AssertClose(output, expected.GetProperty("logits" + suffix), logits, mask, $"{model.Config.ModelType} logits, padded batch ({model.DType})", tolerance);
     }
 
     /// <summary>Each row alone, without its padding, placed back where the fixture keeps it.</summary>
@@ -112,8 +99,8 @@ public class LlamaParityTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var ids = Matrix(e.GetProperty("input_ids"));
-        var mask = Matrix(e.GetProperty("attention_mask"));
+        var ids = ParityFixture.Matrix(e.GetProperty("input_ids"));
+        var mask = ParityFixture.Matrix(e.GetProperty("attention_mask"));
         var logits = zeros([ids.shape[0], ids.shape[1], model.Config.VocabSize], ScalarType.Float64);
         for (var b = 0; b < ids.shape[0]; b++)
         {
@@ -122,7 +109,7 @@ public class LlamaParityTests(ITestOutputHelper output)
             var rowMask = ones_like(row);
             logits[b].narrow(0, ids.shape[1] - real, real).copy_(model.forward(row, rowMask, LlamaModel.PositionIds(rowMask))[0].to(ScalarType.Float64));
         }
-        AssertClose(expected.GetProperty("logits" + suffix), logits, mask, $"{model.Config.ModelType} logits, rows alone ({model.DType})", tolerance);
+        ParityFixture.AssertClose(output, expected.GetProperty("logits" + suffix), logits, mask, $"{model.Config.ModelType} logits, rows alone ({model.DType})", tolerance);
     }
 
     /// <summary>Greedy tokens of the batch's rows, with and without the cache, equal transformers'.</summary>
@@ -141,31 +128,5 @@ public class LlamaParityTests(ITestOutputHelper output)
                 Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b].Tokens);
             }
         }
-    }
-
-    private static Tensor Matrix(JsonElement rows) =>
-        tensor(rows.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
-            [rows.GetArrayLength(), rows[0].GetArrayLength()]);
-
-    /// <summary>Compares where <paramref name="mask"/> (batch × length) is 1; everywhere when it is null.</summary>
-    private void AssertClose(JsonElement expected, Tensor actual, Tensor? mask, string what, double tolerance)
-    {
-        var shape = expected.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray();
-        Assert.Equal(shape, actual.shape);
-        var want = expected.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        var got = actual.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var width = shape[^1];
-        var keep = mask?.contiguous().data<long>().ToArray();
-        var worst = 0.0;
-        var compared = 0;
-        for (var i = 0; i < want.Length; i++)
-        {
-            if (keep is not null && keep[i / width] == 0) continue;
-            worst = Math.Max(worst, Math.Abs(want[i] - got[i]) / Math.Max(1, Math.Abs(want[i])));
-            compared++;
-        }
-        output.WriteLine($"{what}: largest difference {worst:E2} over {compared} values (tolerance {tolerance:E2})");
-        Assert.True(compared > 0);
-        Assert.True(worst <= tolerance, $"{what}: largest difference {worst:E2} exceeds {tolerance:E2}");
     }
 }
