@@ -64,29 +64,11 @@ public sealed class SettingsDefaultsTests
             Assert.Contains(shown, help.Stdout);
     }
 
-    /// <summary>A run config with only the required keys.</summary>
-    private static string WriteRunConfig(Action<JsonObject>? edit = null)
-    {
-        var dir = TestPaths.NewTempDir();
-        var student = Path.Combine(dir, "student");
-        Directory.CreateDirectory(student);
-        var config = new JsonObject
-        {
-            ["out"] = Path.Combine(dir, "run"),
-            ["data_root"] = TestPaths.DataRoot,
-            ["student"] = student,
-            ["teacher"] = new JsonObject { ["endpoint"] = "http://127.0.0.1:8000/v1", ["model"] = "teacher" },
-        };
-        edit?.Invoke(config);
-        var path = Path.Combine(dir, "run-config.json");
-        File.WriteAllText(path, config.ToJsonString());
-        return path;
-    }
 
     [Fact]
     public void A_run_config_that_leaves_keys_out_reads_the_records_defaults()
     {
-        var config = RunConfig.ReadFile(WriteRunConfig());
+        var config = RunConfig.ReadFile(Tests.Pipeline.RunConfigTests.Write());
         Assert.Equal(RunTeacher.Defaults with { Endpoint = config.Teacher.Endpoint, Model = config.Teacher.Model }, config.Teacher);
         Assert.Equal(RunEvaluation.Defaults, config.Eval);
         Assert.Equal(RunDistill.Defaults.Formats, config.Distill.Formats);
@@ -99,11 +81,11 @@ public sealed class SettingsDefaultsTests
     [Fact]
     public void Run_json_records_the_eval_section_with_the_same_keys_and_values_as_before()
     {
-        var config = RunConfig.ReadFile(WriteRunConfig(c => c["eval"] = new JsonObject { ["bbh_mode"] = "ao", ["limit"] = 3 }));
+        var config = RunConfig.ReadFile(Tests.Pipeline.RunConfigTests.Write(c => c["eval"] = new JsonObject { ["bbh_mode"] = "ao", ["limit"] = 3 }));
         Assert.Equal(
             """{"sets":["gsm8k-test","multiarith-test","asdiv-test","svamp-test","bbh"],"prompt":"4shot","bbh_mode":"ao","limit":3,"batch_size":16,"max_new_tokens":256,"dtype":"fp32"}""",
             config.Settings()["eval"]!.ToJsonString());
-        var plain = RunConfig.ReadFile(WriteRunConfig()).Settings()["eval"]!;
+        var plain = RunConfig.ReadFile(Tests.Pipeline.RunConfigTests.Write()).Settings()["eval"]!;
         Assert.Equal("cot", plain["bbh_mode"]!.GetValue<string>());
         Assert.Null(plain["limit"]);
         Assert.True(plain.AsObject().ContainsKey("limit"));
@@ -114,7 +96,7 @@ public sealed class SettingsDefaultsTests
     {
         foreach (var section in new[] { "distill", "eval" })
         {
-            var path = WriteRunConfig(c => c[section] = new JsonObject { ["bogus_key"] = 1 });
+            var path = Pipeline.RunConfigTests.Write(c => c[section] = new JsonObject { ["bogus_key"] = 1 });
             var message = Assert.Throws<DataFormatException>(() => RunConfig.ReadFile(path)).Message;
             Assert.Matches($@"{Regex.Escape(path)}: line \d+: field '{section}.bogus_key' is not a {section} setting", message);
         }

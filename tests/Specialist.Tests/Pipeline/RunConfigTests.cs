@@ -10,7 +10,7 @@ namespace Specialist.Tests.Pipeline;
 public sealed class RunConfigTests
 {
     /// <summary>A valid config (an existing student folder, the real data root) with <paramref name="edit"/> applied, written to a file.</summary>
-    private static string Write(Action<JsonObject>? edit = null)
+    internal static string Write(Action<JsonObject>? edit = null)
     {
         var dir = TestPaths.NewTempDir();
         var student = Path.Combine(dir, "student");
