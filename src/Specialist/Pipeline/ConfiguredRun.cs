@@ -42,7 +42,7 @@ public static class ConfiguredRun
         TorchRuntime.EnsureLoaded();
         stages.Run("annotate", () => Annotate(config, layout, report, stop).GetAwaiter().GetResult());
         stages.Run("align", () => Align(config, layout, report));
-        stages.Run("train", () => RunStages.Train(config.Train with { Data = layout.Distill, Out = layout.Train }, e => TrainingProgress(report, e), stop));
+        stages.Run("train", () => StageCalls.Train(config.Train with { Data = layout.Distill, Out = layout.Train }, e => TrainingProgress(report, e), stop));
         stages.Run("eval", () => Evaluate(config, layout, report));
         stages.Run("report", () =>
         {
@@ -67,7 +67,7 @@ public static class ConfiguredRun
         report?.Invoke(new RunEvent("annotate", $"{selected.Count} questions of {teacher.Set}, {teacher.Samples} samples each, from {teacher.Model} at {TeacherClientOptions.Redact(teacher.Endpoint)}"));
         Directory.CreateDirectory(layout.Annotate);
         var client = new TeacherClientOptions(teacher.Endpoint, Environment.GetEnvironmentVariable("OPENAI_API_KEY"), TimeSpan.FromSeconds(teacher.Timeout), teacher.MaxRetries);
-        await RunStages.AnnotateAsync(layout.Store, client, job, teacher.Concurrency, report, stop);
+        await StageCalls.AnnotateAsync(layout.Store, client, job, teacher.Concurrency, report, stop);
     }
 
     private static void Align(RunConfig config, RunLayout layout, Action<RunEvent>? report)
@@ -82,7 +82,7 @@ public static class ConfiguredRun
                 DevSet = distill.DevSet,
             },
             line => report?.Invoke(new RunEvent("align", line)));
-        report?.Invoke(new RunEvent("align", RunStages.Describe(manifest)));
+        report?.Invoke(new RunEvent("align", StageCalls.Describe(manifest)));
     }
 
     private static void TrainingProgress(Action<RunEvent>? report, TrainingEvent e)

@@ -154,7 +154,7 @@ public static class MiniatureRun
         {
             QuestionsPerRequest = Math.Max(1, 64 / profile.Samples),
         };
-        await RunStages.AnnotateAsync(layout.Store, clientOptions, job, concurrency: 2, report, stop);
+        await StageCalls.AnnotateAsync(layout.Store, clientOptions, job, concurrency: 2, report, stop);
     }
 
     // --- Align: distillation sets for the students (all share the student tokenizer).
@@ -175,7 +175,7 @@ public static class MiniatureRun
                 TrainSet = trainSet,
                 DevSet = null,
             });
-            report?.Invoke(new RunEvent("align", $"{Path.GetFileName(folder)}: {RunStages.Describe(manifest)}"));
+            report?.Invoke(new RunEvent("align", $"{Path.GetFileName(folder)}: {StageCalls.Describe(manifest)}"));
         }
         // The mixture (generalists, control) and the generic replay set in all four formats; the teacher's set in the formats specialization trains.
         Build(layout.MixtureSet, null, MiniatureWorld.Mixture, all);
@@ -274,11 +274,11 @@ public static class MiniatureRun
 
     private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
     {
-        if (RunStages.TrainingFinished(job.Config)) return;
+        if (StageCalls.TrainingFinished(job.Config)) return;
         // Written whole or not at all: a folder with a config but without its weights or tokenizer would never be rewritten.
         if (job.InitFrom is null && !Directory.Exists(job.Config.Student))
             AtomicFolder.Write(job.Config.Student, folder => WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Size, folder, unchecked((ulong)job.Config.Seed)));
-        RunStages.Train(job.Config, report, stop);
+        StageCalls.Train(job.Config, report, stop);
     }
 
     // --- Eval: test sets before and after, zero-shot; 4-shot too for the in-context comparison.

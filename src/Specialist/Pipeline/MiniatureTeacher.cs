@@ -73,7 +73,7 @@ internal static class MiniatureTeacher
                 DevSet = null,
             });
         var run = Path.Combine(work, "run");
-        RunStages.Train(new TrainingConfig
+        StageCalls.Train(new TrainingConfig
         {
             Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps,
             EvalSets = [], EvalEvery = 0, DataRoot = world.Root, Seed = (long)seed, Threads = 0, KeepLast = 1,

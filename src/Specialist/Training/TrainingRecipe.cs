@@ -253,7 +253,7 @@ public static class TrainingRecipe
     /// <summary>
     /// Removes the checkpoints <paramref name="selection"/> does not keep, then writes it (<see cref="RunSelection.Write"/>).
     /// <c>selection.json</c> is written last, so once it names a run's final step as <c>last</c> the run is finished in
-    /// every respect (<c>RunStages.TrainingFinished</c> relies on this); a run killed before that resumes from its latest
+    /// every respect (<c>StageCalls.TrainingFinished</c> relies on this); a run killed before that resumes from its latest
     /// checkpoint and commits again.
     /// </summary>
     private static void Commit(string runDirectory, RunSelection selection, int keepLast)
