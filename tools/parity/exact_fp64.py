@@ -149,6 +149,19 @@ def max_rel_diff(a, b):  # relative to max(1, |a|), as the fixture README measur
     return ((a - b.double()).abs() / a.abs().clamp_min(1)).max().item()
 
 
+def require_exact(folder, key, diff):
+    """Stops unless a recomputed output equals the fixture's exactly."""
+    if diff != 0:
+        raise SystemExit(f"{folder}: recomputed {key} differs from expected.json by {diff:.3e}: "
+                         "this is not transformers' computation (or not the torch build that made the fixture)")
+
+
+def write_exact(folder, exact):
+    with open(os.path.join(folder, "exact_fp64.json"), "w") as f:
+        json.dump(exact, f)
+    print("wrote", os.path.join(folder, "exact_fp64.json"), "transformers fp64 vs exact:", exact["transformers_fp64_vs_exact_max_rel_diff"])
+
+
 def main():
     torch.set_grad_enabled(False)
     if len(sys.argv) < 2:
@@ -159,10 +172,7 @@ def main():
         for dtype, suffix in ((torch.float32, ""), (torch.float64, "_fp64")):
             encoded, logits = T5(folder, dtype, fp32_roundings=True).forward(*inputs)
             for key, got in (("encoder_last_hidden_state", encoded), ("logits", logits)):
-                diff = max_rel_diff(as_tensor(expected[key + suffix]), got)
-                if diff != 0:
-                    raise SystemExit(f"{folder}: recomputed {key + suffix} differs from expected.json by {diff:.3e}: "
-                                     "this is not transformers' computation (or not the torch build that made the fixture)")
+                require_exact(folder, key + suffix, max_rel_diff(as_tensor(expected[key + suffix]), got))
         encoded, logits = T5(folder, torch.float64, fp32_roundings=False).forward(*inputs)
         exact = {
             "made_by": "tools/parity/exact_fp64.py",
@@ -174,9 +184,7 @@ def main():
                 max_rel_diff(as_tensor(expected["encoder_last_hidden_state_fp64"]), encoded),
                 max_rel_diff(as_tensor(expected["logits_fp64"]), logits)),
         }
-        with open(os.path.join(folder, "exact_fp64.json"), "w") as f:
-            json.dump(exact, f)
-        print("wrote", os.path.join(folder, "exact_fp64.json"), "transformers fp64 vs exact:", exact["transformers_fp64_vs_exact_max_rel_diff"])
+        write_exact(folder, exact)
 
 
 if __name__ == "__main__":

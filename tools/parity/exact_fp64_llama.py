@@ -26,7 +26,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from exact_fp64 import as_tensor, load_safetensors, max_rel_diff
+from exact_fp64 import as_tensor, load_safetensors, max_rel_diff, require_exact, write_exact
 
 
 class Llama:
@@ -150,10 +150,7 @@ def main():
         hidden64, logits64 = Llama(folder, torch.float64, hf_roundings=True).rows_alone(input_ids, attention_mask)
         checks += [("last_hidden_state_fp64", hidden64), ("logits_fp64", logits64)]
         for key, got in checks:
-            diff = masked_rel_diff(as_tensor(expected[key]), got, attention_mask)
-            if diff != 0:
-                raise SystemExit(f"{folder}: recomputed {key} differs from expected.json by {diff:.3e}: "
-                                 "this is not transformers' computation (or not the torch build that made the fixture)")
+            require_exact(folder, key, masked_rel_diff(as_tensor(expected[key]), got, attention_mask))
         hidden, logits = Llama(folder, torch.float64, hf_roundings=False).rows_alone(input_ids, attention_mask)
         exact = {
             "made_by": "tools/parity/exact_fp64_llama.py",
@@ -165,9 +162,7 @@ def main():
                 masked_rel_diff(as_tensor(expected["last_hidden_state_fp64"]), hidden, attention_mask),
                 masked_rel_diff(as_tensor(expected["logits_fp64"]), logits, attention_mask)),
         }
-        with open(os.path.join(folder, "exact_fp64.json"), "w") as f:
-            json.dump(exact, f)
-        print("wrote", os.path.join(folder, "exact_fp64.json"), "transformers fp64 vs exact:", exact["transformers_fp64_vs_exact_max_rel_diff"])
+        write_exact(folder, exact)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ public sealed record LlamaConfig
             MaxPositionEmbeddings = s.Int("max_position_embeddings") ?? d.MaxPositionEmbeddings,
             TieWordEmbeddings = s.Bool("tie_word_embeddings") ?? false,
             AttentionBias = s.Bool("attention_bias") ?? false,
-            BosTokenId = s.Int("bos_token_id") ?? (s.Has("bos_token_id") ? null : d.BosTokenId),
+            BosTokenId = s.Int("bos_token_id") ?? d.BosTokenId,
             EosTokenIds = s.Node["eos_token_id"] is JsonArray ? [.. s.Longs("eos_token_id", 0)!.Select(id => (int)Math.Min(id, int.MaxValue))]
                 : s.Int("eos_token_id") is { } eos ? [eos] : d.EosTokenIds,
             PadTokenId = s.Int("pad_token_id"),
