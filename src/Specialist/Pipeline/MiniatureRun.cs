@@ -93,6 +93,8 @@ public static class MiniatureRun
         var teacherCached = MiniatureTeacher.IsComplete(teacherFolder);
         stages.Run("teacher", () =>
         {
+            using var cacheLock = MiniatureTeacher.Lock(teacherFolder, () => report?.Invoke(new RunEvent("teacher", "waiting for another run that is training this teacher")), stop);
+            teacherCached = MiniatureTeacher.IsComplete(teacherFolder);
             if (teacherCached)
             {
                 MiniatureTeacher.RemoveBuildLeftovers(teacherFolder);

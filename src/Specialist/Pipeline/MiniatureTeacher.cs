@@ -106,4 +106,29 @@ internal static class MiniatureTeacher
     }
 
     private const string BuildingSuffix = ".building";
+
+    /// <summary>
+    /// Holds the teacher's cache lock until disposed: runs sharing a cache (seeds run side by side) then train one
+    /// teacher, and the others wait for it and reuse it instead of training it again into the same work folder. The lock
+    /// is the operating system's on an open file, so it dies with its process: a killed run never leaves it held.
+    /// </summary>
+    public static IDisposable Lock(string folder, Action waiting, CancellationToken stop)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        var told = false;
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            try
+            {
+                return new FileStream(folder + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (File.Exists(folder + ".lock"))
+            {
+                if (!told) waiting();
+                told = true;
+                stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
 }

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Specialist.Pipeline;
+
+namespace Specialist.Tests.Pipeline;
+
+/// <summary>
+/// The teacher cache's lock: a run that finds another run training the same teacher waits for it (so two seeds run side
+/// by side never train one teacher into the same work folder twice), and a killed holder releases it.
+/// </summary>
+public sealed class MiniatureTeacherTests
+{
+    [Fact]
+    public async Task A_second_run_waits_for_the_lock_and_gets_it_when_the_first_lets_go()
+    {
+        var folder = Path.Combine(TestPaths.NewTempDir(), "teachers", "default-0123456789ab");
+        var first = MiniatureTeacher.Lock(folder, () => throw new Xunit.Sdk.XunitException("the first run has nobody to wait for"), CancellationToken.None);
+        var waiting = new TaskCompletionSource();
+        var second = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), CancellationToken.None));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(second.IsCompleted);
+        first.Dispose();
+        (await second.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+    }
+
+    [Fact]
+    public async Task A_holder_killed_with_SIGKILL_releases_the_lock()
+    {
+        var folder = Path.Combine(TestPaths.NewTempDir(), "teachers", "default-0123456789ab");
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        // util-linux's flock takes the same kind of lock .NET takes for FileShare.None, from another process.
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", folder + ".lock", "sleep", "600"]))!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!IsHeld(folder) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(IsHeld(folder), "the flock process did not take the lock");
+
+        using var stop = new CancellationTokenSource();
+        var waiting = new TaskCompletionSource();
+        var waiter = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), stop.Token));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        holder.Kill(entireProcessTree: true);
+        (await waiter.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+    }
+
+    [Fact]
+    public async Task A_stopped_run_stops_waiting()
+    {
+        var folder = Path.Combine(TestPaths.NewTempDir(), "teachers", "default-0123456789ab");
+        using var first = MiniatureTeacher.Lock(folder, () => { }, CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        var waiting = new TaskCompletionSource();
+        var waiter = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), stop.Token));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private static bool IsHeld(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(folder + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}
