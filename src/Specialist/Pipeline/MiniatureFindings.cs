@@ -23,56 +23,108 @@ internal static class MiniatureFindings
 
     public static Findings Write(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, string teacherFolder, bool teacherCached)
     {
-        var idTest = MiniatureWorld.Set(MiniatureWorld.Math, "test");
-        var genericTest = MiniatureWorld.Set(MiniatureWorld.Generic, "test");
-        var oodTests = MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test")).ToList();
-        var evaluations = new EvaluationFolders(layout);
-        EvaluationResults Eval(string model, string prompt) => evaluations.Results(model, prompt);
-        double Id(EvaluationResults r) => r.Sets[idTest].Accuracy;
-        double Ood(EvaluationResults r) => oodTests.Average(s => r.Sets[s].Accuracy);
-        double Generic(string model) => Eval(model, "zeroshot").BbhMean?.Value
-            ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(model, "zeroshot"), EvaluationResults.FileName)} has no generic (bbh) results");
+        var run = new MeasuredRun(profile, layout, teacherFolder);
+        var phenomena = Decide(profile, layout, run);
+        Phenomena.Write(layout.PhenomenaFile, phenomena, Numbers(profile, seed, run));
+        return new Findings(phenomena, Section(world, profile, seed, run, phenomena, teacherCached));
+    }
 
-        var students = profile.Students.Select(size =>
+    /// <summary>The numbers of a finished miniature run that the phenomena, <c>phenomena.json</c> and the report share.</summary>
+    private sealed class MeasuredRun
+    {
+        public string IdTest { get; } = MiniatureWorld.Set(MiniatureWorld.Math, "test");
+        public string GenericTest { get; } = MiniatureWorld.Set(MiniatureWorld.Generic, "test");
+        public IReadOnlyList<string> OodTests { get; } = [.. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))];
+        public EvaluationFolders Evaluations { get; }
+        public IReadOnlyList<Student> Students { get; }
+        /// <summary>The size the comparisons (control, replay, sample matching, zero-shot only) are run on.</summary>
+        public string Variant { get; }
+        public long VariantParams { get; }
+        public EvaluationResults Control { get; }
+        public EvaluationResults Replay { get; }
+        public double ControlGeneric { get; }
+        public double ReplayGeneric { get; }
+        public IReadOnlyList<BeforeAfter> IdPairs { get; }
+        public EvaluationResults TeacherEval { get; }
+        public SetAccuracy TeacherAnnotated { get; }
+        public long TeacherParams { get; }
+        public double BestGeneralist { get; }
+        /// <summary>The teacher is worth distilling when it is at least twice as accurate as the best student before specialization.</summary>
+        public bool TeacherStronger { get; }
+        public StoreStats Stats { get; }
+        public DistillAlignmentInfo? Alignment { get; }
+        public double SoftShare { get; }
+
+        public MeasuredRun(RunProfile profile, RunLayout layout, string teacherFolder)
         {
-            var before = Eval(RunLayout.Model(size.Name, RunLayout.Generalist), "zeroshot");
-            var after = Eval(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot");
-            var parameters = after.Settings.Parameters
-                ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
-            return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after), Generic(RunLayout.Model(size.Name, RunLayout.Generalist)), Generic(RunLayout.Model(size.Name, RunLayout.Specialized)));
-        }).ToList();
-        var variant = MiniatureRun.VariantSize(profile);
-        var control = Eval(RunLayout.Model(variant, RunLayout.Control), "zeroshot");
-        var replay = Eval(RunLayout.Model(variant, RunLayout.Replay), "zeroshot");
-        var idPairs = profile.Students.Select(s => new BeforeAfter(s.Name,
-            evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Generalist), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Specialized), "zeroshot", [idTest]))).ToList();
-        var phenomena = new List<Phenomenon>();
+            Evaluations = new EvaluationFolders(layout);
+            Students = [.. profile.Students.Select(size =>
+            {
+                var before = Eval(RunLayout.Model(size.Name, RunLayout.Generalist));
+                var after = Eval(RunLayout.Model(size.Name, RunLayout.Specialized));
+                var parameters = after.Settings.Parameters
+                    ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
+                return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after),
+                    Generic(layout, RunLayout.Model(size.Name, RunLayout.Generalist)), Generic(layout, RunLayout.Model(size.Name, RunLayout.Specialized)));
+            })];
+            Variant = MiniatureRun.VariantSize(profile);
+            VariantParams = Students.Single(s => s.Name == Variant).Params;
+            Control = Eval(RunLayout.Model(Variant, RunLayout.Control));
+            Replay = Eval(RunLayout.Model(Variant, RunLayout.Replay));
+            ControlGeneric = Generic(layout, RunLayout.Model(Variant, RunLayout.Control));
+            ReplayGeneric = Generic(layout, RunLayout.Model(Variant, RunLayout.Replay));
+            IdPairs = [.. profile.Students.Select(s => new BeforeAfter(s.Name,
+                Evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Generalist), "zeroshot", [IdTest]), Evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Specialized), "zeroshot", [IdTest])))];
+            TeacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
+            TeacherAnnotated = EvaluationResults.Read(layout.TeacherAnnotatedEvaluation).Sets.Values.Single();
+            TeacherParams = T5Checkpoint.Inspect(teacherFolder).ParameterCount;
+            BestGeneralist = Students.Max(s => s.MathIdBefore);
+            TeacherStronger = Id(TeacherEval) >= 2 * BestGeneralist;
+            using (var store = AnnotationStore.Open(layout.Store, create: false)) Stats = store.Stats();
+            using (var set = DistillSet.Open(layout.TeacherSet)) Alignment = set.Manifest.Alignment;
+            SoftShare = Alignment is null || Alignment.TargetTokens == 0 ? 0 : (double)Alignment.SoftTargets / Alignment.TargetTokens;
+        }
 
-        phenomena.Add(PhenomenonRules.Lift(idTest, idPairs, variant, evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Control), "zeroshot", [idTest])));
+        /// <summary>The zero-shot evaluation of <paramref name="model"/>.</summary>
+        public EvaluationResults Eval(string model) => Evaluations.Results(model, "zeroshot");
+        public double Id(EvaluationResults r) => r.Sets[IdTest].Accuracy;
+        public double Ood(EvaluationResults r) => OodTests.Average(s => r.Sets[s].Accuracy);
+        private double Generic(RunLayout layout, string model) => Eval(model).BbhMean?.Value
+            ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(model, "zeroshot"), EvaluationResults.FileName)} has no generic (bbh) results");
+    }
 
-        var tasks = Synthetic.SyntheticTasks.GenericTaskNames.Select(t => (Task: t, Chance: Synthetic.SyntheticTasks.GenericTaskChance(t))).ToList();
+    private static List<Phenomenon> Decide(RunProfile profile, RunLayout layout, MeasuredRun run)
+    {
+        var (evaluations, variant, idTest) = (run.Evaluations, run.Variant, run.IdTest);
+        var phenomena = new List<Phenomenon>
+        {
+            PhenomenonRules.Lift(idTest, run.IdPairs, variant, evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Control), "zeroshot", [idTest])),
+        };
+
+        var tasks = GenericTasks();
         var taskNames = tasks.Select(t => t.Task).ToList();
         var fall = PhenomenonRules.GenericFall([.. profile.Students.Select(s => new BeforeAfter(s.Name,
-            evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Generalist), genericTest, taskNames), evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Specialized), genericTest, taskNames)))], tasks);
+            evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Generalist), run.GenericTest, taskNames), evaluations.GenericOutcomes(RunLayout.Model(s.Name, RunLayout.Specialized), run.GenericTest, taskNames)))], tasks);
         // Replay is context for the reader, not part of the rule.
+        var replayGeneric = run.ReplayGeneric;
         phenomena.Add(fall with
         {
             Sentence = fall.Sentence + string.Create(CultureInfo.InvariantCulture,
-                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(Generic(RunLayout.Model(variant, RunLayout.Replay)))} with ID math at {Pct(Id(replay))}."),
-            Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(Generic(RunLayout.Model(variant, RunLayout.Replay))), ["math_id"] = Round(Id(replay)) }),
+                $" Replaying {profile.ReplayShare:P0} generic micro-batches during specialization ({variant}) kept generic accuracy at {Pct(replayGeneric)} with ID math at {Pct(run.Id(run.Replay))}."),
+            Numbers = With(fall.Numbers, "replay", new JsonObject { ["student"] = variant, ["share"] = profile.ReplayShare, ["generic"] = Round(replayGeneric), ["math_id"] = Round(run.Id(run.Replay)) }),
         });
 
-        phenomena.Add(PhenomenonRules.Scaling(idTest, [.. students.Zip(idPairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]));
+        phenomena.Add(PhenomenonRules.Scaling(idTest, [.. run.Students.Zip(run.IdPairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]));
 
         var runs = profile.Students.Select(s => TrainingRun.Read(layout.Student(s.Name, RunLayout.Specialized))).ToList();
-        phenomena.Add(PhenomenonRules.Selection([.. profile.Students.Zip(runs, (size, run) =>
+        phenomena.Add(PhenomenonRules.Selection([.. profile.Students.Zip(runs, (size, training) =>
         {
-            var (bestId, bestOod) = run is { BestId: { } id, BestOod: { } ood } ? (id, ood)
-                : throw new SpecialistException($"{Path.Combine(run.Folder, RunSelection.FileName)} names no ID-best or no OOD-best checkpoint: the run had no dev evaluation");
+            var (bestId, bestOod) = training is { BestId: { } id, BestOod: { } ood } ? (id, ood)
+                : throw new SpecialistException($"{Path.Combine(training.Folder, RunSelection.FileName)} names no ID-best or no OOD-best checkpoint: the run had no dev evaluation");
             var differ = bestId.Step != bestOod.Step;
-            return new CheckpointSelection(size.Name, run.Evaluations.Count, (int)bestId.Step, (int)bestOod.Step,
-                differ ? evaluations.Outcomes(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot", oodTests) : null,
-                differ ? evaluations.Outcomes(MiniatureRun.IdBestEvaluation(size.Name), "zeroshot", oodTests) : null);
+            return new CheckpointSelection(size.Name, training.Evaluations.Count, (int)bestId.Step, (int)bestOod.Step,
+                differ ? evaluations.Outcomes(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot", run.OodTests) : null,
+                differ ? evaluations.Outcomes(MiniatureRun.IdBestEvaluation(size.Name), "zeroshot", run.OodTests) : null);
         })]));
 
         var dm = runs[profile.Students.ToList().FindIndex(s => s.Name == variant)];
@@ -82,47 +134,46 @@ internal static class MiniatureFindings
         phenomena.Add(PhenomenonRules.Formats(variant, idTest,
             evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "4shot", [idTest]),
             evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "4shot", [idTest])));
+        return phenomena;
+    }
 
-        // The rest of phenomena.json: the students, the control, the teacher and the alignment.
-        var teacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
-        var teacherAnnotated = EvaluationResults.Read(layout.TeacherAnnotatedEvaluation).Sets.Values.Single();
-        // The teacher is worth distilling when it is at least twice as accurate as the best student before specialization.
-        var bestGeneralist = students.Max(s => s.MathIdBefore);
-        var teacherStronger = Id(teacherEval) >= 2 * bestGeneralist;
-        StoreStats stats;
-        using (var store = AnnotationStore.Open(layout.Store, create: false)) stats = store.Stats();
-        DistillAlignmentInfo? alignment;
-        using (var set = DistillSet.Open(layout.TeacherSet)) alignment = set.Manifest.Alignment;
-        var softShare = alignment is null || alignment.TargetTokens == 0 ? 0 : (double)alignment.SoftTargets / alignment.TargetTokens;
-        var teacherParams = T5Checkpoint.Inspect(teacherFolder).ParameterCount;
-        var variantParams = students.Single(s => s.Name == variant).Params;
-        var extra = new JsonObject
+    private static List<(string Task, double Chance)> GenericTasks() =>
+        [.. Synthetic.SyntheticTasks.GenericTaskNames.Select(t => (Task: t, Chance: Synthetic.SyntheticTasks.GenericTaskChance(t)))];
+
+    // The rest of phenomena.json: the students, the control, the teacher and the alignment.
+    private static JsonObject Numbers(RunProfile profile, ulong seed, MeasuredRun run) => new()
+    {
+        ["profile"] = profile.Name,
+        ["seed"] = seed,
+        ["interval_method"] = PhenomenonRules.IntervalMethod,
+        ["students"] = new JsonArray([.. run.Students.Select(s => (JsonNode?)new JsonObject
         {
-            ["profile"] = profile.Name,
-            ["seed"] = seed,
-            ["interval_method"] = PhenomenonRules.IntervalMethod,
-            ["students"] = new JsonArray([.. students.Select(s => (JsonNode?)new JsonObject
-            {
-                ["name"] = s.Name, ["params"] = s.Params, ["math_id_before"] = Round(s.MathIdBefore), ["math_id_after"] = Round(s.MathIdAfter),
-                ["ood_before"] = Round(s.OodBefore), ["ood_after"] = Round(s.OodAfter),
-                ["generic_before"] = Round(s.GenericBefore), ["generic_after"] = Round(s.GenericAfter),
-            })]),
-            ["control"] = new JsonObject { ["student"] = variant, ["params"] = variantParams, ["math_id"] = Round(Id(control)), ["ood"] = Round(Ood(control)), ["generic"] = Round(Generic(RunLayout.Model(variant, RunLayout.Control))) },
-            // Whether the teacher came from the cache is not here: the same run must give the same file either way.
-            ["teacher"] = new JsonObject
-            {
-                ["params"] = teacherParams, ["trained_on"] = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit) + " gold chains of thought, disjoint from the annotated questions",
-                ["steps"] = profile.TeacherSteps,
-                ["math_id"] = Round(Id(teacherEval)), ["ood"] = Round(Ood(teacherEval)),
-                ["annotated_questions"] = new JsonObject { ["problems"] = teacherAnnotated.Total, ["accuracy"] = Round(teacherAnnotated.Accuracy) },
-                ["at_least_twice_the_best_generalist"] = teacherStronger,
-                ["samples"] = stats.Samples, ["kept"] = stats.Kept, ["kept_rate"] = Round(stats.KeptRate),
-            },
-            ["alignment"] = new JsonObject { ["soft_target_share"] = Round(softShare), ["soft_targets"] = alignment?.SoftTargets, ["target_tokens"] = alignment?.TargetTokens },
-        };
-        Phenomena.Write(layout.PhenomenaFile, phenomena, extra);
+            ["name"] = s.Name, ["params"] = s.Params, ["math_id_before"] = Round(s.MathIdBefore), ["math_id_after"] = Round(s.MathIdAfter),
+            ["ood_before"] = Round(s.OodBefore), ["ood_after"] = Round(s.OodAfter),
+            ["generic_before"] = Round(s.GenericBefore), ["generic_after"] = Round(s.GenericAfter),
+        })]),
+        ["control"] = new JsonObject
+        {
+            ["student"] = run.Variant, ["params"] = run.VariantParams, ["math_id"] = Round(run.Id(run.Control)), ["ood"] = Round(run.Ood(run.Control)),
+            ["generic"] = Round(run.ControlGeneric),
+        },
+        // Whether the teacher came from the cache is not here: the same run must give the same file either way.
+        ["teacher"] = new JsonObject
+        {
+            ["params"] = run.TeacherParams, ["trained_on"] = MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit) + " gold chains of thought, disjoint from the annotated questions",
+            ["steps"] = profile.TeacherSteps,
+            ["math_id"] = Round(run.Id(run.TeacherEval)), ["ood"] = Round(run.Ood(run.TeacherEval)),
+            ["annotated_questions"] = new JsonObject { ["problems"] = run.TeacherAnnotated.Total, ["accuracy"] = Round(run.TeacherAnnotated.Accuracy) },
+            ["at_least_twice_the_best_generalist"] = run.TeacherStronger,
+            ["samples"] = run.Stats.Samples, ["kept"] = run.Stats.Kept, ["kept_rate"] = Round(run.Stats.KeptRate),
+        },
+        ["alignment"] = new JsonObject { ["soft_target_share"] = Round(run.SoftShare), ["soft_targets"] = run.Alignment?.SoftTargets, ["target_tokens"] = run.Alignment?.TargetTokens },
+    };
 
-        // report.md opens with the miniature world and the phenomena; Report adds the figures and tables after them.
+    // report.md opens with the miniature world and the phenomena; Report adds the figures and tables after them.
+    private static string Section(MiniatureWorld world, RunProfile profile, ulong seed, MeasuredRun run, IReadOnlyList<Phenomenon> phenomena, bool teacherCached)
+    {
+        var (variant, students, tasks) = (run.Variant, run.Students, GenericTasks());
         var teacherVocabulary = Tokenization.Tokenizers.Load(world.TeacherTokenizer).VocabularySize;
         var studentVocabulary = Tokenization.Tokenizers.Load(world.StudentTokenizer).VocabularySize;
         var md = new StringBuilder();
@@ -137,7 +188,7 @@ internal static class MiniatureFindings
             string.Create(CultureInfo.InvariantCulture, $"; the suite's chance level, their mean: {Pct(tasks.Average(t => t.Chance))}")));
         md.Append(Row("tokenizers", $"word-level, numbers digit by digit; the teacher's holds every word of the math problems ({teacherVocabulary} pieces), the students' ({studentVocabulary} pieces) every word of the generic tasks and the most frequent math words, other words spelt letter by letter"));
         md.Append(Row("teacher", string.Create(CultureInfo.InvariantCulture,
-            $"T5, {teacherParams:N0} parameters (width {profile.Teacher.DModel}, {profile.Teacher.Layers} + {profile.Teacher.Layers} layers), trained from scratch on the gold chains of thought of its own {profile.TeacherMathTrain} math problems (none of them annotated, dev or test), " +
+            $"T5, {run.TeacherParams:N0} parameters (width {profile.Teacher.DModel}, {profile.Teacher.Layers} + {profile.Teacher.Layers} layers), trained from scratch on the gold chains of thought of its own {profile.TeacherMathTrain} math problems (none of them annotated, dev or test), " +
             $"{profile.TeacherSteps} steps at learning rate {profile.TeacherLr}{(teacherCached ? "; reused from the cache" : "")}")));
         md.Append(Row("annotation", string.Create(CultureInfo.InvariantCulture,
             $"{profile.Samples} chains of thought per training question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probabilities; kept when the answer is right")));
@@ -153,25 +204,25 @@ internal static class MiniatureFindings
         md.Append(Row("evaluation", $"test sets, zero-shot chain of thought (and 4-shot for P6), greedy decoding, at most {profile.MaxNewTokens} new tokens"));
         md.Append('\n');
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"**Teacher**: its own accuracy (zero-shot, greedy, through the served endpoint) is {Pct(Id(teacherEval))} on {idTest}, {Pct(Ood(teacherEval))} mean over the OOD test splits " +
-            $"and {Pct(teacherAnnotated.Accuracy)} on the first {teacherAnnotated.Total} of the questions it annotated, which it never trained on; "));
-        md.Append(teacherStronger ? $"at least twice the best generalist's {Pct(bestGeneralist)}. " : $"less than twice the best generalist's {Pct(bestGeneralist)}: a weak teacher for this world. ");
+            $"**Teacher**: its own accuracy (zero-shot, greedy, through the served endpoint) is {Pct(run.Id(run.TeacherEval))} on {run.IdTest}, {Pct(run.Ood(run.TeacherEval))} mean over the OOD test splits " +
+            $"and {Pct(run.TeacherAnnotated.Accuracy)} on the first {run.TeacherAnnotated.Total} of the questions it annotated, which it never trained on; "));
+        md.Append(run.TeacherStronger ? $"at least twice the best generalist's {Pct(run.BestGeneralist)}. " : $"less than twice the best generalist's {Pct(run.BestGeneralist)}: a weak teacher for this world. ");
         md.Append(string.Create(CultureInfo.InvariantCulture,
-            $"It wrote {stats.Samples} chains of thought; {stats.Kept} ({100 * stats.KeptRate:F1} %) had the gold answer and were kept. " +
-            $"After alignment, {100 * softShare:F1} % of the student's chain-of-thought target positions got a soft (teacher) target.\n\n"));
+            $"It wrote {run.Stats.Samples} chains of thought; {run.Stats.Kept} ({100 * run.Stats.KeptRate:F1} %) had the gold answer and were kept. " +
+            $"After alignment, {100 * run.SoftShare:F1} % of the student's chain-of-thought target positions got a soft (teacher) target.\n\n"));
         md.Append("**Students**, test-set accuracy (after = the OOD-best checkpoint of specialization):\n\n");
         md.Append("| student | parameters | ID math before | ID math after | OOD mean before | OOD mean after | generic before | generic after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var s in students)
             md.Append(string.Create(CultureInfo.InvariantCulture, $"| {s.Name} | {s.Params:N0} | {Pct(s.MathIdBefore)} | {Pct(s.MathIdAfter)} | {Pct(s.OodBefore)} | {Pct(s.OodAfter)} | {Pct(s.GenericBefore)} | {Pct(s.GenericAfter)} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} control (mixture) | {variantParams:N0} | | {Pct(Id(control))} | | {Pct(Ood(control))} | | {Pct(Generic(RunLayout.Model(variant, RunLayout.Control)))} |\n"));
-        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} with {profile.ReplayShare:P0} replay | {variantParams:N0} | | {Pct(Id(replay))} | | {Pct(Ood(replay))} | | {Pct(Generic(RunLayout.Model(variant, RunLayout.Replay)))} |\n\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} control (mixture) | {run.VariantParams:N0} | | {Pct(run.Id(run.Control))} | | {Pct(run.Ood(run.Control))} | | {Pct(run.ControlGeneric)} |\n"));
+        md.Append(string.Create(CultureInfo.InvariantCulture, $"| {variant} with {profile.ReplayShare:P0} replay | {run.VariantParams:N0} | | {Pct(run.Id(run.Replay))} | | {Pct(run.Ood(run.Replay))} | | {Pct(run.ReplayGeneric)} |\n\n"));
         md.Append("## The six phenomena\n\n");
         md.Append("Each phenomenon is decided by the rule stated under it, applied to this run's numbers; a verdict is *observed*, *not observed* or *inconclusive*. " +
                   PhenomenonRules.IntervalMethod + " Numbers are written as estimate [95 % interval].\n\n");
         foreach (var p in phenomena)
             md.Append($"**{p.Id}. {p.Title}** — {p.VerdictText}.\n\n*Rule:* {p.Rule}\n\n{p.Sentence}\n\n");
         md.Append("The numbers behind each are in `phenomena.json`; the figures below show P3 (scaling), P2 (trade-off), P4 (training dynamics) and P5 (loss curves).\n\n");
-        return new Findings(phenomena, md.ToString());
+        return md.ToString();
     }
 
     /// <summary>
