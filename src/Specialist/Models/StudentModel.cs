@@ -57,15 +57,15 @@ public abstract class StudentModel : IDisposable
     public abstract IReadOnlyList<int> EosIds { get; }
 
     /// <summary>
-    /// The longest sequence the model takes (prompt and target together, or prompt and generated tokens), null when
-    /// it has no such limit (T5's relative positions).
+    /// The longest training sequence (prompt and target together) the model's config allows, null when it has no such
+    /// limit (T5's relative positions). Generation is not held to it, as transformers does not hold it.
     /// </summary>
     internal abstract int? MaxPositions { get; }
 
     /// <summary>The id padding positions hold (they are masked, so any id in the vocabulary would do).</summary>
     internal abstract int PadId { get; }
 
-    /// <summary>Whether training and generation pad prompts on the left (decoder-only: every prompt then ends in the same column).</summary>
+    /// <summary>Whether training batches pad prompts on the left (decoder-only, as its generator does: every prompt then ends in the same column).</summary>
     internal abstract bool PadsPromptsLeft { get; }
 
     /// <summary>
