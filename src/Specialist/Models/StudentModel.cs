@@ -141,7 +141,7 @@ public abstract class StudentModel : IDisposable
         {
             LlamaConfig.Llama or LlamaConfig.Qwen2 => LlamaConfig.Read(path),
             null or "t5" => T5Config.Read(path),
-            _ => throw s.Error("model_type", $"is '{type}': a student is 't5', 'llama' or 'qwen2'"),
+            _ => throw s.Error("model_type", $"is '{type}', not 't5', 'llama' or 'qwen2' (the student families)"),
         };
     }
 

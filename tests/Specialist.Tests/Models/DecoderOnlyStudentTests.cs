@@ -57,7 +57,7 @@ public class DecoderOnlyStudentTests
         var other = CliRunner.Run("model", "init", "--config", path, "--tokenizer", TestPaths.T5SpieceModel, "--out", Path.Combine(temp, "c"));
         Assert.Equal(1, other.ExitCode);
         Assert.Contains("model_type", other.Stderr);
-        Assert.Contains("is 'gpt2': a student is 't5', 'llama' or 'qwen2'", other.Stderr);
+        Assert.Contains("is 'gpt2', not 't5', 'llama' or 'qwen2'", other.Stderr);
         Assert.False(Directory.Exists(Path.Combine(temp, "a")) || Directory.Exists(Path.Combine(temp, "b")) || Directory.Exists(Path.Combine(temp, "c")));
     }
 
