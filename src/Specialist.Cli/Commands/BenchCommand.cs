@@ -15,7 +15,7 @@ internal static class BenchCommand
     {
         if (args.Length == 0 || args[0] is "--help" or "-h")
         {
-            Console.WriteLine("usage: specialist bench model [--config NAME] [--steps N] [--json]");
+            Console.WriteLine("usage: specialist bench model [--config NAME|config.json (t5, llama or qwen2)] [--steps N] [--json]");
             Console.WriteLine("       specialist bench eval [--configs tiny,t5-small] [--batches 1,16] [--new-tokens 128] [--data-root DIR] [--json]");
             Console.WriteLine("       specialist bench serve (--model DIR | --config NAME [--data-root DIR]) [--requests 128] [--concurrency 32] [--max-tokens 32] [--json]");
             Console.WriteLine("       specialist bench align [--data-root DIR] [--student-tokenizer spiece.model] [--teacher gpt2] [--json]");

@@ -9,8 +9,8 @@ using Specialist.Tokenization;
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist generate --model DIR (--prompt P | --input FILE.jsonl) ...</c>: continues each prompt with a T5 model
-/// folder; with <c>--json</c> one line <c>{"output", "tokens"}</c> per prompt, in input order.
+/// <c>specialist generate --model DIR (--prompt P | --input FILE.jsonl) ...</c>: continues each prompt with a student
+/// model folder (T5, Llama or Qwen2); with <c>--json</c> one line <c>{"output", "tokens"}</c> per prompt, in input order.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -18,7 +18,7 @@ internal static class GenerateCommand
         "usage: specialist generate --model DIR (--prompt P | --input FILE.jsonl) [--max-new-tokens N] [--batch-size B] [--no-cache]\n" +
         "                           [--sample [--temperature T] [--top-p P] [--top-k K] [--seed S]] [--dtype fp32|bf16|fp16]\n" +
         "                           [--device cpu|cuda|cuda:N] [--strict] [--json]\n" +
-        "  --model   a Hugging Face T5 folder: config.json, model.safetensors (or shards), spiece.model\n" +
+        "  --model   a Hugging Face folder: config.json (t5, llama or qwen2), model.safetensors (or shards), the tokenizer\n" +
         "  --input   JSONL, one {\"prompt\": ...} per line; --json prints one {\"output\", \"tokens\"} line per prompt\n" +
         "  --device  where the model runs; cuda needs the CUDA build (README, \"Devices\")\n" +
         "  --strict  refuse weights holding NaN or infinity (by default a warning)\n" +
@@ -65,10 +65,9 @@ internal static class GenerateCommand
         var device = TorchRuntime.ResolveDevice(deviceName);
         List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
-        using var model = T5Checkpoint.Load(modelDir, dtype, device, strict ? null : CliApp.Warn);
-        T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(modelDir), model.Config);
-        var generator = new T5Generator(model, tokenizer.VocabularySize);
-        var results = generator.Generate([.. prompts.Select(p => tokenizer.Encode(p.Text).Ids)], options);
+        using var model = StudentModel.Load(modelDir, dtype, device, strict ? null : CliApp.Warn);
+        model.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(modelDir));
+        var results = model.Generate([.. prompts.Select(p => model.Prompt(tokenizer.Encode(p.Text).Ids))], options, tokenizer.VocabularySize);
 
         if (json)
         {

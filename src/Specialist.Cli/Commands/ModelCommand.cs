@@ -7,12 +7,14 @@ using Specialist.Models;
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist model init|info</c>: write a randomly initialised T5 in the Hugging Face layout, or describe a model folder.
+/// <c>specialist model init|info</c>: write a randomly initialised student (a built-in T5 shape, or a T5, Llama or Qwen2
+/// config.json) in the Hugging Face layout, or describe a model folder.
 /// </summary>
 internal static class ModelCommand
 {
     private const string Usage =
-        "usage: specialist model init --config NAME|config.json --tokenizer spiece.model --out DIR [--seed N] [--json]\n" +
+        "usage: specialist model init --config NAME|config.json --tokenizer spiece.model|tokenizer.json --out DIR [--seed N] [--json]\n" +
+        "       (config.json: model_type t5, llama or qwen2)\n" +
         "       specialist model info --model DIR [--json]";
 
     public static int Run(string[] args)
@@ -42,7 +44,7 @@ internal static class ModelCommand
         var json = args.Flag("json");
         args.EnsureAllUsed();
 
-        var summary = T5Checkpoint.WriteRandom(T5Config.Resolve(configName), output, tokenizer, seed);
+        var summary = StudentModel.WriteRandom(StudentModel.ResolveConfig(configName), output, tokenizer, seed);
         Print(summary, json, extra: new() { ["seed"] = seed });
         return 0;
     }
@@ -53,13 +55,12 @@ internal static class ModelCommand
         var model = args.Require("model");
         var json = args.Flag("json");
         args.EnsureAllUsed();
-        Print(T5Checkpoint.Inspect(model), json, extra: new());
+        Print(StudentModel.Inspect(model), json, extra: new());
         return 0;
     }
 
-    private static void Print(CheckpointSummary summary, bool json, JsonObject extra)
+    private static void Print(CheckpointSummary<IModelConfig> summary, bool json, JsonObject extra)
     {
-        var c = summary.Config;
         var facts = new JsonObject
         {
             ["model"] = summary.Directory,
@@ -67,17 +68,8 @@ internal static class ModelCommand
             ["dtype"] = summary.StoredDType,
             ["files"] = new JsonArray([.. summary.Files.Select(f => JsonValue.Create(f))]),
             ["tensor_bytes"] = summary.TensorBytes,
-            ["feed_forward_proj"] = c.FeedForwardProj,
-            ["tie_word_embeddings"] = c.TieWordEmbeddings,
-            ["d_model"] = c.DModel,
-            ["d_ff"] = c.DFf,
-            ["d_kv"] = c.DKv,
-            ["num_heads"] = c.NumHeads,
-            ["num_layers"] = c.NumLayers,
-            ["num_decoder_layers"] = c.NumDecoderLayers,
-            ["vocab_size"] = c.VocabSize,
         };
-        foreach (var (k, v) in extra) facts[k] = v?.DeepClone();
+        foreach (var (k, v) in summary.Config.Shape().Concat(extra)) facts[k] = v?.DeepClone();
         if (json)
         {
             Console.WriteLine(facts.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));

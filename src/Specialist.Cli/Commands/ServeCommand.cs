@@ -4,7 +4,7 @@ using Specialist.Teachers.Serving;
 
 namespace Specialist.Cli.Commands;
 
-/// <summary><c>specialist serve --model DIR</c>: an OpenAI-compatible server over a T5 model folder, until Ctrl+C or SIGTERM.</summary>
+/// <summary><c>specialist serve --model DIR</c>: an OpenAI-compatible server over a student model folder (T5, Llama or Qwen2), until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommand
 {
     private const string Usage =

@@ -69,7 +69,8 @@ public static class DistillSetBuilder
         var student = Tokenizers.LoadFromModelFolder(request.StudentFolder);
         var configPath = Path.Combine(request.StudentFolder, T5Checkpoint.ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"{Path.GetFullPath(configPath)} does not exist: --student must be a Hugging Face model folder");
-        var config = T5Config.Read(configPath);
+        // Either family: the set is the same for T5 (prompt to the encoder) and decoder-only students (prompt and target as one sequence).
+        var config = StudentModel.ReadConfig(request.StudentFolder);
         if (config.VocabSize < student.VocabularySize)
             throw new SpecialistException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {student.VocabularySize} pieces");
 

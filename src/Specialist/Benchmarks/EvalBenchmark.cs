@@ -50,7 +50,7 @@ public static class EvalBenchmark
         {
             var config = T5Config.Resolve(configName);
             TorchSharp.torch.manual_seed(0);
-            using var model = new T5Model(config);
+            using var model = StudentModel.Create(config);
             foreach (var batch in batches ?? DefaultBatches)
             {
                 var problems = allProblems.Take(Math.Max(4, batch)).ToList();

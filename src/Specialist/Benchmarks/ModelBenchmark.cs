@@ -11,7 +11,7 @@ namespace Specialist.Benchmarks;
 /// <param name="Threads">libtorch intra-op threads.</param>
 /// <param name="GemmPeakGflops">fp32 GEMM throughput of this machine, measured in the same run (best of square matmuls).</param>
 /// <param name="TrainTokensPerSecond">Source + target tokens per second of forward + backward + AdamW.</param>
-/// <param name="TrainGflops">Achieved model FLOP/s of training (matmul FLOPs counted analytically, see <see cref="ModelBenchmark.TrainingFlopsPerStep"/>).</param>
+/// <param name="TrainGflops">Achieved model FLOP/s of training (matmul FLOPs counted analytically, see <see cref="ModelBenchmark.TrainingFlopsPerStep(T5Config, int, int, int)"/> and its decoder-only overload).</param>
 /// <param name="Mfu">TrainGflops / GemmPeakGflops.</param>
 /// <param name="Decode">Generated tokens per second per (batch, cache) case.</param>
 /// <param name="PeakRssMb">Peak resident memory of the process (VmHWM).</param>
@@ -24,8 +24,10 @@ public sealed record ModelBenchmarkResult(
 public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double TokensPerSecond);
 
 /// <summary>
-/// <c>specialist bench model</c>: training and decoding speed of a T5 shape on this machine, and the model FLOP
-/// utilisation (MFU) of training against this machine's own fp32 GEMM peak, measured in the same run.
+/// <c>specialist bench model</c>: training and decoding speed of a student shape (a built-in T5, or a T5, Llama or
+/// Qwen2 config.json) on this machine, and the model FLOP utilisation (MFU) of training against this machine's own fp32
+/// GEMM peak, measured in the same run. A decoder-only model trains on source and target as one sequence, as the
+/// training recipe does.
 /// </summary>
 public static class ModelBenchmark
 {
@@ -33,9 +35,9 @@ public static class ModelBenchmark
     public static ModelBenchmarkResult Run(string configName, int trainSteps = 5, int batch = 8, int sourceLength = 128, int targetLength = 128, int newTokens = 128, Action<string>? progress = null)
     {
         TorchRuntime.EnsureLoaded();
-        var config = T5Config.Resolve(configName);
+        var config = StudentModel.ResolveConfig(configName);
         torch.manual_seed(0);
-        using var model = new T5Model(config);
+        using var model = StudentModel.Create(config);
 
         progress?.Invoke("measuring the fp32 GEMM peak");
         var peak = GemmPeakGflops();
@@ -43,7 +45,13 @@ public static class ModelBenchmark
         progress?.Invoke($"training {trainSteps} steps");
         var stepSeconds = TrainStepSeconds(model, trainSteps, batch, sourceLength, targetLength);
         var trainTokensPerSecond = batch * (sourceLength + targetLength) / stepSeconds;
-        var trainGflops = TrainingFlopsPerStep(config, batch, sourceLength, targetLength) / stepSeconds / 1e9;
+        var flops = config switch
+        {
+            T5Config t5 => TrainingFlopsPerStep(t5, batch, sourceLength, targetLength),
+            LlamaConfig llama => TrainingFlopsPerStep(llama, batch, sourceLength + targetLength),
+            _ => throw new ArgumentException($"no FLOP count for {config.ModelType}"),
+        };
+        var trainGflops = flops / stepSeconds / 1e9;
 
         var decode = new List<DecodeFigure>();
         foreach (var decodeBatch in new[] { 1, 8 })
@@ -74,11 +82,24 @@ public static class ModelBenchmark
         return 3 * 2 * forwardMacs;
     }
 
-    private static double TrainStepSeconds(T5Model model, int steps, int batch, int sourceLength, int targetLength)
+    /// <summary>
+    /// Matmul FLOPs of one training step of a decoder-only model over sequences of <paramref name="length"/> tokens,
+    /// counted as <see cref="TrainingFlopsPerStep(T5Config, int, int, int)"/> counts them: q, k, v and o projections
+    /// (k and v of the key/value heads only), attention scores and values, the SwiGLU MLP and the LM head.
+    /// </summary>
+    public static double TrainingFlopsPerStep(LlamaConfig c, int batch, int length)
+    {
+        double q = (double)c.NumAttentionHeads * c.HeadDim, kv = (double)c.NumKeyValueHeads * c.HeadDim;
+        double perToken = c.NumHiddenLayers * (2 * c.HiddenSize * q + 2 * c.HiddenSize * kv + 2 * length * q + 3.0 * c.HiddenSize * c.IntermediateSize)
+                          + (double)c.HiddenSize * c.VocabSize;
+        return 3 * 2 * batch * length * perToken;
+    }
+
+    private static double TrainStepSeconds(StudentModel model, int steps, int batch, int sourceLength, int targetLength)
     {
         var config = model.Config;
-        model.train();
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4);
+        model.Module.train();
+        using var optimizer = optim.AdamW(model.Module.parameters(), lr: 1e-4);
         double Step()
         {
             using var scope = NewDisposeScope();
@@ -87,7 +108,7 @@ public static class ModelBenchmark
             var mask = ones_like(inputs);
             var started = Stopwatch.GetTimestamp();
             model.ZeroGradients();
-            var logits = model.forward(inputs, mask, model.ShiftRight(labels));
+            var logits = model.TargetLogits(inputs, mask, labels, ones_like(labels));
             var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), labels.view(-1));
             loss.backward();
             optimizer.step();
@@ -95,21 +116,21 @@ public static class ModelBenchmark
         }
         Step(); // warm-up: allocator and kernel selection
         var times = Enumerable.Range(0, steps).Select(_ => Step()).Order().ToList();
-        model.eval();
+        model.Module.eval();
         return times[times.Count / 2];
     }
 
-    private static double DecodeTokensPerSecond(T5Model model, int batch, bool cache, int promptLength, int newTokens)
+    private static double DecodeTokensPerSecond(StudentModel model, int batch, bool cache, int promptLength, int newTokens)
     {
-        var generator = new T5Generator(model);
         var rng = new Random(1);
+        // Random tokens ending with end of sequence, as a tokenizer that appends it encodes a prompt, then as the model reads it.
         var prompts = Enumerable.Range(0, batch)
-            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => rng.Next(3, model.Config.VocabSize)).Append(model.Config.EosTokenId).ToList())
+            .Select(_ => model.Prompt([.. Enumerable.Range(0, promptLength).Select(_ => rng.Next(3, model.Config.VocabSize)), model.EosIds[0]]))
             .ToList();
         var options = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, BatchSize = batch, UseCache = cache };
-        generator.Generate(prompts, options with { MaxNewTokens = 4, MinNewTokens = 4 }); // warm-up
+        model.Generate(prompts, options with { MaxNewTokens = 4, MinNewTokens = 4 }); // warm-up
         var started = Stopwatch.GetTimestamp();
-        var outputs = generator.Generate(prompts, options);
+        var outputs = model.Generate(prompts, options);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return outputs.Sum(o => o.Tokens.Count) / seconds;
     }

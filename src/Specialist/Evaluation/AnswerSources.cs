@@ -19,31 +19,37 @@ public interface IAnswerSource
     int PromptsPerCall => 16;
 }
 
-/// <summary>A T5 model answering greedily, in batches, with the KV cache (<see cref="T5Generator"/>).</summary>
+/// <summary>A student model of either family answering greedily, in batches, with the KV cache (<see cref="StudentModel.Generate"/>).</summary>
 public sealed class ModelAnswerSource : IAnswerSource
 {
     private readonly ITokenizer _tokenizer;
-    private readonly T5Generator _generator;
+    private readonly StudentModel _model;
     private readonly GenerationOptions _options;
 
     /// <param name="model">The model; it is not disposed here.</param>
-    /// <param name="tokenizer">Its tokenizer (T5 SentencePiece).</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="batchSize">Prompts decoded together.</param>
     /// <param name="maxNewTokens">The most tokens generated per prompt (end-of-sequence included).</param>
-    public ModelAnswerSource(T5Model model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
+    public ModelAnswerSource(StudentModel model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
         : this(model, tokenizer, new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens })
     {
     }
 
+    /// <summary>A T5 model (see the other constructor).</summary>
+    public ModelAnswerSource(T5Model model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
+        : this(new T5Student(model), tokenizer, batchSize, maxNewTokens)
+    {
+    }
+
     /// <summary>With any greedy options (the benchmark forces a length with <see cref="GenerationOptions.MinNewTokens"/>).</summary>
-    internal ModelAnswerSource(T5Model model, ITokenizer tokenizer, GenerationOptions options)
+    internal ModelAnswerSource(StudentModel model, ITokenizer tokenizer, GenerationOptions options)
     {
         if (options.Sample) throw new ArgumentException("evaluation decodes greedily", nameof(options));
         options.Validate(model.Config.VocabSize);
         _tokenizer = tokenizer;
-        _generator = new T5Generator(model, tokenizer.VocabularySize);
+        _model = model;
         _options = options;
-        Name = $"t5 ({model.ParameterCount:N0} parameters)";
+        Name = $"{model.Config.ModelType} ({model.ParameterCount:N0} parameters)";
     }
 
     public string Name { get; }
@@ -52,7 +58,7 @@ public sealed class ModelAnswerSource : IAnswerSource
 
     public IReadOnlyList<string> Answer(IReadOnlyList<string> prompts)
     {
-        var generated = _generator.Generate([.. prompts.Select(p => _tokenizer.Encode(p).Ids)], _options);
+        var generated = _model.Generate([.. prompts.Select(p => _model.Prompt(_tokenizer.Encode(p).Ids))], _options, _tokenizer.VocabularySize);
         return [.. generated.Select(g => _tokenizer.Decode(g.Tokens))];
     }
 }

@@ -53,23 +53,23 @@ public sealed class EvaluatedModel : IDisposable
     internal bool Opened => _opened is not null;
 
     /// <summary>
-    /// A Hugging Face T5 folder (config.json, safetensors weights, spiece.model), decoded greedily in batches on
-    /// <paramref name="device"/> (null: the CPU). The fingerprint hashes config.json and every weight file, so
-    /// retrained weights in the same folder are new work; the decoding names a device other than the CPU, whose
-    /// rounding can change an answer, so answers are reused on the device that made them only. Weights holding NaN or
-    /// infinity are refused, or told to <paramref name="nonFinite"/> (<see cref="T5Checkpoint.Load"/>).
+    /// A Hugging Face model folder of a student family (T5, Llama, Qwen2: config.json, safetensors weights, the
+    /// tokenizer), decoded greedily in batches on <paramref name="device"/> (null: the CPU). The fingerprint hashes
+    /// config.json and every weight file, so retrained weights in the same folder are new work; the decoding names a
+    /// device other than the CPU, whose rounding can change an answer, so answers are reused on the device that made
+    /// them only. Weights holding NaN or infinity are refused, or told to <paramref name="nonFinite"/> (<see cref="StudentModel.Load"/>).
     /// </summary>
     public static EvaluatedModel FromFolder(string directory, int batchSize = 16, int maxNewTokens = 256, ScalarType dtype = ScalarType.Float32,
         Device? device = null, Action<string>? nonFinite = null)
     {
-        var summary = T5Checkpoint.Inspect(directory);
+        var summary = StudentModel.Inspect(directory);
         var full = Path.GetFullPath(directory);
         var on = device is null || device.type == DeviceType.CPU ? "" : $", {device}";
-        return new EvaluatedModel(full, "t5:" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)}{on})", maxNewTokens, () =>
+        return new EvaluatedModel(full, summary.Config.ModelType + ":" + HashFolder(full, summary.Files), summary.ParameterCount, $"greedy ({T5Checkpoint.TorchDTypeName(dtype)}{on})", maxNewTokens, () =>
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
-            T5Checkpoint.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(full), summary.Config);
-            var model = T5Checkpoint.Load(full, dtype, device, nonFinite);
+            StudentModel.EnsureFits(summary.Config, tokenizer, Tokenizers.ModelTokenizerFile(full));
+            var model = StudentModel.Load(full, dtype, device, nonFinite);
             return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
         });
     }

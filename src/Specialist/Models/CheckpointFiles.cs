@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Specialist.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,6 +14,7 @@ namespace Specialist.Models;
 /// </summary>
 internal static class CheckpointFiles
 {
+    public const string ConfigFileName = "config.json";
     public const string WeightsFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
@@ -62,6 +64,31 @@ internal static class CheckpointFiles
             throw new SpecialistException($"checkpoint {directory} does not match its config.json ({config}): {string.Join("; ", parts)}");
         }
         return entries;
+    }
+
+    /// <summary>A model folder's summary from its config and its <see cref="Match"/>ed tensors: the used ones' count and dtypes, every file and byte.</summary>
+    public static CheckpointSummary<TConfig> Summarize<TConfig>(string directory, TConfig config, Dictionary<string, Found> entries) where TConfig : IModelConfig
+    {
+        var used = entries.Values.Where(e => e.Used).ToList();
+        return new CheckpointSummary<TConfig>(
+            directory, config,
+            used.Sum(e => e.Entry.Shape.Aggregate(1L, (a, b) => a * b)),
+            string.Join(", ", used.Select(e => e.Entry.DType).Distinct().Order(StringComparer.Ordinal)),
+            [.. entries.Values.Select(e => Path.GetFileName(e.File)).Distinct().Order(StringComparer.Ordinal)],
+            entries.Values.Sum(e => e.Entry.Length));
+    }
+
+    /// <summary>
+    /// Copies <paramref name="tokenizerPath"/> into the model folder <paramref name="directory"/> under the name a model
+    /// folder keeps it by, as <see cref="Tokenizers.Load"/> tells the kinds apart: a <c>*.json</c> tokenizer as
+    /// tokenizer.json, anything else (a SentencePiece model) as spiece.model.
+    /// </summary>
+    public static void CopyTokenizer(string tokenizerPath, string directory)
+    {
+        var name = tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName : Tokenizers.SentencePieceFileName;
+        var target = Path.Combine(directory, name);
+        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer file {tokenizerPath} does not exist");
+        if (Path.GetFullPath(tokenizerPath) != Path.GetFullPath(target)) AtomicFile.Copy(tokenizerPath, target);
     }
 
     /// <summary>

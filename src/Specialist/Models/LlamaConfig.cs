@@ -11,7 +11,7 @@ namespace Specialist.Models;
 /// does not implement (rope scaling, sliding-window attention, an activation other than SiLU) is refused by name.
 /// Qwen2 is Llama with biases on the query, key and value projections.
 /// </summary>
-public sealed record LlamaConfig
+public sealed record LlamaConfig : IModelConfig
 {
     public const string Llama = "llama";
     public const string Qwen2 = "qwen2";
@@ -35,6 +35,9 @@ public sealed record LlamaConfig
     /// <summary>The end-of-sequence ids (Llama 3 lists several).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [2];
     public int? PadTokenId { get; init; }
+
+    /// <summary>What padding holds: the pad id, or the first end-of-sequence id for a model without one (it is masked either way).</summary>
+    internal int PaddingId => PadTokenId ?? EosTokenIds[0];
 
     /// <summary>Each head's width.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
@@ -147,6 +150,19 @@ public sealed record LlamaConfig
         if (ModelType == Llama) json["attention_bias"] = AttentionBias;
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
+
+    public JsonObject Shape() => new()
+    {
+        ["model_type"] = ModelType,
+        ["hidden_size"] = HiddenSize,
+        ["intermediate_size"] = IntermediateSize,
+        ["num_hidden_layers"] = NumHiddenLayers,
+        ["num_attention_heads"] = NumAttentionHeads,
+        ["num_key_value_heads"] = NumKeyValueHeads,
+        ["max_position_embeddings"] = MaxPositionEmbeddings,
+        ["tie_word_embeddings"] = TieWordEmbeddings,
+        ["vocab_size"] = VocabSize,
+    };
 
     /// <summary>One line for people: the sizes that tell models of the family apart.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -36,7 +36,7 @@ internal sealed class LlamaDecodingBatch : DecodingBatch
     private Tensor _mask;
 
     public LlamaDecodingBatch(LlamaModel model, int? vocabularySize, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, long[]? seeds)
-        : base(prompts.Count, model.Config.VocabSize, vocabularySize, PadId(model.Config), model.Config.EosTokenIds, options, seeds, DeviceOf(() => model.Device))
+        : base(prompts.Count, model.Config.VocabSize, vocabularySize, model.Config.PaddingId, model.Config.EosTokenIds, options, seeds, DeviceOf(() => model.Device))
     {
         _model = model;
         using var inference = inference_mode();
@@ -44,7 +44,7 @@ internal sealed class LlamaDecodingBatch : DecodingBatch
         var longest = prompts.Max(p => p.Count);
         var ids = new long[prompts.Count * longest];
         var mask = new long[prompts.Count * longest];
-        Array.Fill(ids, PadId(model.Config));
+        Array.Fill(ids, model.Config.PaddingId);
         for (var b = 0; b < prompts.Count; b++)
         {
             var offset = b * longest + longest - prompts[b].Count;
@@ -59,9 +59,6 @@ internal sealed class LlamaDecodingBatch : DecodingBatch
         _positions = LlamaModel.PositionIds(_mask).DetachFromDisposeScope();
         if (options.UseCache) _cache = new LlamaCache(model.Config.NumHiddenLayers);
     }
-
-    /// <summary>What padding and ended rows hold: the pad id, or the first end-of-sequence id for a model without one.</summary>
-    private static int PadId(LlamaConfig config) => config.PadTokenId ?? config.EosTokenIds[0];
 
     protected override Tensor StepLogits(int step) => _model.forward(_input, _mask, _positions, _cache).select(1, -1);
 

@@ -6,15 +6,6 @@ using static TorchSharp.torch;
 
 namespace Specialist.Models;
 
-/// <summary>What a model folder holds, read from its headers without loading any weights.</summary>
-/// <param name="Directory">The model folder.</param>
-/// <param name="Config">Its <c>config.json</c>.</param>
-/// <param name="ParameterCount">The number of weights.</param>
-/// <param name="StoredDType">The stored dtype(s), e.g. <c>F32</c> or <c>BF16</c> (comma-separated if mixed).</param>
-/// <param name="Files">The weight files, relative to the folder.</param>
-/// <param name="TensorBytes">The bytes of tensor data.</param>
-public sealed record CheckpointSummary(string Directory, T5Config Config, long ParameterCount, string StoredDType, IReadOnlyList<string> Files, long TensorBytes);
-
 /// <summary>
 /// T5 models in the Hugging Face folder layout: <c>config.json</c> plus <c>model.safetensors</c>, or shards listed by
 /// <c>model.safetensors.index.json</c>, plus the tokenizer: T5's <c>spiece.model</c>, or the word-level
@@ -24,7 +15,7 @@ public sealed record CheckpointSummary(string Directory, T5Config Config, long P
 /// </summary>
 public static class T5Checkpoint
 {
-    public const string ConfigFileName = "config.json";
+    public const string ConfigFileName = CheckpointFiles.ConfigFileName;
     public const string WeightsFileName = CheckpointFiles.WeightsFileName;
     public const string IndexFileName = CheckpointFiles.IndexFileName;
 
@@ -68,16 +59,10 @@ public static class T5Checkpoint
     };
 
     /// <summary>Checks a model folder and summarises it, reading only config.json and the safetensors headers.</summary>
-    public static CheckpointSummary Inspect(string directory)
+    public static CheckpointSummary<T5Config> Inspect(string directory)
     {
         var (config, entries) = Open(directory);
-        var used = entries.Values.Where(e => e.Used).ToList();
-        return new CheckpointSummary(
-            directory, config,
-            used.Sum(e => e.Entry.Shape.Aggregate(1L, (a, b) => a * b)),
-            string.Join(", ", used.Select(e => e.Entry.DType).Distinct().Order(StringComparer.Ordinal)),
-            [.. entries.Values.Select(e => Path.GetFileName(e.File)).Distinct().Order(StringComparer.Ordinal)],
-            entries.Values.Sum(e => e.Entry.Length));
+        return CheckpointFiles.Summarize(directory, config, entries);
     }
 
     /// <summary>
@@ -107,12 +92,7 @@ public static class T5Checkpoint
     {
         CheckpointFiles.WriteWeights(model, directory, maxShardBytes);
         AtomicFile.WriteText(Path.Combine(directory, ConfigFileName), model.Config.ToJson(TorchDTypeName(model.DType)));
-        if (tokenizerPath is not null)
-        {
-            var target = Path.Combine(directory, TokenizerFileName(tokenizerPath));
-            if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer file {tokenizerPath} does not exist");
-            if (Path.GetFullPath(tokenizerPath) != Path.GetFullPath(target)) AtomicFile.Copy(tokenizerPath, target);
-        }
+        if (tokenizerPath is not null) CheckpointFiles.CopyTokenizer(tokenizerPath, directory);
     }
 
     /// <summary>
@@ -121,33 +101,14 @@ public static class T5Checkpoint
     /// model or a word-level <c>tokenizer.json</c>, copied in as <see cref="Save"/> copies it. Fails if the tokenizer has
     /// more ids than the config's vocabulary.
     /// </summary>
-    public static CheckpointSummary WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
+    public static CheckpointSummary<T5Config> WriteRandom(T5Config config, string directory, string tokenizerPath, long seed)
     {
-        if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer {tokenizerPath} is not a file (give a SentencePiece model such as spiece.model, or a word-level tokenizer.json)");
-        EnsureFits(Tokenizers.Load(tokenizerPath), tokenizerPath, config);
-        TorchRuntime.EnsureLoaded();
-        // A generator of its own, not libtorch's global one: the miniature run initialises two students at once.
-        using var generator = new torch.Generator((ulong)seed);
-        using (var model = new T5Model(config, ScalarType.Float32, initialize: true, generator)) Save(model, directory, tokenizerPath);
+        StudentModel.WriteRandom(config, directory, tokenizerPath, seed);
         return Inspect(directory);
     }
 
-    /// <summary>
-    /// Fails unless every id of <paramref name="tokenizer"/> (read from <paramref name="tokenizerPath"/>) has a row in
-    /// the embedding of a model of <paramref name="config"/>: libtorch would fail on the first larger id, deep in a step.
-    /// </summary>
-    public static void EnsureFits(ITokenizer tokenizer, string tokenizerPath, T5Config config)
-    {
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
-    }
-
-    // As Tokenizers.Load tells the two kinds apart: a *.json file is word level, anything else SentencePiece.
-    private static string TokenizerFileName(string tokenizerPath) =>
-        tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName : Tokenizers.SentencePieceFileName;
-
     /// <summary>Reads config.json and every safetensors header, and checks them against each other.</summary>
-    private static (T5Config Config, Dictionary<string, CheckpointFiles.Found> Entries) Open(string directory)
+    internal static (T5Config Config, Dictionary<string, CheckpointFiles.Found> Entries) Open(string directory)
     {
         var configPath = CheckpointFiles.ConfigPath(directory, ConfigFileName);
         var config = T5Config.Read(configPath);

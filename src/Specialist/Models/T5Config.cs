@@ -10,7 +10,7 @@ namespace Specialist.Models;
 /// v1.0 (<c>t5-small</c> …) uses <c>feed_forward_proj: "relu"</c> and tied embeddings; v1.1 and FlanT5 use
 /// <c>"gated-gelu"</c> and an untied <c>lm_head</c>.
 /// </summary>
-public sealed record T5Config
+public sealed record T5Config : IModelConfig
 {
     public int VocabSize { get; init; } = 32128;
     public int DModel { get; init; } = 512;
@@ -29,6 +29,9 @@ public sealed record T5Config
     public int PadTokenId { get; init; }
     public int EosTokenId { get; init; } = 1;
     public int DecoderStartTokenId { get; init; }
+
+    /// <summary>config.json's <c>model_type</c>.</summary>
+    public string ModelType => "t5";
 
     /// <summary>Whether the feed-forward block is gated (<c>wi_0</c>, <c>wi_1</c>) rather than one <c>wi</c>.</summary>
     public bool IsGatedAct => FeedForwardProj == GatedGelu;
@@ -177,6 +180,19 @@ public sealed record T5Config
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
+
+    public JsonObject Shape() => new()
+    {
+        ["feed_forward_proj"] = FeedForwardProj,
+        ["tie_word_embeddings"] = TieWordEmbeddings,
+        ["d_model"] = DModel,
+        ["d_ff"] = DFf,
+        ["d_kv"] = DKv,
+        ["num_heads"] = NumHeads,
+        ["num_layers"] = NumLayers,
+        ["num_decoder_layers"] = NumDecoderLayers,
+        ["vocab_size"] = VocabSize,
+    };
 
     /// <summary>One line for people: the sizes that tell T5 models apart.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -136,16 +136,6 @@ public sealed class T5Model : nn.Module
         return Logits(DecoderHidden(decoderInputIds, decoderAttentionMask, encoded, attentionMask)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Sets every gradient to zero in place. Training loops call this instead of <c>Optimizer.zero_grad()</c>: TorchSharp
-    /// 0.107's leaves one tensor handle per parameter outside any dispose scope every step, so memory creeps up over a run.
-    /// </summary>
-    public void ZeroGradients()
-    {
-        using var scope = NewDisposeScope();
-        foreach (var p in parameters()) p.grad?.zero_();
-    }
-
     /// <summary>The encoder's output (batch, length, d_model).</summary>
     public Tensor Encode(Tensor inputIds, Tensor attentionMask)
     {

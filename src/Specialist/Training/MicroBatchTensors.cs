@@ -1,4 +1,5 @@
 using Specialist.Alignment;
+using Specialist.Models;
 using Specialist.Prompts;
 using static TorchSharp.torch;
 
@@ -17,9 +18,11 @@ internal sealed record TrainingMicroBatch(TrainingFormat Format, IReadOnlyList<D
 }
 
 /// <summary>
-/// A micro-batch as padded tensors: encoder ids and mask, decoder labels and mask (right padding with the pad id) and,
-/// for distribution matching, the sparse targets as (batch, length, k) ids and probabilities, k the most candidates
-/// any position has, unused slots at probability 0.
+/// A micro-batch as padded tensors for a student (<see cref="StudentModel"/>): prompt ids and mask (the student's
+/// prompts, padded on the side it reads them from), target labels and mask (right padding with the pad id) and, for
+/// distribution matching, the sparse targets as (batch, length, k) ids and probabilities, k the most candidates any
+/// position has, unused slots at probability 0. Labels and sparse targets index the target positions alike for every
+/// family.
 /// </summary>
 internal sealed class MicroBatchTensors : IDisposable
 {
@@ -33,17 +36,32 @@ internal sealed class MicroBatchTensors : IDisposable
     public required long Tokens { get; init; }
 
     /// <summary>
-    /// Pads <paramref name="batch"/>. Sources longer than <paramref name="maxSourceLength"/> keep their last tokens (the
-    /// question and end of sequence; the first demonstrations go), targets longer than <paramref name="maxTargetLength"/>
-    /// their first. With <paramref name="sparse"/> the sparse targets are built too.
+    /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts (<see cref="StudentModel.Prompt"/>),
+    /// padded on its side, and its longest sequence (see the other overload).
     /// </summary>
-    public static MicroBatchTensors Build(TrainingMicroBatch batch, int vocabSize, int padId, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device)
+    public static MicroBatchTensors Build(TrainingMicroBatch batch, StudentModel student, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device) =>
+        Build(batch, student.Config.VocabSize, student.PadId, maxSourceLength, maxTargetLength, sparse, device, student.Prompt, student.PadsPromptsLeft, student.MaxPositions);
+
+    /// <summary>
+    /// Pads <paramref name="batch"/>. Sources (made prompts by <paramref name="prompt"/>, as they are when null) longer
+    /// than <paramref name="maxSourceLength"/> keep their last tokens (the question and end of sequence; the first
+    /// demonstrations go), targets longer than <paramref name="maxTargetLength"/> their first; sources are padded on the
+    /// left when <paramref name="padPromptsLeft"/>. With <paramref name="sparse"/> the sparse targets are built too.
+    /// Fails, before libtorch sees them, on ids outside the vocabulary and on a prompt and target longer together than
+    /// <paramref name="maxPositions"/>.
+    /// </summary>
+    public static MicroBatchTensors Build(TrainingMicroBatch batch, int vocabSize, int padId, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device,
+        Func<IReadOnlyList<int>, IReadOnlyList<int>>? prompt = null, bool padPromptsLeft = false, int? maxPositions = null)
     {
         CheckIds(batch, vocabSize);
-        var sources = batch.Examples.Select(e => maxSourceLength is { } ms && e.EncoderIds.Length > ms ? e.EncoderIds[^ms..] : e.EncoderIds).ToArray();
+        var sources = batch.Examples.Select(e => prompt is null ? e.EncoderIds : [.. prompt(e.EncoderIds)])
+            .Select(s => maxSourceLength is { } ms && s.Length > ms ? s[^ms..] : s).ToArray();
         var targets = batch.Examples.Select(e => maxTargetLength is { } mt && e.DecoderIds.Length > mt ? e.DecoderIds[..mt] : e.DecoderIds).ToArray();
-        var (inputIds, attentionMask) = Pad(sources, padId, device);
-        var (labels, labelMask) = Pad(targets, padId, device);
+        if (maxPositions is { } positions && sources.Max(s => s.Length) + targets.Max(t => t.Length) > positions)
+            throw new SpecialistException($"a {batch.Name} micro-batch needs {sources.Max(s => s.Length)} prompt and {targets.Max(t => t.Length)} target positions, " +
+                $"more than the student's max_position_embeddings {positions} (config.json): lower max_source_len and max_target_len");
+        var (inputIds, attentionMask) = Pad(sources, padId, padPromptsLeft, device);
+        var (labels, labelMask) = Pad(targets, padId, left: false, device);
         Tensor? targetIds = null, targetProbabilities = null;
         if (sparse) (targetIds, targetProbabilities) = SparseTensors(batch.Examples, targets, device);
         return new MicroBatchTensors
@@ -72,18 +90,21 @@ internal sealed class MicroBatchTensors : IDisposable
         }
     }
 
-    private static (Tensor Ids, Tensor Mask) Pad(int[][] rows, int padId, Device device)
+    private static (Tensor Ids, Tensor Mask) Pad(int[][] rows, int padId, bool left, Device device)
     {
         var length = rows.Max(r => r.Length);
         var ids = new long[rows.Length * length];
         var mask = new long[rows.Length * length];
         Array.Fill(ids, padId);
         for (var b = 0; b < rows.Length; b++)
+        {
+            var offset = b * length + (left ? length - rows[b].Length : 0);
             for (var t = 0; t < rows[b].Length; t++)
             {
-                ids[b * length + t] = rows[b][t];
-                mask[b * length + t] = 1;
+                ids[offset + t] = rows[b][t];
+                mask[offset + t] = 1;
             }
+        }
         return (tensor(ids, [rows.Length, length], device: device), tensor(mask, [rows.Length, length], device: device));
     }
 

@@ -21,7 +21,7 @@ internal static class RunCheckpoints
     public static string RelativePath(long step) => $"{FolderName}/{Prefix}{step:D6}";
 
     /// <summary>Writes a checkpoint of <paramref name="state"/>'s step and returns its relative path.</summary>
-    public static string Save(string runDirectory, T5Model model, AdamW optimizer, TrainerState state, string tokenizerPath)
+    public static string Save(string runDirectory, StudentModel model, AdamW optimizer, TrainerState state, string tokenizerPath)
     {
         var relative = RelativePath(state.Step);
         var final = Path.Combine(runDirectory, relative);
@@ -29,7 +29,7 @@ internal static class RunCheckpoints
         AtomicFolder.Delete(final);
         AtomicFolder.Write(final, temp =>
         {
-            T5Checkpoint.Save(model, temp, tokenizerPath);
+            model.Save(temp, tokenizerPath);
             AtomicFile.Write(Path.Combine(temp, OptimizerFileName), stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);

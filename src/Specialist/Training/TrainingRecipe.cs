@@ -119,10 +119,10 @@ public static class TrainingRecipe
         var modelFolder = resumeFrom ?? config.Student;
         var tokenizerPath = Tokenizers.ModelTokenizerFile(config.Student);
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
-        using var model = T5Checkpoint.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
-        T5Checkpoint.EnsureFits(tokenizer, tokenizerPath, model.Config);
-        model.train();
-        using var optimizer = new TrainingOptimizer(model.parameters(), config.Lr, config.WeightDecay);
+        using var model = StudentModel.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
+        model.EnsureFits(tokenizer, tokenizerPath);
+        model.Module.train();
+        using var optimizer = new TrainingOptimizer(model.Module.parameters(), config.Lr, config.WeightDecay);
 
         // --- Schedule: warm-up and decay counted in optimiser steps; the horizon in steps, or in micro-batches as the authors' code.
         // Epochs count the main set's micro-batches; replayed ones come on top.
@@ -186,8 +186,8 @@ public static class TrainingRecipe
                 var name = replayed ? ReplayMix.Prefix + batch.Name : batch.Name;
                 using var scope = NewDisposeScope();
                 var sparse = distribution && batch.IsCot && !replayed; // answer-only and replayed (gold) batches always use cross-entropy
-                using var tensors = MicroBatchTensors.Build(batch, model.Config.VocabSize, model.Config.PadTokenId, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
-                var logits = model.forward(tensors.InputIds, tensors.AttentionMask, model.ShiftRight(tensors.Labels));
+                using var tensors = MicroBatchTensors.Build(batch, model, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
+                var logits = model.TargetLogits(tensors.InputIds, tensors.AttentionMask, tensors.Labels, tensors.LabelMask);
                 var loss = sparse
                     ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)
                     : SequenceLosses.CrossEntropy(logits, tensors.Labels, tensors.LabelMask);
@@ -198,7 +198,7 @@ public static class TrainingRecipe
                 stepTokens += tensors.Tokens;
             }
 
-            var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
+            var gradNorm = nn.utils.clip_grad_norm_(model.Module.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
             if (!double.IsFinite(gradNorm)) throw NotFinite($"the gradient norm is {gradNorm}", step, string.Join("+", losses.Select(l => l.Format).Distinct()), runDirectory, lastSaved);
             optimizer.step();
             // A gen-0 collection per step (under a millisecond) keeps the managed heap at its working size; left alone,
@@ -266,14 +266,14 @@ public static class TrainingRecipe
     /// Greedy CoT decoding on every evaluation set (batched, KV cache) with the current weights. libtorch's generator is
     /// put back afterwards, so the training losses do not depend on when or how often a run evaluates.
     /// </summary>
-    private static EvalRecord Evaluate(T5Model model, ITokenizer tokenizer, Generator generator, EvaluationQueries queries,
+    private static EvalRecord Evaluate(StudentModel model, ITokenizer tokenizer, Generator generator, EvaluationQueries queries,
         IReadOnlyList<(string Name, IReadOnlyList<Problem> Problems)> sets, TrainingConfig config, long step, string checkpoint)
     {
         using var rng = generator.get_state();
         var source = new ModelAnswerSource(model, tokenizer, config.EvalBatchSize, config.EvalMaxNewTokens);
         var accuracy = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, problems) in sets) accuracy[name] = SetEvaluator.Evaluate(source, name, problems, queries).Accuracy;
-        model.train();
+        model.Module.train();
         generator.set_state(rng);
         TorchRuntime.ReturnFreedMemory(); // decoding's peak (batched few-shot prompts) is well above a training step's
         var ood = config.OodSets.Where(accuracy.ContainsKey).Select(s => accuracy[s]).ToList();

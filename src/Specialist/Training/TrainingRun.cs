@@ -92,7 +92,7 @@ public sealed class TrainingRun
         var candidates = new[] { preferred }.Concat(evaluations.Select(e => e.Checkpoint))
             .Where(c => c is not null).Select(c => Path.Combine(folder, c!))
             .Concat(Directory.Exists(Path.Combine(folder, "checkpoints")) ? Directory.EnumerateDirectories(Path.Combine(folder, "checkpoints")).Order(StringComparer.Ordinal) : []);
-        var config = candidates.Select(c => Path.Combine(c, T5Checkpoint.ConfigFileName)).FirstOrDefault(File.Exists);
-        return config is null ? null : T5Model.ParameterShapes(T5Config.Read(config)).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+        var checkpoint = candidates.FirstOrDefault(c => File.Exists(Path.Combine(c, T5Checkpoint.ConfigFileName)));
+        return checkpoint is null ? null : StudentModel.CountParameters(checkpoint);
     }
 }

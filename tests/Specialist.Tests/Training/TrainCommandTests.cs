@@ -114,7 +114,7 @@ public class TrainCommandTests
         if (first["ic-ao"] is { } answerOnly) Assert.Equal(answerOnly.GetValue<double>(), firstSample["ic-ao"]!.GetValue<double>());
     }
 
-    private static void KillAndResume(string[] baseOptions, string[] options, string run, int killAfter)
+    internal static void KillAndResume(string[] baseOptions, string[] options, string run, int killAfter)
     {
         using (var process = TrainingTestKit.StartCli(["train", .. baseOptions, .. options]))
         {

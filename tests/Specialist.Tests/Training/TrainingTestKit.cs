@@ -37,7 +37,34 @@ internal static class TrainingTestKit
         return dir;
     });
 
+    private static readonly Lazy<string> LazyDecoderOnlyStudent = new(() =>
+    {
+        var temp = TestPaths.NewTempDir();
+        var config = Path.Combine(temp, "qwen2-tiny.json");
+        File.WriteAllText(config, DecoderOnlyConfig(vocabSize: 32128, hidden: 64, intermediate: 128, layers: 2).ToJsonString());
+        var dir = Path.Combine(temp, "qwen2-student");
+        Check(CliRunner.Run("model", "init", "--config", config, "--tokenizer", TestPaths.T5SpieceModel, "--out", dir, "--seed", "3"));
+        return dir;
+    });
+
+    /// <summary>
+    /// A Qwen2-shaped config.json (4 query heads, 2 key/value heads, tied embeddings) for a tokenizer of T5's special
+    /// ids: end of sequence 1, padding 0.
+    /// </summary>
+    public static JsonObject DecoderOnlyConfig(int vocabSize, int hidden, int intermediate, int layers) => new()
+    {
+        ["model_type"] = "qwen2", ["vocab_size"] = vocabSize, ["hidden_size"] = hidden, ["intermediate_size"] = intermediate,
+        ["num_hidden_layers"] = layers, ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2, ["max_position_embeddings"] = 512,
+        ["rope_theta"] = 10000.0, ["tie_word_embeddings"] = true, ["eos_token_id"] = 1, ["pad_token_id"] = 0,
+    };
+
     public static string Student => LazyStudent.Value;
+
+    /// <summary>
+    /// A random Qwen2-shaped decoder-only student with T5's tokenizer (made by <c>model init --config qwen2.json</c>), so
+    /// it trains on the same distillation sets as <see cref="Student"/>.
+    /// </summary>
+    public static string DecoderOnlyStudent => LazyDecoderOnlyStudent.Value;
 
     /// <summary>GSM8K's gold rationales (one-hot targets), in-context CoT and zero-shot answer-only, micro-batches of 2.</summary>
     public static string GoldSet => LazyGoldSet.Value;

@@ -3,7 +3,7 @@ using Specialist.Models;
 
 namespace Specialist.Teachers.Serving;
 
-/// <summary>Splits a generate call's prompts into batches that decode step by step (the server passes <see cref="T5Generator.Plan"/>).</summary>
+/// <summary>Splits a generate call's prompts into batches that decode step by step (the server passes its model's plan, <see cref="ServedModel.Plan"/>).</summary>
 internal delegate IReadOnlyList<PlannedBatch> PlanGeneration(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options);
 
 /// <summary>

@@ -12,9 +12,9 @@ internal sealed record RenderedToken(string Text, int Offset, float Logprob, IRe
 /// </summary>
 internal sealed record RenderedChoice(string Text, string FinishReason, IReadOnlyList<RenderedToken> Tokens, int GeneratedTokens)
 {
-    public static RenderedChoice Render(GeneratedSequence sequence, TokenTexts texts, int eosId, IReadOnlyList<string> stops)
+    public static RenderedChoice Render(GeneratedSequence sequence, TokenTexts texts, IReadOnlyList<int> eosIds, IReadOnlyList<string> stops)
     {
-        var count = sequence.Finished && sequence.Tokens.Count > 0 && sequence.Tokens[^1] == eosId ? sequence.Tokens.Count - 1 : sequence.Tokens.Count;
+        var count = sequence.Finished && sequence.Tokens.Count > 0 && eosIds.Contains(sequence.Tokens[^1]) ? sequence.Tokens.Count - 1 : sequence.Tokens.Count;
         var tokens = new List<RenderedToken>(count);
         var text = new System.Text.StringBuilder();
         for (var t = 0; t < count; t++)

@@ -20,7 +20,7 @@ namespace Specialist.Teachers.Serving;
 /// <summary>How <c>specialist serve</c> runs.</summary>
 public sealed record ServeOptions
 {
-    /// <summary>The model folder (Hugging Face layout with <c>spiece.model</c>).</summary>
+    /// <summary>The model folder (Hugging Face layout: config.json of a T5, Llama or Qwen2 model, safetensors weights, the tokenizer).</summary>
     public required string ModelDirectory { get; init; }
 
     /// <summary>Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="TorchRuntime.ResolveDevice"/>).</summary>
@@ -83,27 +83,37 @@ public sealed record ServeOptions
 /// <summary>A loaded model with what serving it needs.</summary>
 internal sealed class ServedModel : IDisposable
 {
-    private ServedModel(string name, T5Model model, ITokenizer tokenizer)
+    private ServedModel(string name, StudentModel model, ITokenizer tokenizer)
     {
         Name = name;
         Model = model;
         Tokenizer = tokenizer;
         Texts = TokenTexts.Build(tokenizer, model.Config.VocabSize);
-        Generator = new T5Generator(model, tokenizer.VocabularySize);
     }
 
     public string Name { get; }
-    public T5Model Model { get; }
+    public StudentModel Model { get; }
     public ITokenizer Tokenizer { get; }
     public TokenTexts Texts { get; }
-    public T5Generator Generator { get; }
-    public int EosId => Model.Config.EosTokenId;
 
-    /// <summary>Loads a model folder on <paramref name="device"/> (null: the CPU).</summary>
+    /// <summary>The generation batches of prompts encoded by <see cref="Tokenizer"/> (<see cref="StudentModel.Prompt"/> applied here).</summary>
+    public IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
+        Model.Plan([.. prompts.Select(Model.Prompt)], options, Tokenizer.VocabularySize);
+
+    /// <summary>Loads a model folder of any student family on <paramref name="device"/> (null: the CPU).</summary>
     public static ServedModel Load(string directory, string? name, TorchSharp.torch.Device? device = null)
     {
         var tokenizer = Tokenizers.LoadFromModelFolder(directory);
-        var model = T5Checkpoint.Load(directory, device: device);
+        var model = StudentModel.Load(directory, device: device);
+        try
+        {
+            model.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(directory));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         return new ServedModel(name ?? new DirectoryInfo(Path.GetFullPath(directory)).Name, model, tokenizer);
     }
 
@@ -111,7 +121,7 @@ internal sealed class ServedModel : IDisposable
 }
 
 /// <summary>
-/// <c>specialist serve</c>: an OpenAI-compatible HTTP server over a T5 model — <c>POST /v1/completions</c> and
+/// <c>specialist serve</c>: an OpenAI-compatible HTTP server over a student model of any family (T5, Llama, Qwen2) — <c>POST /v1/completions</c> and
 /// <c>POST /v1/chat/completions</c> with log-probs, <c>GET /v1/models</c>, <c>GET /health</c> — so the official
 /// clients, and <c>specialist annotate</c>, can use a local model as a teacher. Concurrent requests are batched into
 /// shared generate calls and decoded in turn, a step each (<see cref="GenerationQueue"/>); a request whose client
@@ -137,7 +147,7 @@ public sealed class TeacherServer : IAsyncDisposable
         _options = options;
         _expectedAuthorization = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
         _allowedHosts = new HashSet<string>(options.AllowedHosts ?? LoopbackHosts, StringComparer.OrdinalIgnoreCase);
-        Queue = new GenerationQueue(model.Generator.Plan, options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens, options.MaxActiveRows);
+        Queue = new GenerationQueue(model.Plan, options.Batching, options.BatchWindow, options.MaxBatchRows, options.MaxBatchTokens, options.MaxActiveRows);
     }
 
     /// <summary>The host names a server answers to by default: loopback's.</summary>
@@ -325,7 +335,7 @@ public sealed class TeacherServer : IAsyncDisposable
         long completionTokens = 0;
         for (var index = 0; index < rows.Count; index++)
         {
-            var choice = RenderedChoice.Render(rows[index], _model.Texts, _model.EosId, request.Stop);
+            var choice = RenderedChoice.Render(rows[index], _model.Texts, _model.Model.EosIds, request.Stop);
             completionTokens += choice.GeneratedTokens;
             choices.Add(new JsonObject
             {
@@ -359,7 +369,7 @@ public sealed class TeacherServer : IAsyncDisposable
         long completionTokens = 0;
         for (var i = 0; i < request.N; i++)
         {
-            var choice = RenderedChoice.Render(rows[i], _model.Texts, _model.EosId, request.Stop);
+            var choice = RenderedChoice.Render(rows[i], _model.Texts, _model.Model.EosIds, request.Stop);
             completionTokens += choice.GeneratedTokens;
             choices.Add(new JsonObject
             {
