@@ -29,37 +29,42 @@ public sealed class ChatPromptTests
         Config = new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>", ["chat_template"] = Llama3Template },
     };
 
-    [Fact]
-    public void Qwen2sChatMlWithItsDefaultSystemMessage()
+    /// <summary>Writes the folder and reads its tokenizer and chat prompt, as a training run would.</summary>
+    private static (ITokenizer Tokenizer, ChatPrompt Prompt) Open(HuggingFaceTokenizerFolder files)
     {
-        var files = Qwen(Qwen2Template);
         var folder = files.Write();
         var tokenizer = Tokenizers.LoadFromModelFolder(folder);
-        var prompt = ChatPrompt.FromModelFolder(folder, tokenizer);
-        Assert.Equal(ChatFormat.ChatMl, prompt.Format);
-        Assert.Equal("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nthe sum?<|im_end|>\n<|im_start|>assistant\n",
-            prompt.Render("the sum?"));
-        var ids = prompt.Encode("the sum?");
-        Assert.Equal(files.IdOf("<|im_start|>"), ids[0]);
-        Assert.Equal(3, ids.Count(id => id == files.IdOf("<|im_start|>")));
-        Assert.Equal(tokenizer.Encode(prompt.Render("the sum?")).Ids, ids);
-        Assert.Equal([files.IdOf("<|im_end|>")], prompt.EndOfAnswerIds);
+        return (tokenizer, ChatPrompt.FromModelFolder(folder, tokenizer));
     }
 
-    [Fact]
-    public void Llama3sHeadersAfterOneBeginningOfText()
+    public static TheoryData<string, ChatFormat, string, string, string, string> Templates => new()
     {
-        var folder = Llama3.Write();
-        var tokenizer = Tokenizers.LoadFromModelFolder(folder);
-        var prompt = ChatPrompt.FromModelFolder(folder, tokenizer);
-        Assert.Equal(ChatFormat.Llama3, prompt.Format);
-        // The template trims the message.
-        Assert.Equal("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nthe sum?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
-            prompt.Render("  the sum?\n"));
-        var ids = prompt.Encode("the sum?");
-        Assert.Equal(Llama3.IdOf("<|begin_of_text|>"), ids[0]);
-        Assert.Single(ids, id => id == Llama3.IdOf("<|begin_of_text|>"));
-        Assert.Equal([Llama3.IdOf("<|eot_id|>")], prompt.EndOfAnswerIds);
+        // Qwen2's template adds its default system message; Llama 3's writes the BOS itself and trims the message.
+        {
+            "qwen2", ChatFormat.ChatMl, "the sum?",
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nthe sum?<|im_end|>\n<|im_start|>assistant\n",
+            "<|im_start|>", "<|im_end|>"
+        },
+        {
+            "llama3", ChatFormat.Llama3, "  the sum?\n",
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nthe sum?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+            "<|begin_of_text|>", "<|eot_id|>"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void RendersTheModelsTemplateForOneUserMessage(string model, ChatFormat format, string text, string rendered, string first, string end)
+    {
+        var files = model == "qwen2" ? Qwen(Qwen2Template) : Llama3;
+        var (tokenizer, prompt) = Open(files);
+        Assert.Equal(format, prompt.Format);
+        Assert.Equal(rendered, prompt.Render(text));
+        var ids = prompt.Encode(text);
+        // The rendered special tokens are single ids, and no second BOS is added before a template's own.
+        Assert.Equal(tokenizer.Encode(rendered).Ids, ids);
+        Assert.Equal(files.IdOf(first), ids[0]);
+        Assert.Equal([files.IdOf(end)], prompt.EndOfAnswerIds);
     }
 
     [Fact]
@@ -70,8 +75,7 @@ public sealed class ChatPromptTests
             Merges = Merges, AddedTokens = Llama3.AddedTokens, BosPrefix = "<|begin_of_text|>",
             Config = new JsonObject { ["eos_token"] = "<|end_of_text|>" },
         };
-        var folder = files.Write();
-        var prompt = ChatPrompt.FromModelFolder(folder, Tokenizers.LoadFromModelFolder(folder));
+        var (_, prompt) = Open(files);
         Assert.Equal(ChatFormat.Plain, prompt.Format);
         Assert.Equal(" the", prompt.Render(" the"));
         Assert.Equal([files.IdOf("<|begin_of_text|>"), files.IdOf("Ġthe")], prompt.Encode(" the"));
