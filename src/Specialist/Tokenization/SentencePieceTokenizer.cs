@@ -27,13 +27,14 @@ internal sealed class SentencePieceTokenizer : ITokenizer
 
     private SentencePieceTokenizer(SentencePieceModelFile model)
     {
+        var unigram = model.ModelType == SentencePieceModelFile.UnigramModelType;
+        if (unigram && model.EosId < 0) throw new SpecialistException($"{model.Path}: the model has no end-of-sequence piece (eos_id = -1), which T5 appends to every text");
         Name = model.Path;
         _unkId = model.UnkId;
         _normalizer = new AligningNormalizer(model);
         _library = model.CreateLibraryTokenizer();
 
         var count = model.Pieces.Length;
-        var unigram = model.ModelType == SentencePieceModelFile.UnigramModelType;
         _pieces = new string[count + (unigram ? ExtraIdCount : 0)];
         _skippedByDecode = new bool[_pieces.Length];
         for (var id = 0; id < count; id++)
@@ -52,7 +53,6 @@ internal sealed class SentencePieceTokenizer : ITokenizer
         int? Piece(int id) => id >= 0 ? id : null;
         if (unigram)
         {
-            if (model.EosId < 0) throw new SpecialistException($"{model.Path}: the model has no end-of-sequence piece (eos_id = -1), which T5 appends to every text");
             (PadId, EosId, AppendsEos) = (Piece(model.PadId), model.EosId, true);
             return;
         }
