@@ -16,7 +16,7 @@ internal static class TokenizeCommand
 {
     private const string Usage =
         "usage: specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl) [--json]\n" +
-        "  --tokenizer  a SentencePiece model (spiece.model), a model folder holding one, or gpt2, cl100k_base, o200k_base\n" +
+        "  --tokenizer  a model folder (spiece.model, tokenizer.model or tokenizer.json), one of those files, or gpt2, cl100k_base, o200k_base\n" +
         "  --input      JSONL, one {\"text\": ...} per line; --json prints one {\"ids\", \"pieces\"} line per text";
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

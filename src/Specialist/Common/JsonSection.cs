@@ -56,7 +56,8 @@ internal sealed class JsonSection
     public DataFormatException Error(string? key, string problem)
     {
         var field = Field(key);
-        var line = _lines.TryGetValue(field ?? "", out var l) ? l : _lines.GetValueOrDefault(Path, 1);
+        // Lines are kept for keys outside lists; an item's key gets its list's line.
+        var line = _lines.TryGetValue(field ?? "", out var l) ? l : _lines.GetValueOrDefault(Path.Split('[')[0], 1);
         return new DataFormatException(File, $"line {line}", field, problem);
     }
 
@@ -74,6 +75,16 @@ internal sealed class JsonSection
         null when !required => new JsonSection(File, Field(key)!, new JsonObject(), _lines),
         null => throw Error(key, "is missing"),
         var other => throw Wrong(key, other, "an object"),
+    };
+
+    /// <summary>The objects of the list at <paramref name="key"/> (none when absent); an item's fields are named <c>key[i].field</c>.</summary>
+    public IReadOnlyList<JsonSection> Items(string key) => Node[key] switch
+    {
+        null => [],
+        JsonArray a => [.. a.Select((item, i) => item is JsonObject o
+            ? new JsonSection(File, $"{Field(key)}[{i}]", o, _lines)
+            : throw Error(key, $"item {i} is {Describe(item)}, expected an object"))],
+        var other => throw Wrong(key, other, "a list of objects"),
     };
 
     public string? String(string key) => Node[key] switch

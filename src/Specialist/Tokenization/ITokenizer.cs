@@ -18,6 +18,13 @@ public interface ITokenizer
     /// <summary>The padding id (T5: 0), or null when the vocabulary has none.</summary>
     int? PadId { get; }
 
+    /// <summary>
+    /// The beginning-of-sequence id that Hugging Face's <c>tokenizer(text)</c> puts before a text (Llama 2: <c>&lt;s&gt;</c>,
+    /// Llama 3: <c>&lt;|begin_of_text|&gt;</c>), or null when it puts none (T5, Qwen2). <see cref="Encode"/> never adds it:
+    /// a sequence starts with it once, however many texts it joins (<see cref="ChatPrompt.Encode"/> puts it there).
+    /// </summary>
+    int? BosId { get; }
+
     /// <summary>The end-of-sequence id (T5: 1 = <c>&lt;/s&gt;</c>; tiktoken: <c>&lt;|endoftext|&gt;</c>), or null when there is none.</summary>
     int? EosId { get; }
 

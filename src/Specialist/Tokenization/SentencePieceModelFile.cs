@@ -12,7 +12,8 @@ internal sealed class SentencePieceModelFile
     /// <summary>sentencepiece_model.proto's <c>SentencePiece.Type</c>.</summary>
     internal enum PieceType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 }
 
-    private const int UnigramModelType = 1;
+    internal const int UnigramModelType = 1;
+    internal const int BpeModelType = 2;
 
     public required string Path { get; init; }
     public required byte[] Bytes { get; init; }
@@ -165,24 +166,38 @@ internal sealed class SentencePieceModelFile
     }
 
     /// <summary>
-    /// The features whose behaviour we reproduce and test against <c>spm_encode</c> (T5, FlanT5, mT5 models);
-    /// anything else is refused rather than encoded differently from SentencePiece.
+    /// The features whose behaviour we reproduce and test against <c>spm_encode</c> (T5, FlanT5, mT5 unigram models;
+    /// Llama 2's BPE model with byte fallback); anything else is refused rather than encoded differently from SentencePiece.
     /// </summary>
     private void EnsureSupported()
     {
         string? problem =
-            ModelType != UnigramModelType ? $"model type {ModelType} is not unigram" :
+            ModelType is not (UnigramModelType or BpeModelType) ? $"model type {ModelType} is neither unigram (1) nor BPE (2)" :
             TreatWhitespaceAsSuffix ? "treat_whitespace_as_suffix is set" :
-            ByteFallback ? "byte_fallback is set" :
+            ModelType == UnigramModelType && ByteFallback ? "byte_fallback is set in a unigram model" :
             Array.IndexOf(Types, PieceType.UserDefined) >= 0 ? "it has user-defined pieces" :
-            Array.IndexOf(Types, PieceType.Byte) >= 0 ? "it has byte pieces" :
+            !ByteFallback && Array.IndexOf(Types, PieceType.Byte) >= 0 ? "it has byte pieces without byte_fallback" :
             null;
         if (problem is not null)
-            throw new SpecialistException($"{Path}: unsupported SentencePiece model: {problem} (supported: unigram models like T5's spiece.model)");
+            throw new SpecialistException($"{Path}: unsupported SentencePiece model: {problem} (supported: unigram models like T5's spiece.model, BPE models like Llama 2's tokenizer.model)");
+    }
+
+    /// <summary>The model loaded by Microsoft.ML.Tokenizers, which runs the unigram search or the BPE merges.</summary>
+    public Microsoft.ML.Tokenizers.SentencePieceTokenizer CreateLibraryTokenizer()
+    {
+        try
+        {
+            return Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(new MemoryStream(BytesForLibrary()), false, false);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or NullReferenceException or IndexOutOfRangeException)
+        {
+            // The library parses the model again on its own; what our checks let through but it cannot take is the file's fault.
+            throw new SpecialistException($"{Path}: Microsoft.ML.Tokenizers cannot load this SentencePiece model: {e.Message}", e);
+        }
     }
 
     /// <summary>
-    /// The model bytes to hand to Microsoft.ML.Tokenizers. Its unigram model (2.0.1) indexes its vocabulary with the
+    /// The model bytes to hand to Microsoft.ML.Tokenizers. Its models (2.0.1) index their vocabulary with the
     /// BOS id even when the model has none (T5: bos_id = -1) and fails; we append a trainer_spec that names the
     /// pad (or else eos, or unk) piece as BOS. Protobuf merges it into the original trainer_spec, so only bos_id and
     /// bos_piece change. We never ask the library to add BOS, and the piece it points at is a control or unknown

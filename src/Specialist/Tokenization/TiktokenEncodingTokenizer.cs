@@ -52,6 +52,7 @@ internal sealed class TiktokenEncodingTokenizer : ITokenizer
     /// <summary>One past the largest id; cl100k_base leaves ids 100,261 … 100,275 unassigned, o200k_base 200,000 … 200,017.</summary>
     public int VocabularySize { get; }
     public int? PadId => null;
+    public int? BosId => null;
     public int? EosId { get; }
     public int? UnkId => null;
     public bool AppendsEos => false;

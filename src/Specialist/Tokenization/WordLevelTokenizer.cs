@@ -95,10 +95,11 @@ public sealed class WordLevelTokenizer : ITokenizer
     }
 
     /// <summary>Loads a <c>tokenizer.json</c> that <see cref="Save"/> wrote; errors name the file and the field.</summary>
-    public static WordLevelTokenizer Load(string path)
+    public static WordLevelTokenizer Load(string path) => Load(JsonSection.ReadFile(Path.GetFullPath(path)));
+
+    /// <summary>Loads a <c>tokenizer.json</c> already parsed as <paramref name="s"/>.</summary>
+    internal static WordLevelTokenizer Load(JsonSection s)
     {
-        var file = Path.GetFullPath(path);
-        var s = JsonSection.ReadFile(file);
         if (s.String("kind") != Kind) throw s.Error("kind", $"must be \"{Kind}\" (this file is not a word-level tokenizer)");
         var list = s.Strings("pieces") ?? throw s.Error("pieces", "is missing: the pieces, the piece of id i at index i");
         var pieces = new List<string>(list.Count);
@@ -116,7 +117,7 @@ public sealed class WordLevelTokenizer : ITokenizer
             throw s.Error("pieces", $"has {pieces.Count} pieces; the first three must be {string.Join(", ", Specials)}");
         if (!seen.Contains(SpacePiece))
             throw s.Error("pieces", $"lacks the space piece \"{SpacePiece}\"");
-        return new WordLevelTokenizer(file, [.. pieces]);
+        return new WordLevelTokenizer(s.File, [.. pieces]);
     }
 
     /// <summary>Writes <c>{"kind": "word-level", "pieces": [...]}</c> to <paramref name="path"/> (atomically).</summary>
@@ -126,6 +127,7 @@ public sealed class WordLevelTokenizer : ITokenizer
     public string Name { get; }
     public int VocabularySize => _pieces.Length;
     public int? PadId => Pad;
+    public int? BosId => null;
     public int? EosId => Eos;
     public int? UnkId => Unk;
     public bool AppendsEos => true;

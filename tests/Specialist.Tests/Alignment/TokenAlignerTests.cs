@@ -22,6 +22,26 @@ public sealed class TokenAlignerTests
         return [.. path];
     }
 
+    [Fact]
+    public void MapsTheTeachersTopKOntoAByteLevelBpeStudentWithTheSameRule()
+    {
+        // A Qwen2-like student: its pieces write spaces as ▁, so a teacher's " cat" is looked up as "▁cat".
+        var files = new Tokenization.HuggingFaceTokenizerFolder { Merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("Ġ", "c"), ("a", "t"), ("Ġc", "at")] };
+        var student = files.Load();
+        var teacher = Sequence(" the cat", [(" the", 0.7), (" a", 0.2), (" cat", 0.1)], [(" cat", 0.6), (" dog", 0.4)]);
+
+        var aligned = new TokenAligner(student).Align(teacher);
+
+        Assert.Equal(["▁the", "▁cat"], aligned.StudentPieces);
+        Assert.Equal([files.IdOf("Ġthe"), files.IdOf("Ġcat")], aligned.StudentIds);
+        // Candidates the student has no piece for (" a", " dog") are dropped, as for T5.
+        var targets = Enumerable.Range(0, aligned.Targets.Count)
+            .Select(j => aligned.Targets.Ids(j).ToArray().Zip(aligned.Targets.Probabilities(j).ToArray(), (id, p) => (student.GetPiece(id), p)).ToList())
+            .ToArray();
+        Assert.Equal([("▁the", 0.7), ("▁cat", 0.1)], targets[0]);
+        Assert.Equal([("▁cat", 0.6)], targets[1]);
+    }
+
     /// <summary>
     /// The authors' own alignment of a Codex answer (notebooks/dev_align_codex_to_flan_t5_dtw.ipynb in
     /// FranxYao/FlanT5-CoT-Specialization, cells 31, 35 and 37: the FlanT5 pieces, the Codex tokens, and the teacher

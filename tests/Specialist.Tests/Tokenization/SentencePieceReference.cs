@@ -16,16 +16,16 @@ internal static class SentencePieceReference
     /// <c>spm_encode --output_format=id</c> of each text. spm_encode reads one text per line, so a text must not hold a
     /// newline; callers pass <see cref="AsOneLine"/> of texts that do.
     /// </summary>
-    public static List<int[]> EncodeIds(IReadOnlyList<string> texts) =>
-        Run("spm_encode", "--output_format=id", texts).Select(ParseIds).ToList();
+    public static List<int[]> EncodeIds(IReadOnlyList<string> texts, string? model = null) =>
+        Run("spm_encode", "--output_format=id", texts, model).Select(ParseIds).ToList();
 
     /// <summary><c>spm_encode --output_format=piece</c>: pieces separated by spaces (a run of unknown characters is one piece).</summary>
     public static List<string[]> EncodePieces(IReadOnlyList<string> texts) =>
         Run("spm_encode", "--output_format=piece", texts).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
 
     /// <summary><c>spm_decode --input_format=id</c> of each id sequence.</summary>
-    public static List<string> DecodeIds(IReadOnlyList<IReadOnlyList<int>> ids) =>
-        Run("spm_decode", "--input_format=id", ids.Select(s => string.Join(' ', s)).ToList());
+    public static List<string> DecodeIds(IReadOnlyList<IReadOnlyList<int>> ids, string? model = null) =>
+        Run("spm_decode", "--input_format=id", ids.Select(s => string.Join(' ', s)).ToList(), model);
 
     /// <summary>
     /// The text spm_encode can be given for <paramref name="text"/>: newlines become spaces. T5's nmt_nfkc normaliser maps
@@ -51,7 +51,8 @@ internal static class SentencePieceReference
     private static int[] ParseIds(string line) =>
         line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
-    private static List<string> Run(string tool, string format, IReadOnlyList<string> lines)
+    /// <summary>Runs <paramref name="tool"/> with <paramref name="model"/> (T5's <c>spiece.model</c> when null) over one line per text.</summary>
+    private static List<string> Run(string tool, string format, IReadOnlyList<string> lines, string? model = null)
     {
         foreach (var line in lines)
             if (line.Contains('\n')) throw new ArgumentException($"{tool} reads one text per line; pass AsOneLine(text)");
@@ -64,7 +65,7 @@ internal static class SentencePieceReference
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
         };
-        psi.ArgumentList.Add("--model=" + TestPaths.T5SpieceModel);
+        psi.ArgumentList.Add("--model=" + (model ?? TestPaths.T5SpieceModel));
         psi.ArgumentList.Add(format);
         psi.ArgumentList.Add("--input=" + input);
         Process process;

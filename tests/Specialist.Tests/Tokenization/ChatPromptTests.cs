@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using Specialist.Tokenization;
+
+namespace Specialist.Tests.Tokenization;
+
+public sealed class ChatPromptTests
+{
+    // The templates as the models' tokenizer_config.json hold them (Jinja writes a newline as \n inside its strings).
+    private const string Qwen2Template =
+        @"{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+    private const string Llama3Template =
+        @"{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    private static readonly (string, string)[] Merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he")];
+
+    private static HuggingFaceTokenizerFolder Qwen(string? template) => new()
+    {
+        Merges = Merges,
+        AddedTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        Config = new JsonObject { ["eos_token"] = "<|im_end|>", ["pad_token"] = "<|endoftext|>", ["chat_template"] = template },
+    };
+
+    private static readonly HuggingFaceTokenizerFolder Llama3 = new()
+    {
+        Merges = Merges,
+        AddedTokens = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+        BosPrefix = "<|begin_of_text|>",
+        Config = new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>", ["chat_template"] = Llama3Template },
+    };
+
+    /// <summary>Writes the folder and reads its tokenizer and chat prompt, as a training run would.</summary>
+    private static (ITokenizer Tokenizer, ChatPrompt Prompt) Open(HuggingFaceTokenizerFolder files)
+    {
+        var folder = files.Write();
+        var tokenizer = Tokenizers.LoadFromModelFolder(folder);
+        return (tokenizer, ChatPrompt.FromModelFolder(folder, tokenizer));
+    }
+
+    public static TheoryData<string, ChatFormat, string, string, string, string> Templates => new()
+    {
+        // Qwen2's template adds its default system message; Llama 3's writes the BOS itself and trims the message.
+        {
+            "qwen2", ChatFormat.ChatMl, "the sum?",
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nthe sum?<|im_end|>\n<|im_start|>assistant\n",
+            "<|im_start|>", "<|im_end|>"
+        },
+        {
+            "llama3", ChatFormat.Llama3, "  the sum?\n",
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nthe sum?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+            "<|begin_of_text|>", "<|eot_id|>"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void RendersTheModelsTemplateForOneUserMessage(string model, ChatFormat format, string text, string rendered, string first, string end)
+    {
+        var files = model == "qwen2" ? Qwen(Qwen2Template) : Llama3;
+        var (tokenizer, prompt) = Open(files);
+        Assert.Equal(format, prompt.Format);
+        Assert.Equal(rendered, prompt.Render(text));
+        var ids = prompt.Encode(text);
+        // The rendered special tokens are single ids, and no second BOS is added before a template's own.
+        Assert.Equal(tokenizer.Encode(rendered).Ids, ids);
+        Assert.Equal(files.IdOf(first), ids[0]);
+        Assert.Equal([files.IdOf(end)], prompt.EndOfAnswerIds);
+    }
+
+    [Fact]
+    public void WithoutATemplateThePromptIsPlainAfterTheBos()
+    {
+        var files = new HuggingFaceTokenizerFolder
+        {
+            Merges = Merges, AddedTokens = Llama3.AddedTokens, BosPrefix = "<|begin_of_text|>",
+            Config = new JsonObject { ["eos_token"] = "<|end_of_text|>" },
+        };
+        var (_, prompt) = Open(files);
+        Assert.Equal(ChatFormat.Plain, prompt.Format);
+        Assert.Equal(" the", prompt.Render(" the"));
+        Assert.Equal([files.IdOf("<|begin_of_text|>"), files.IdOf("Ġthe")], prompt.Encode(" the"));
+        Assert.Equal([files.IdOf("<|end_of_text|>")], prompt.EndOfAnswerIds);
+
+        // Qwen2 has no BOS; a plain prompt is the text's tokens.
+        var qwen = Qwen(Qwen2Template).Load();
+        Assert.Equal(qwen.Encode("the").Ids, ChatPrompt.Plain(qwen).Encode("the"));
+    }
+
+    [Fact]
+    public void APlainPromptOfASeq2SeqTokenizerDropsTheAppendedEos()
+    {
+        var wordLevel = WordLevelTokenizer.Build(["the cat"], 1000);
+        var ids = ChatPrompt.Plain(wordLevel).Encode("the cat");
+        Assert.Equal(wordLevel.Encode("the cat").Ids.SkipLast(1), ids);
+        Assert.Equal([wordLevel.EosId!.Value], ChatPrompt.Plain(wordLevel).EndOfAnswerIds);
+    }
+
+    [Theory]
+    [InlineData("{{ bos_token }}{% for message in messages %}[INST] {{ message['content'] }} [/INST]{% endfor %}", "not recognised")]
+    [InlineData(@"{%- if not date_string is defined %}{%- set date_string = ""26 Jul 2024"" %}{%- endif %}<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023<|eot_id|>", "date")]
+    public void ATemplateItCannotRenderIsRefusedNamingTheFileAndField(string template, string reason)
+    {
+        var files = Qwen(template);
+        var folder = files.Write();
+        var e = Assert.Throws<SpecialistException>(() => ChatPrompt.FromModelFolder(folder, Tokenizers.LoadFromModelFolder(folder)));
+        Assert.Contains(Path.Combine(folder, "tokenizer_config.json"), e.Message);
+        Assert.Contains("'chat_template'", e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void ATemplateWhoseSpecialTokensTheTokenizerLacksIsRefused()
+    {
+        var files = new HuggingFaceTokenizerFolder { Merges = Merges, Config = new JsonObject { ["chat_template"] = Qwen2Template } };
+        var folder = files.Write();
+        var e = Assert.Throws<SpecialistException>(() => ChatPrompt.FromModelFolder(folder, Tokenizers.LoadFromModelFolder(folder)));
+        Assert.Contains("\"<|im_start|>\" to be one token", e.Message);
+    }
+}
