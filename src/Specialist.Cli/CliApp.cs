@@ -119,22 +119,40 @@ internal static class CliApp
         }
     }
 
-    /// <summary>Prints the help of the command <paramref name="parsed"/> reached; for a command that needs a subcommand (or the bare <c>specialist</c>), a wrong command line.</summary>
-    internal static int ShowHelp(ParseResult parsed)
+    /// <summary>Prints the help of the command <paramref name="parsed"/> reached: the bare <c>specialist</c>, a wrong command line.</summary>
+    private static int ShowHelp(ParseResult parsed)
     {
         new HelpAction().Invoke(parsed);
         return UsageErrorExitCode;
     }
 
-    /// <summary>What is wrong with the command line, in one line: words it does not know by name, else the parser's errors (each names its option).</summary>
+    /// <summary>The action of a command that only groups subcommands (<c>data</c>, <c>bench</c>): without one, a wrong command line naming them.</summary>
+    internal static void MissingSubcommand(ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        var path = string.Join(' ', CommandPath(parsed).Select(c => c.Name));
+        throw new UsageException("missing subcommand: " + string.Join(", ",
+            command.Subcommands.Select(sub => string.Join(' ', [path, sub.Name, .. sub.Arguments.Select(a => $"<{a.Name}>")]))));
+    }
+
+    /// <summary>
+    /// What is wrong with the command line, in one line: words it does not know, arguments and options it lacks, else
+    /// the parser's errors (each names its option).
+    /// </summary>
     private static string ParseErrors(ParseResult parsed)
     {
+        var command = parsed.CommandResult.Command;
+        var problems = new List<string>();
         var unmatched = parsed.UnmatchedTokens;
         var options = unmatched.Where(t => t.StartsWith('-')).ToList();
-        if (options.Count > 0) return $"unknown option{(options.Count > 1 ? "s" : "")}: {string.Join(", ", options)}";
-        if (unmatched.Count > 0)
-            return parsed.CommandResult.Command.Subcommands.Count > 0 ? $"unknown command '{unmatched[0]}'" : $"unexpected argument '{unmatched[0]}'";
-        return string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')));
+        if (options.Count > 0) problems.Add($"unknown option{(options.Count > 1 ? "s" : "")}: {string.Join(", ", options)}");
+        else if (unmatched.Count > 0)
+            problems.Add(command.Subcommands.Count == 0 ? $"unexpected argument '{unmatched[0]}'"
+                : parsed.CommandResult.Parent is null ? $"unknown command '{unmatched[0]}'" : $"unknown subcommand '{unmatched[0]}'");
+        problems.AddRange(command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0 && parsed.GetResult(a) is not { Tokens.Count: > 0 })
+            .Select(a => $"missing argument <{a.Name}>"));
+        problems.AddRange(command.Options.Where(o => o.Required && parsed.GetResult(o) is null).Select(o => $"missing required option {o.Name}"));
+        return problems.Count > 0 ? string.Join("; ", problems) : string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')));
     }
 
     /// <summary>The commands from the root to the one <paramref name="parsed"/> reached (<c>specialist data stats</c>).</summary>

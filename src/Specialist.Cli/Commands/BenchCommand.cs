@@ -18,7 +18,7 @@ internal static class BenchCommand
         {
             Model(), EvalCommand.Benchmark(), ServeBench(), AlignCommand.Benchmark(), TrainCommand.Benchmark(),
         };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 

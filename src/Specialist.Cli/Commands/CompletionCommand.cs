@@ -33,7 +33,7 @@ internal static class CompletionCommand
         });
 
         var command = new Command("completion", "shell completion: 'completion bash' prints the script") { bash, suggest };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 

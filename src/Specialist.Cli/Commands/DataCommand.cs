@@ -24,7 +24,7 @@ internal static class DataCommand
         {
             Stats(), Prompts(),
         };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 

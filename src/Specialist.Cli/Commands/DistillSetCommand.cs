@@ -22,7 +22,7 @@ internal static class DistillSetCommand
     public static Command Create()
     {
         var command = new Command("distill-set", "distillation sets: 'distill-set build' (four formats, aligned top-k targets), 'distill-set info'") { Build(), Info() };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 
@@ -40,7 +40,7 @@ internal static class DistillSetCommand
             string.Join(",", D.Formats.Select(DistillFormats.Name)));
         var seed = CliOptions.Seed("demonstrations' draw and the examples' order", 1);
         var sizes = new ParsedOption<IReadOnlyDictionary<TrainingFormat, int>>("--batch-size", DistillFormats.ParseBatchSizes, "ic-cot=25,...",
-            $"micro-batch size per format (default: {string.Join(",", D.BatchSizes.Select(p => $"{DistillFormats.Name(p.Key)}={p.Value}"))})");
+            $"micro-batch size per format; formats not named keep theirs (default: {string.Join(",", D.BatchSizes.Select(p => $"{DistillFormats.Name(p.Key)}={p.Value}"))})");
         var mode = new ParsedOption<AlignmentMode>("--mode", AlignmentOptions.ParseMode, "paper|fast", "the alignment rule (align --help)", AlignmentOptions.ModeName(D.Alignment.Mode));
         var renormalize = CliOptions.Flag("--renormalize", "renormalise each position's kept probabilities to sum to 1");
         var merge = CliOptions.Flag("--merge", "merge the targets of teacher tokens that map to one student token");
@@ -60,7 +60,7 @@ internal static class DistillSetCommand
             var dev = parsed.GetValue(devSet)!;
             var outPath = parsed.GetValue(output)!;
             var request = new DistillSetRequest(outPath, parsed.GetValue(student)!, storePath, data.Root(parsed), formats.Read(parsed),
-                sizes.ReadOrNull(parsed) ?? new Dictionary<TrainingFormat, int>(),
+                sizes.ReadOrNull(parsed) ?? D.BatchSizes,
                 parsed.GetValue(seed), new AlignmentOptions(mode.Read(parsed), parsed.GetValue(renormalize), parsed.GetValue(merge)))
             {
                 TrainSet = train,

@@ -18,7 +18,7 @@ internal static class ModelCommand
         {
             Init(), Info(),
         };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 

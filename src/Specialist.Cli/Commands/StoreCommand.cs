@@ -12,7 +12,7 @@ internal static class StoreCommand
     public static Command Create()
     {
         var command = new Command("store", "annotation stores: 'store stats', 'store export' (jsonl, parquet)") { Stats(), Export() };
-        command.SetAction(CliApp.ShowHelp);
+        command.SetAction(CliApp.MissingSubcommand);
         return command;
     }
 
