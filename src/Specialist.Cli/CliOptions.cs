@@ -14,8 +14,19 @@ internal static class CliOptions
 {
     public static Option<string> Text(string name, string helpName, string description, string? defaultValue = null, bool required = false)
     {
-        var option = new Option<string>(name) { HelpName = helpName, Description = description, Required = required };
+        var option = new Option<string>(name) { HelpName = helpName, Description = description, Required = required, CustomParser = r => r.Tokens[^1].Value };
         if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return LastWins(option);
+    }
+
+    /// <summary>
+    /// An option given twice takes its last value, as the command line always has (a script may append an override).
+    /// Each occurrence still takes one word: <c>--x a b</c> leaves <c>b</c> to the command.
+    /// </summary>
+    public static T LastWins<T>(T option) where T : Option
+    {
+        option.Arity = ArgumentArity.OneOrMore;
+        option.AllowMultipleArgumentsPerToken = false;
         return option;
     }
 
@@ -23,32 +34,32 @@ internal static class CliOptions
     public static Option<string[]> Repeated(string name, string helpName, string description) =>
         new(name) { HelpName = helpName, Description = description, DefaultValueFactory = _ => [] };
 
-    public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
+    public static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
     /// <summary><c>--json</c>: the result as JSON on stdout (and no live progress display).</summary>
     public static Option<bool> Json(string what = "the result as one JSON object") => Flag("--json", what);
 
     public static Option<int> Int(string name, string helpName, string description, int defaultValue) =>
-        new(name) { HelpName = helpName, Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = r => Read(r, "an integer", ParseInt) };
+        LastWins(new Option<int>(name) { HelpName = helpName, Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = r => Read(r, "an integer", ParseInt) });
 
     /// <summary>An integer with no default: null when not given.</summary>
     public static Option<int?> OptionalInt(string name, string helpName, string description, bool required = false) =>
-        new(name) { HelpName = helpName, Description = description, Required = required, CustomParser = r => Read(r, "an integer", ParseInt) };
+        LastWins(new Option<int?>(name) { HelpName = helpName, Description = description, Required = required, CustomParser = r => Read(r, "an integer", ParseInt) });
 
     public static Option<double> Number(string name, string helpName, string description, double defaultValue) =>
-        new(name)
+        LastWins(new Option<double>(name)
         {
             HelpName = helpName, Description = description, DefaultValueFactory = _ => defaultValue,
             CustomParser = r => Read(r, "a number", text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null as double?),
-        };
+        });
 
     /// <summary>A seed: a non-negative integer.</summary>
     public static Option<ulong> Seed(string description, ulong defaultValue) =>
-        new("--seed")
+        LastWins(new Option<ulong>("--seed")
         {
             HelpName = "S", Description = description, DefaultValueFactory = _ => defaultValue,
             CustomParser = r => Read(r, "a non-negative integer", text => ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null as ulong?),
-        };
+        });
 
     /// <summary>Whether the option is on the command line (not its default).</summary>
     public static bool Given(this ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
@@ -62,7 +73,7 @@ internal static class CliOptions
     /// <summary>The option's value as <paramref name="parse"/> reads it; a text it refuses (null) is an error naming the option.</summary>
     private static T Read<T>(ArgumentResult result, string what, Func<string, T?> parse) where T : struct
     {
-        var text = result.Tokens[0].Value;
+        var text = result.Tokens[^1].Value;
         if (parse(text) is { } value) return value;
         result.AddError($"option {((OptionResult)result.Parent!).Option.Name}: '{text}' is not {what}");
         return default;
@@ -90,6 +101,8 @@ internal sealed class ParsedOption<T> : Option<string>
         HelpName = helpName;
         Description = description;
         if (defaultText is not null) DefaultValueFactory = _ => defaultText;
+        CustomParser = r => r.Tokens[^1].Value;
+        CliOptions.LastWins(this);
         Validators.Add(result =>
         {
             if (result.Tokens.Count == 0) return;

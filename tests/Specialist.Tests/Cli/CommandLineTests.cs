@@ -47,7 +47,7 @@ public sealed class CommandLineTests
     {
         var train = new TrainCommand();
         var config = train.Config(Parse(train.Command,
-            "--student", "s", "--data", "d", "--out", "o", "--lr", "0.01", "--warmup", "7", "--schedule", "linear", "--eval-sets", "a,b,c",
+            "--student", "s", "--data", "d", "--out", "o", "--warmup", "2", "--lr", "0.01", "--warmup", "7", "--schedule", "linear", "--eval-sets", "a,b,c",
             "--id-set", "a", "--ood-sets", "c", "--eval-limit", "5", "--batch-size", "ic-cot=3", "--replay", "gold", "--seed", "42"))!;
         Assert.Equal(0.01, config.Lr);
         Assert.Equal(7, config.Warmup);
@@ -58,7 +58,7 @@ public sealed class CommandLineTests
         Assert.Equal(3, config.BatchSize["ic-cot"]);
         Assert.Equal("gold", config.Replay);
         Assert.Equal(42, config.Seed);
-        // What is not given keeps the record's default.
+        // An option given twice takes its last value; what is not given keeps the record's default.
         Assert.Equal(TrainingConfig.Defaults.Epochs, config.Epochs);
         Assert.Equal(TrainingConfig.Defaults.ReplayShare, config.ReplayShare);
     }
