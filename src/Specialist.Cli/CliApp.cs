@@ -1,40 +1,81 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Globalization;
 using Specialist;
 using Specialist.Cli.Commands;
 
 namespace Specialist.Cli;
 
-/// <summary>Dispatches <c>specialist COMMAND ...</c> to the command that owns it; maps errors to exit codes.</summary>
+/// <summary>
+/// The command tree (System.CommandLine): parses <c>specialist COMMAND ...</c>, runs the command that owns it and maps
+/// errors to exit codes.
+/// </summary>
 internal static class CliApp
 {
-    /// <summary>A top-level command: its name, one line of help, what runs it, and whether it runs libtorch (and so wants jemalloc).</summary>
-    private sealed record Command(string Name, string Summary, Func<string[], Task<int>> Run, bool UsesTorch = false);
-
-    private static readonly Command[] Commands =
-    [
-        new("data", "data sets: 'data stats <set>' counts problems and answers", a => Task.FromResult(DataCommand.Run(a))),
-        new("score", "score a predictions file against a set's gold answers", a => Task.FromResult(ScoreCommand.Run(a))),
-        new("tokenize", "encode texts with a SentencePiece or tiktoken tokenizer", a => Task.FromResult(TokenizeCommand.Run(a))),
-        new("model", "models in Hugging Face layout: 'model init' writes a random-init T5", a => Task.FromResult(ModelCommand.Run(a)), UsesTorch: true),
-        new("generate", "generate text with a model folder (greedy or sampling, batched, KV cache)", a => Task.FromResult(GenerateCommand.Run(a)), UsesTorch: true),
-        new("bench", "benchmarks: 'bench model' (training and decoding speed, MFU)", a => Task.FromResult(BenchCommand.Run(a)), UsesTorch: true),
-        new("serve", "serve a model folder over an OpenAI-compatible HTTP API (completions, chat, logprobs)", ServeCommand.RunAsync, UsesTorch: true),
-        new("annotate", "sample teacher CoT with log-probs into a resumable SQLite store (live or Batch API)", AnnotateCommand.RunAsync),
-        new("store", "annotation stores: 'store stats', 'store export' (jsonl, parquet)", a => Task.FromResult(StoreCommand.Run(a))),
-        new("align", "align teacher tokens with student tokens: sparse top-k targets (paper's rule or fast)", a => Task.FromResult(AlignCommand.Run(a))),
-        new("eval", "CoT accuracy of a model folder or endpoint on math sets and BBH, with 95 % intervals; resumable", a => Task.FromResult(EvalCommand.Run(a)), UsesTorch: true),
-        new("distill-set", "distillation sets: 'distill-set build' (four formats, aligned top-k targets), 'distill-set info'", a => Task.FromResult(DistillSetCommand.Run(a))),
-        new("train", "specialize a student on a distillation set: sample or distribution matching, checkpoints, exact resume, OOD selection", a => Task.FromResult(TrainCommand.Run(a)), UsesTorch: true),
-        new("report", "report.md with figures (PNG, SVG) from training runs and evaluations: dynamics, scaling, trade-off, loss", a => Task.FromResult(ReportCommand.Run(a))),
-        new("synth", "seeded synthetic sets with gold CoT: GSM-like math, MultiArith/ASDiv/SVAMP-like OOD, BBH-like generic", a => Task.FromResult(SynthCommand.Run(a))),
-        new("run", "the whole pipeline; with no options the built-in miniature world: teacher, students, the paper's six phenomena", RunCommand.RunAsync, UsesTorch: true),
-        new("doctor", "show the runtime: version, allocator, libtorch, data root", a => Task.FromResult(DoctorCommand.Run(a)), UsesTorch: true),
-    ];
+    /// <summary>The exit code of a wrong command line: an unknown command or option, a missing or malformed value.</summary>
+    internal const int UsageErrorExitCode = 2;
 
     /// <summary>The exit code of an error that is no fault of the input: a bug (sysexits' EX_SOFTWARE).</summary>
     internal const int InternalErrorExitCode = 70;
 
+    /// <summary>The exit code of a command stopped by SIGINT or SIGTERM after saving its work (128 + SIGINT).</summary>
+    internal const int InterruptedExitCode = 130;
+
     /// <summary>Set to 1 to see the stack trace of an unexpected error.</summary>
     internal const string TraceVariable = "SPECIALIST_TRACE";
+
+    private static readonly string Description =
+        "specialist: specialize small language models towards multi-step reasoning (Fu et al., ICML 2023)\n\n" +
+        $"exit codes: 0 done, 1 bad input (the error names the file, line and field) or failed work, {UsageErrorExitCode} wrong command line,\n" +
+        $"            {InternalErrorExitCode} unexpected error (a bug; {TraceVariable}=1 prints its stack trace), {InterruptedExitCode} interrupted";
+
+    /// <summary>The whole command line: every command with its options.</summary>
+    internal static Command Root() => Tree().Root;
+
+    /// <summary>The command tree, and the top-level commands that run libtorch (and so want jemalloc, <see cref="Allocator"/>).</summary>
+    private static (Command Root, HashSet<Command> UseTorch) Tree()
+    {
+        var root = new Command("specialist", Description) { new HelpOption() };
+        var version = new Option<bool>("--version") { Description = "the version and the allocator this process runs on" };
+        root.Options.Add(version);
+        root.SetAction(parsed =>
+        {
+            if (!parsed.GetValue(version)) return ShowHelp(parsed);
+            Allocator.PreferJemalloc();
+            Console.WriteLine($"specialist {DoctorCommand.Version} (allocator: {Allocator.Current()})");
+            return 0;
+        });
+        var useTorch = new HashSet<Command>();
+        foreach (var (command, usesTorch) in Commands())
+        {
+            if (usesTorch) useTorch.Add(command);
+            root.Subcommands.Add(command);
+        }
+        root.Subcommands.Add(CompletionCommand.Create(root));
+        return (root, useTorch);
+    }
+
+    /// <summary>Each top-level command, and whether it runs libtorch.</summary>
+    private static IEnumerable<(Command Command, bool UsesTorch)> Commands() =>
+    [
+        (DataCommand.Create(), false),
+        (ScoreCommand.Create(), false),
+        (TokenizeCommand.Create(), false),
+        (ModelCommand.Create(), true),
+        (new GenerateCommand().Command, true),
+        (BenchCommand.Create(), true),
+        (new ServeCommand().Command, true),
+        (new AnnotateCommand().Command, false),
+        (StoreCommand.Create(), false),
+        (AlignCommand.Create(), false),
+        (EvalCommand.Create(), true),
+        (DistillSetCommand.Create(), false),
+        (new TrainCommand().Command, true),
+        (new ReportCommand().Command, false),
+        (SynthCommand.Create(), false),
+        (new RunCommand().Command, true),
+        (DoctorCommand.Create(), true),
+    ];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -44,33 +85,27 @@ internal static class CliApp
             if (e.ExceptionObject is Exception exception) ReportUnexpected(exception);
             Environment.Exit(InternalErrorExitCode);
         };
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-        {
-            PrintHelp();
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] == "--version")
-        {
-            Allocator.PreferJemalloc();
-            Console.WriteLine($"specialist {DoctorCommand.Version} (allocator: {Allocator.Current()})");
-            return 0;
-        }
+        // Numbers in options, help and messages read and print the same on every machine (0.5, never 0,5).
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
+        var (root, useTorch) = Tree();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: unknown command '{args[0]}' (see 'specialist --help')");
-            return 2;
+            Console.Error.WriteLine($"error: {ParseErrors(parsed)} (see '{string.Join(' ', CommandPath(parsed).Select(c => c.Name))} --help')");
+            return UsageErrorExitCode;
         }
-        if (command.UsesTorch) Allocator.PreferJemalloc();
+        if (CommandPath(parsed) is [_, var command, ..] && useTorch.Contains(command)) Allocator.PreferJemalloc();
         try
         {
-            return await command.Run(args[1..]);
+            // Signals are the commands' own (StopSignals: a first one stops politely, a second one at once).
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"error: {e.Message} (see 'specialist {command.Name} --help')");
-            return 2;
+            Console.Error.WriteLine($"error: {e.Message} (see '{string.Join(' ', CommandPath(parsed).Select(c => c.Name))} --help')");
+            return UsageErrorExitCode;
         }
         catch (SpecialistException e)
         {
@@ -82,6 +117,51 @@ internal static class CliApp
             ReportUnexpected(e);
             return InternalErrorExitCode;
         }
+    }
+
+    /// <summary>Prints the help of the command <paramref name="parsed"/> reached: the bare <c>specialist</c>, a wrong command line.</summary>
+    private static int ShowHelp(ParseResult parsed)
+    {
+        new HelpAction().Invoke(parsed);
+        return UsageErrorExitCode;
+    }
+
+    /// <summary>The action of a command that only groups subcommands (<c>data</c>, <c>bench</c>): without one, a wrong command line naming them.</summary>
+    internal static void MissingSubcommand(ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        var path = string.Join(' ', CommandPath(parsed).Select(c => c.Name));
+        throw new UsageException("missing subcommand: " + string.Join(", ",
+            command.Subcommands.Select(sub => string.Join(' ', [path, sub.Name, .. sub.Arguments.Select(a => $"<{a.Name}>")]))));
+    }
+
+    /// <summary>
+    /// What is wrong with the command line, in one line: words it does not know, arguments and options it lacks, else
+    /// the parser's errors (each names its option).
+    /// </summary>
+    private static string ParseErrors(ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        var problems = new List<string>();
+        var unmatched = parsed.UnmatchedTokens;
+        var options = unmatched.Where(t => t.StartsWith('-')).ToList();
+        if (options.Count > 0) problems.Add($"unknown option{(options.Count > 1 ? "s" : "")}: {string.Join(", ", options)}");
+        else if (unmatched.Count > 0)
+            problems.Add(command.Subcommands.Count == 0 ? $"unexpected argument '{unmatched[0]}'"
+                : parsed.CommandResult.Parent is null ? $"unknown command '{unmatched[0]}'" : $"unknown subcommand '{unmatched[0]}'");
+        problems.AddRange(command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0 && parsed.GetResult(a) is not { Tokens.Count: > 0 })
+            .Select(a => $"missing argument <{a.Name}>"));
+        problems.AddRange(command.Options.Where(o => o.Required && parsed.GetResult(o) is null).Select(o => $"missing required option {o.Name}"));
+        return problems.Count > 0 ? string.Join("; ", problems) : string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')));
+    }
+
+    /// <summary>The commands from the root to the one <paramref name="parsed"/> reached (<c>specialist data stats</c>).</summary>
+    private static List<Command> CommandPath(ParseResult parsed)
+    {
+        var path = new List<Command>();
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            path.Insert(0, result.Command);
+        return path;
     }
 
     /// <summary>
@@ -99,16 +179,7 @@ internal static class CliApp
 
     /// <summary>Prints a warning: something is wrong, but the command goes on.</summary>
     internal static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
-
-    private static void PrintHelp()
-    {
-        Console.WriteLine("specialist: specialize small language models towards multi-step reasoning (Fu et al., ICML 2023)");
-        Console.WriteLine();
-        Console.WriteLine("usage: specialist COMMAND [options]     (specialist --version: version and runtime)");
-        Console.WriteLine();
-        foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
-        Console.WriteLine();
-        Console.WriteLine($"exit codes: 0 done, 1 bad input (the error names the file, line and field) or failed work, 2 wrong command line,");
-        Console.WriteLine($"            {InternalErrorExitCode} unexpected error (a bug; {TraceVariable}=1 prints its stack trace), 130 interrupted");
-    }
 }
+
+/// <summary>The command line itself is wrong (options that exclude each other, a value out of range): exit code 2.</summary>
+internal sealed class UsageException(string message) : SpecialistException(message);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
@@ -9,40 +10,37 @@ using Specialist.Tokenization;
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist align (--input FILE.jsonl | --store FILE.db) --student-tokenizer spiece.model|DIR [--mode paper|fast]
-/// [--renormalize] [--merge] [--teacher-form auto|text|byte-level] [--out FILE.jsonl] [--json]</c>: the student tokens of
-/// each teacher text and their sparse targets (METHOD.md §3).
+/// <c>specialist align (--input FILE.jsonl | --store FILE.db) --student-tokenizer spiece.model|DIR</c>: the student
+/// tokens of each teacher text and their sparse targets (METHOD.md §3).
 /// </summary>
 internal static class AlignCommand
 {
-    private const string Usage =
-        "usage: specialist align (--input FILE.jsonl | --store FILE.db) --student-tokenizer spiece.model|DIR\n" +
-        "                        [--mode paper|fast] [--renormalize] [--merge] [--teacher-form auto|text|byte-level]\n" +
-        "                        [--out FILE.jsonl] [--json]\n" +
-        "  --input   lines {\"text\", \"teacher_tokens\": [..], \"teacher_topk\": [[[token, p], ..], ..]} (sampled token first)\n" +
-        "  --store   an annotation store: every kept sample (its trimmed chain of thought)\n" +
-        "  --mode    paper: the authors' rule exactly; fast (default): the same from character offsets\n" +
-        "  output    one line per text {\"student_tokens\": [..], \"targets\": [[[piece, p], ..], ..]} (store lines also\n" +
-        "            carry question_id and sample_index): on stdout with --json, into --out FILE (then a summary is printed);\n" +
-        "            without either, a table per text";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help", "renormalize", "merge");
-        if (parsed.Flag("help"))
+        var input = CliOptions.Text("--input", "FILE.jsonl",
+            "lines {\"text\", \"teacher_tokens\": [..], \"teacher_topk\": [[[token, p], ..], ..]} (sampled token first)");
+        var store = CliOptions.Text("--store", "FILE.db", "an annotation store: every kept sample (its trimmed chain of thought)");
+        var tokenizer = CliOptions.Text("--student-tokenizer", "spiece.model|DIR", "the student's tokenizer, or a model folder holding it", required: true);
+        var mode = new ParsedOption<AlignmentMode>("--mode", AlignmentOptions.ParseMode, "paper|fast",
+            "paper: the authors' rule exactly; fast: the same from character offsets", AlignmentOptions.ModeName(new AlignmentOptions().Mode));
+        var renormalize = CliOptions.Flag("--renormalize", "renormalise each position's kept probabilities to sum to 1");
+        var merge = CliOptions.Flag("--merge", "merge the targets of teacher tokens that map to one student token");
+        var form = new ParsedOption<TeacherTokenForm>("--teacher-form", TeacherTokens.ParseForm, "auto|text|byte-level", "how the teacher's tokens are written", "auto");
+        var outPath = CliOptions.Text("--out", "FILE.jsonl", "write one line per text here, {\"student_tokens\": [..], \"targets\": [[[piece, p], ..], ..]} (store lines also carry question_id and " +
+            "sample_index), then print a summary");
+        var json = CliOptions.Json("the lines on stdout (with --out: the summary as JSON)");
+        var command = new Command("align",
+            "align teacher tokens with student tokens: sparse top-k targets (paper's rule or fast); without --out or --json, a table per text")
         {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        var input = parsed.Get("input");
-        var storePath = parsed.Get("store");
-        var tokenizerPath = parsed.Require("student-tokenizer");
-        var mode = parsed.Get("mode", "fast", AlignmentOptions.ParseMode);
-        var form = parsed.Get("teacher-form", "auto", TeacherTokens.ParseForm);
-        var options = new AlignmentOptions(mode, parsed.Flag("renormalize"), parsed.Flag("merge"));
-        var outPath = parsed.Get("out");
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
+            input, store, tokenizer, mode, renormalize, merge, form, outPath, json,
+        };
+        command.SetAction(parsed => Run(parsed.GetValue(input), parsed.GetValue(store), parsed.GetValue(tokenizer)!,
+            new AlignmentOptions(mode.Read(parsed), parsed.GetValue(renormalize), parsed.GetValue(merge)), form.Read(parsed), parsed.GetValue(outPath), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static void Run(string? input, string? storePath, string tokenizerPath, AlignmentOptions options, TeacherTokenForm form, string? outPath, bool json)
+    {
         if ((input is null) == (storePath is null)) throw new UsageException("give exactly one of --input and --store");
 
         var aligner = new TokenAligner(Tokenizers.Load(tokenizerPath), options);
@@ -53,13 +51,13 @@ internal static class AlignCommand
         {
             var summary = AlignmentFiles.Run(items, aligner, (item, aligned) => PrintTable(item, aligned, aligner));
             AnsiConsole.WriteLine($"{summary.Samples} texts, {summary.StudentTokens} student tokens, {summary.SoftShare:P1} with a soft target");
-            return 0;
+            return;
         }
         if (outPath is null)
         {
             using var stdout = Console.OpenStandardOutput();
             AlignmentFiles.WriteJsonl(items, aligner, stdout);
-            return 0;
+            return;
         }
         // Written atomically: an input that fails half way (a bad line, a missing file) leaves no partial or empty --out.
         AlignmentSummary result = null!;
@@ -76,7 +74,7 @@ internal static class AlignCommand
                 by_offsets = result.ByOffsets,
                 seconds = result.Seconds,
             }));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("figure", "value");
         table.AddRow("mode", result.Mode);
@@ -87,29 +85,37 @@ internal static class AlignCommand
         table.AddRow("seconds", result.Seconds.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"wrote {Path.GetFullPath(outPath)}");
-        return 0;
     }
 
     /// <summary>
-    /// <c>specialist bench align [--data-root DIR] [--student-tokenizer spiece.model] [--teacher gpt2] [--repeats N] [--json]</c>:
-    /// texts per second of both modes and the options' agreement with the paper's rule (<see cref="AlignBenchmark"/>).
+    /// <c>specialist bench align</c>: texts per second of both modes and the options' agreement with the paper's rule
+    /// (<see cref="AlignBenchmark"/>).
     /// </summary>
-    public static int Benchmark(string[] args)
+    public static Command Benchmark()
     {
-        var parsed = CommandArgs.Parse(args, "json");
-        var root = DataRoot.Resolve(parsed.Get("data-root"));
-        var tokenizer = parsed.Get("student-tokenizer") ?? Path.Combine(root, "tokenizers", "t5", Tokenizers.SentencePieceFileName);
-        var teacher = parsed.Get("teacher") ?? "gpt2";
-        var repeats = parsed.GetInt("repeats", 3);
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
-        if (repeats < 1) throw new UsageException("--repeats must be at least 1");
+        var tokenizer = CliOptions.Text("--student-tokenizer", "spiece.model", "the student's tokenizer (default: <data root>/tokenizers/t5/spiece.model)");
+        var teacher = CliOptions.Text("--teacher", "ENCODING", "the teacher's tiktoken encoding", "gpt2");
+        var repeats = CliOptions.Int("--repeats", "N", "passes over the texts; the best counts", 3);
+        var json = CliOptions.Json();
+        var command = new Command("align", "alignment texts/s, paper and fast, on GSM8K rationales with the real T5 tokenizer") { tokenizer, teacher, repeats, json };
+        var data = new DataArgs(command, customSet: false);
+        command.SetAction(parsed =>
+        {
+            var root = data.Root(parsed);
+            Benchmark(root, parsed.GetValue(tokenizer) ?? Path.Combine(root, "tokenizers", "t5", Tokenizers.SentencePieceFileName), parsed.GetValue(teacher)!,
+                parsed.GetValue(repeats), parsed.GetValue(json));
+        });
+        return command;
+    }
 
-        var result = AlignBenchmark.Run(root, tokenizer, teacher, repeats, line => Console.Error.WriteLine($"bench align: {line}"));
+    private static void Benchmark(string root, string tokenizer, string teacher, int repeats, bool json)
+    {
+        if (repeats < 1) throw new UsageException("--repeats must be at least 1");
+        var result = ProgressDisplay.Run("bench align", json, display => AlignBenchmark.Run(root, tokenizer, teacher, repeats, display.Log));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, BenchJson));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("figure", "value");
         string Rate(double r) => $"{r.ToString("F0", CultureInfo.InvariantCulture)} texts/s";
@@ -123,7 +129,6 @@ internal static class AlignCommand
             table.AddRow(v.Name, $"soft {v.SoftShare:P2}, agreement {v.Agreement:P4} (ids {v.SupportAgreement:P4}), {v.SamplesDiffering} texts differ");
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{result.Threads} threads, best of {result.Repeats} passes; the process had {result.CpuSecondsPerWallSecond:F2} CPU-seconds per second");
-        return 0;
     }
 
     private static readonly JsonSerializerOptions BenchJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -14,70 +15,82 @@ namespace Specialist.Cli.Commands;
 /// <c>specialist annotate</c>: samples chain-of-thought answers from an OpenAI-compatible teacher into a resumable
 /// SQLite store (live, or through Batch API files), keeping per-token top-k log-probs and a kept flag (answer = gold).
 /// </summary>
-internal static class AnnotateCommand
+internal sealed class AnnotateCommand
 {
     /// <summary>The defaults, which live in the library (<see cref="RunTeacher.Defaults"/>).</summary>
     private static RunTeacher D => RunTeacher.Defaults;
 
-    private static string Num(double value) => value.ToString(CultureInfo.InvariantCulture);
+    private readonly Option<string> _endpoint = CliOptions.Text("--endpoint", "URL", "the teacher's base URL including /v1 (default: $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY");
+    private readonly Option<string> _model = CliOptions.Text("--model", "NAME", "the teacher model", required: true);
+    private readonly Option<string> _set = CliOptions.Text("--set", "SET", "the questions' set", required: true);
+    private readonly Option<int?> _samples = CliOptions.OptionalInt("--samples", "K", "chains of thought per question", required: true);
+    private readonly Option<string> _store = CliOptions.Text("--store", "FILE.db", "the annotation store (created when missing; docs/annotation-store.md): running the same command again skips the work already stored and retries failed requests", required: true);
+    private readonly Option<int?> _limit = CliOptions.OptionalInt("--limit", "N", "the first N questions only");
+    private readonly Option<double> _temperature = CliOptions.Number("--temperature", "T", "sampling temperature", D.Temperature);
+    private readonly Option<double> _topP = CliOptions.Number("--top-p", "P", "nucleus sampling's mass", D.TopP);
+    private readonly Option<int> _maxTokens = CliOptions.Int("--max-tokens", "N", "the most tokens per chain of thought", D.MaxTokens);
+    private readonly Option<int> _topLogprobs = CliOptions.Int("--top-logprobs", "N", "log-probs kept per token", D.TopLogprobs);
+    private readonly Option<int?> _seed = CliOptions.OptionalInt("--seed", "S",
+        "sends each request a seed derived from S, the question and the sample index, so a teacher that honours seeds (OpenAI best effort, vLLM, " +
+        "specialist serve) draws the same samples again; a store keeps one seed");
+    private readonly Option<string> _promptFile = CliOptions.Text("--prompt-file", "F",
+        "default: the paper's teacher prompt, <data root>/prompts/prompt_complex.txt; each query is the prompt, then \"\\nQuestion: <q>\\nLet's think " +
+        "step by step\", or, if the file holds {question}, the file with the question in its place (e.g. a zero-shot \"Q: {question}\\nLet's think step by step\")");
+    private readonly ParsedOption<TeacherApi> _api = new("--api", AnnotationConfig.ParseApi, "completions|chat", "the teacher's API", AnnotationConfig.ApiName(D.Api));
+    private readonly Option<string[]> _stop = CliOptions.Repeated("--stop", "S",
+        "a stop sequence, repeatable, \\n and \\t understood; default \"\\n\\n\" for completions, none for chat; 'none' for none");
+    private readonly Option<int?> _samplesPerRequest = CliOptions.OptionalInt("--samples-per-request", "M",
+        "the API's n per request (default: K, at most 16); the prompt is billed once per request");
+    private readonly Option<int> _questionsPerRequest = CliOptions.Int("--questions-per-request", "N",
+        "questions sent in one completions request (a prompt array); with --seed, a teacher that batches (specialist serve) decodes each group " +
+        "together, fixed by the question order, so it stays exact", D.QuestionsPerRequest);
+    private readonly Option<int> _concurrency = CliOptions.Int("--concurrency", "N", "requests in flight at once", D.Concurrency);
+    private readonly Option<double> _timeout = CliOptions.Number("--timeout", "SECONDS", "a request's time limit", D.Timeout);
+    private readonly Option<int> _maxRetries = CliOptions.Int("--max-retries", "N", "retries of a failed request", D.MaxRetries);
+    private readonly ParsedOption<TeacherPrice> _price = new("--price", TeacherPrice.Parse, "IN,OUT",
+        "dollars per million prompt and completion tokens, e.g. 0.15,0.60 (cost recorded per request)");
+    private readonly Option<bool> _includeDev = CliOptions.Flag("--include-dev", "keep the 200 GSM8K dev items (left out of gsm8k-train by default)");
+    private readonly Option<string> _batchExport = CliOptions.Text("--batch-export", "FILE.jsonl", "write the missing work as an OpenAI Batch API input file");
+    private readonly Option<string> _batchImport = CliOptions.Text("--batch-import", "RESULTS.jsonl", "read a Batch API output file into the store");
+    private readonly Option<bool> _json = CliOptions.Json(
+        "print {\"requested\", \"completed\", \"failed\", \"samples\", \"kept\", \"kept_rate\", ...}: requested/completed/failed count this run's " +
+        "requests; samples/kept count everything stored for the selected questions");
+    private readonly DataArgs _data;
 
-    private static readonly string Usage =
-        "usage: specialist annotate --endpoint URL --model NAME --set SET --samples K --store FILE.db\n" +
-        $"         [--limit N] [--temperature {Num(D.Temperature)}] [--top-p {Num(D.TopP)}] [--max-tokens {D.MaxTokens}] [--top-logprobs {D.TopLogprobs}] [--seed S] [--prompt-file F]\n" +
-        $"         [--api completions|chat] [--stop S]... [--samples-per-request M] [--questions-per-request {D.QuestionsPerRequest}] [--concurrency {D.Concurrency}]\n" +
-        $"         [--timeout {Num(D.Timeout)}] [--max-retries {D.MaxRetries}] [--price IN,OUT] [--include-dev] [--data-root DIR] [custom set options] [--json]\n" +
-        "       specialist annotate ... --batch-export FILE.jsonl     write the missing work as an OpenAI Batch API input file\n" +
-        "       specialist annotate ... --batch-import RESULTS.jsonl  read a Batch API output file into the store\n" +
-        "  --endpoint   the base URL including /v1 (default: $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY\n" +
-        "  --prompt-file  default: the paper's teacher prompt, <data root>/prompts/prompt_complex.txt; each query is the prompt,\n" +
-        "                 then \"\\nQuestion: <q>\\nLet's think step by step\", or, if the file holds {question}, the file with the\n" +
-        "                 question in its place (e.g. a zero-shot \"Q: {question}\\nLet's think step by step\")\n" +
-        "  --seed       sends each request a seed derived from S, the question and the sample index, so a teacher that\n" +
-        "               honours seeds (OpenAI best effort, vLLM, specialist serve) draws the same samples again; a store keeps one seed\n" +
-        "  --stop       repeatable, \\n and \\t understood; default \"\\n\\n\" for completions, none for chat; 'none' for none\n" +
-        "  --samples-per-request  the API's n per request (default: K, at most 16); the prompt is billed once per request\n" +
-        "  --questions-per-request  questions sent in one completions request (a prompt array); with --seed, a teacher that\n" +
-        "               batches (specialist serve) decodes each group together, fixed by the question order, so it stays exact\n" +
-        "  --price      dollars per million prompt and completion tokens, e.g. 0.15,0.60 (cost recorded per request)\n" +
-        "  --include-dev  keep the 200 GSM8K dev items (left out of gsm8k-train by default)\n" +
-        "Running the same command again skips the work already stored and retries failed requests.\n" +
-        "--json prints {\"requested\", \"completed\", \"failed\", \"samples\", \"kept\", \"kept_rate\", ...}: requested/completed/failed\n" +
-        "count this run's requests; samples/kept count everything stored for the selected questions.";
+    public Command Command { get; }
 
-    public static async Task<int> RunAsync(string[] args)
+    public AnnotateCommand()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help", "include-dev");
-        if (parsed.Flag("help"))
+        Command = new Command("annotate",
+            "sample teacher CoT with log-probs into a resumable SQLite store (live or Batch API)")
         {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        var json = parsed.Flag("json");
-        var setName = parsed.Require("set");
-        var dataOptions = DataArgs.Read(parsed, setName);
-        var teacher = parsed.Require("model");
-        var storePath = parsed.Require("store");
-        var samples = parsed.GetInt("samples") ?? throw new UsageException("missing required option --samples");
-        var samplesPerRequest = parsed.GetInt("samples-per-request", (D with { Samples = samples }).RequestSamples);
-        var questionsPerRequest = parsed.GetInt("questions-per-request", D.QuestionsPerRequest);
-        var limit = parsed.GetInt("limit");
-        var api = parsed.Get("api", AnnotationConfig.ApiName(D.Api), AnnotationConfig.ParseApi);
-        var temperature = parsed.GetDouble("temperature", D.Temperature);
-        var topP = parsed.GetDouble("top-p", D.TopP);
-        var maxTokens = parsed.GetInt("max-tokens", D.MaxTokens);
-        var topLogprobs = parsed.GetInt("top-logprobs", D.TopLogprobs);
-        var seed = parsed.GetInt("seed");
-        var stops = parsed.GetAll("stop");
-        var promptFile = parsed.Get("prompt-file");
-        TeacherPrice? price = parsed.Get("price") is { } p ? parsed.Get("price", p, TeacherPrice.Parse) : null;
-        var includeDev = parsed.Flag("include-dev");
-        var batchExport = parsed.Get("batch-export");
-        var batchImport = parsed.Get("batch-import");
-        var endpointText = parsed.Get("endpoint");
-        var concurrency = parsed.GetInt("concurrency", D.Concurrency);
-        var timeout = parsed.GetDouble("timeout", D.Timeout);
-        var maxRetries = parsed.GetInt("max-retries", D.MaxRetries);
-        parsed.EnsureAllUsed();
+            _endpoint, _model, _set, _samples, _store, _limit, _temperature, _topP, _maxTokens, _topLogprobs, _seed, _promptFile, _api, _stop,
+            _samplesPerRequest, _questionsPerRequest, _concurrency, _timeout, _maxRetries, _price, _includeDev, _batchExport, _batchImport, _json,
+        };
+        _data = new DataArgs(Command);
+        Command.SetAction((parsed, _) => RunAsync(parsed));
+    }
+
+    private async Task<int> RunAsync(ParseResult parsed)
+    {
+        var json = parsed.GetValue(_json);
+        var setName = parsed.GetValue(_set)!;
+        var dataOptions = _data.Read(parsed, setName);
+        var teacher = parsed.GetValue(_model)!;
+        var storePath = parsed.GetValue(_store)!;
+        var samples = parsed.GetValue(_samples)!.Value;
+        var samplesPerRequest = parsed.GetValue(_samplesPerRequest) ?? (D with { Samples = samples }).RequestSamples;
+        var questionsPerRequest = parsed.GetValue(_questionsPerRequest);
+        var limit = parsed.GetValue(_limit);
+        var api = _api.Read(parsed);
+        var stops = parsed.GetValue(_stop)!;
+        var promptFile = parsed.GetValue(_promptFile);
+        var price = _price.ReadOrNull(parsed);
+        var batchExport = parsed.GetValue(_batchExport);
+        var batchImport = parsed.GetValue(_batchImport);
+        var concurrency = parsed.GetValue(_concurrency);
+        var timeout = parsed.GetValue(_timeout);
+        var maxRetries = parsed.GetValue(_maxRetries);
         if (batchExport is not null && batchImport is not null) throw new UsageException("give --batch-export or --batch-import, not both");
         if (limit is < 1) throw new UsageException("--limit must be at least 1");
         if (samples < 1 || samplesPerRequest < 1 || questionsPerRequest < 1)
@@ -89,8 +102,9 @@ internal static class AnnotateCommand
         var promptTemplate = promptFile is null
             ? EvaluationPrompts.ReadPromptFile(dataOptions.Root, EvaluationPrompts.TeacherFile)
             : File.Exists(promptFile) ? File.ReadAllText(promptFile) : throw new SpecialistException($"prompt file not found: {Path.GetFullPath(promptFile)}");
-        var config = new AnnotationConfig(teacher, api, AnnotationConfig.HashPrompt(promptTemplate), temperature, topP, maxTokens, topLogprobs,
-            stops.Count == 0 ? AnnotationConfig.DefaultStop(api) : stops is ["none"] ? [] : [.. stops.Select(Unescape)], seed);
+        var config = new AnnotationConfig(teacher, api, AnnotationConfig.HashPrompt(promptTemplate), parsed.GetValue(_temperature), parsed.GetValue(_topP),
+            parsed.GetValue(_maxTokens), parsed.GetValue(_topLogprobs),
+            stops.Length == 0 ? AnnotationConfig.DefaultStop(api) : stops is ["none"] ? [] : [.. stops.Select(Unescape)], parsed.GetValue(_seed));
         try
         {
             config.Validate();
@@ -100,29 +114,29 @@ internal static class AnnotateCommand
             throw new UsageException(e.Message);
         }
 
-        var problems = SelectProblems(setName, dataOptions, includeDev, limit, json);
+        var problems = SelectProblems(setName, dataOptions, parsed.GetValue(_includeDev), limit, json);
         var job = new AnnotationJob(setName, problems, promptTemplate, config, samples, samplesPerRequest, price) { QuestionsPerRequest = questionsPerRequest };
         using var store = AnnotationStore.Open(storePath, create: true);
 
         if (batchExport is not null) return PrintExport(BatchFiles.Export(store, job, batchExport), batchExport, json);
         if (batchImport is not null) return PrintImport(BatchFiles.Import(store, job, batchImport), json);
 
-        var endpoint = TeacherClientOptions.ParseEndpoint(endpointText ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
+        var endpoint = TeacherClientOptions.ParseEndpoint(parsed.GetValue(_endpoint) ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
             ?? throw new UsageException("missing --endpoint (or $OPENAI_BASE_URL): the teacher's base URL including /v1"));
         if (!(timeout > 0)) throw new UsageException("--timeout must be a positive number of seconds");
         using var client = new TeacherClient(new TeacherClientOptions(endpoint, Environment.GetEnvironmentVariable("OPENAI_API_KEY"), TimeSpan.FromSeconds(timeout), maxRetries));
         using var stop = new StopSignals("annotate: stopping the requests in flight (signal again to quit at once)");
         try
         {
-            var summary = json
-                ? await AnnotationRunner.RunAsync(store, client, job, concurrency, null, stop.Token)
-                : await RunWithProgressAsync(store, client, job, concurrency, stop.Token);
+            var summary = await ProgressDisplay.RunAsync("annotate", json, display => AnnotationRunner.RunAsync(store, client, job, concurrency,
+                new Progress<AnnotationProgress>(p => display.Report("annotating", Describe(p), (double)p.Done / Math.Max(1, p.Total))), stop.Token),
+                plainStep: 0.05);
             return PrintSummary(summary, json);
         }
         catch (OperationCanceledException) when (stop.Requested)
         {
             Console.Error.WriteLine("interrupted: every answered request is stored; run the same command again to resume");
-            return 130;
+            return CliApp.InterruptedExitCode;
         }
     }
 
@@ -135,27 +149,11 @@ internal static class AnnotateCommand
         return [.. limit is { } n ? problems.Take(n) : problems];
     }
 
-    private static async Task<AnnotationSummary> RunWithProgressAsync(AnnotationStore store, TeacherClient client, AnnotationJob job, int concurrency, CancellationToken cancellation)
+    /// <summary>One line of progress: requests done, failed, the share of new samples kept, the teacher's speed.</summary>
+    private static string Describe(AnnotationProgress p)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        AnnotationSummary? summary = null;
-        await console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask("annotating", maxValue: 1);
-                var progress = new Progress<AnnotationProgress>(p =>
-                {
-                    task.MaxValue = Math.Max(1, p.Total);
-                    task.Value = p.Done;
-                    var kept = p.NewSamples == 0 ? "-" : Percent((double)p.NewKept / p.NewSamples);
-                    task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"{p.Done}/{p.Total} requests · {p.Failed} failed · kept {kept} · {p.TokensPerSecond:F0} tok/s"));
-                });
-                summary = await AnnotationRunner.RunAsync(store, client, job, concurrency, progress, cancellation);
-                task.Value = task.MaxValue;
-            });
-        return summary!;
+        var kept = p.NewSamples == 0 ? "-" : Percent((double)p.NewKept / p.NewSamples);
+        return string.Create(CultureInfo.InvariantCulture, $"{p.Done}/{p.Total} requests · {p.Failed} failed · kept {kept} · {p.TokensPerSecond:F0} tok/s");
     }
 
     /// <summary>Prints what the run did; exits 1 when every request failed (nothing was annotated, so it did not work).</summary>

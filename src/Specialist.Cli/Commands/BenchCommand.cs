@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
@@ -11,40 +12,34 @@ internal static class BenchCommand
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h")
+        var command = new Command("bench", "benchmarks: 'bench model' (training and decoding speed, MFU), eval, serve, align, train")
         {
-            Console.WriteLine("usage: specialist bench model [--config NAME|config.json (t5, llama or qwen2)] [--steps N] [--json]");
-            Console.WriteLine("       specialist bench eval [--configs tiny,t5-small] [--batches 1,16] [--new-tokens 128] [--data-root DIR] [--json]");
-            Console.WriteLine("       specialist bench serve (--model DIR | --config NAME [--data-root DIR]) [--requests 128] [--concurrency 32] [--max-tokens 32] [--json]");
-            Console.WriteLine("       specialist bench align [--data-root DIR] [--student-tokenizer spiece.model] [--teacher gpt2] [--json]");
-            Console.WriteLine("       specialist bench train [--configs tiny,flan-t5-small] [--steps 5] [--memory-steps 500] [--data-root DIR] [--json]");
-            return args.Length == 0 ? 2 : 0;
-        }
-        return args[0] switch
-        {
-            "model" => Model(args[1..]),
-            "eval" => EvalCommand.Benchmark(args[1..]),
-            "train" => TrainCommand.Benchmark(args[1..]),
-            "serve" => Serve(args[1..]),
-            "align" => Align(args[1..]),
-            _ => throw new UsageException($"unknown benchmark '{args[0]}'"),
+            Model(), EvalCommand.Benchmark(), ServeBench(), AlignCommand.Benchmark(), TrainCommand.Benchmark(),
         };
+        command.SetAction(CliApp.MissingSubcommand);
+        return command;
     }
 
     /// <summary>Requests/s of <c>serve</c> with and without batching concurrent requests (a random model of --config when no --model is given).</summary>
-    private static int Serve(string[] args)
+    private static Command ServeBench()
     {
-        var a = CommandArgs.Parse(args, "json");
-        var modelDir = a.Get("model");
-        var config = a.Get("config") ?? "t5-small";
-        var root = Specialist.Data.DataRoot.Resolve(a.Get("data-root"));
-        var requests = a.GetInt("requests", 128);
-        var concurrency = a.GetInt("concurrency", 32);
-        var maxTokens = a.GetInt("max-tokens", 32);
-        var json = a.Flag("json");
-        a.EnsureAllUsed();
+        var model = CliOptions.Text("--model", "DIR", "the model folder to serve (default: a random model of --config)");
+        var config = CliOptions.Text("--config", "NAME", "the random model's config, without --model", "t5-small");
+        var requests = CliOptions.Int("--requests", "N", "requests sent", 128);
+        var concurrency = CliOptions.Int("--concurrency", "N", "requests in flight at once", 32);
+        var maxTokens = CliOptions.Int("--max-tokens", "N", "tokens generated per request", 32);
+        var json = CliOptions.Json();
+        var command = new Command("serve", "requests/s of serve, with and without batching") { model, config, requests, concurrency, maxTokens, json };
+        var data = new DataArgs(command, customSet: false);
+        command.SetAction((parsed, _) => ServeAsync(parsed.GetValue(model), parsed.GetValue(config)!, data.Root(parsed), parsed.GetValue(requests), parsed.GetValue(concurrency),
+            parsed.GetValue(maxTokens), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static async Task ServeAsync(string? modelDir, string config, string root, int requests, int concurrency, int maxTokens, bool json)
+    {
         string? temp = null;
         if (modelDir is null)
         {
@@ -53,10 +48,9 @@ internal static class BenchCommand
         }
         try
         {
-            var result = ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, m => Console.Error.WriteLine($"bench serve: {m}")).GetAwaiter().GetResult();
+            var result = await ProgressDisplay.RunAsync("bench serve", json, display => ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, display.Log));
             if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
             else Console.WriteLine($"{result.Model}: batched {result.Batched.RequestsPerSecond:F2} requests/s, unbatched {result.Unbatched.RequestsPerSecond:F2} requests/s ({result.Speedup:F1}x)");
-            return 0;
         }
         finally
         {
@@ -64,33 +58,23 @@ internal static class BenchCommand
         }
     }
 
-    /// <summary>Alignment samples/s, <c>paper</c> and <c>fast</c>, on GSM8K-length chains of thought with the real T5 tokenizer.</summary>
-    private static int Align(string[] args)
+    private static Command Model()
     {
-        var a = CommandArgs.Parse(args, "json");
-        var root = Specialist.Data.DataRoot.Resolve(a.Get("data-root"));
-        var student = a.Get("student-tokenizer") ?? Path.Combine(root, "tokenizers", "t5", "spiece.model");
-        var teacher = a.Get("teacher") ?? "gpt2";
-        var json = a.Flag("json");
-        a.EnsureAllUsed();
-        var result = AlignBenchmark.Run(root, student, teacher, progress: m => Console.Error.WriteLine($"bench align: {m}"));
-        if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
-        else Console.WriteLine($"fast {result.FastSamplesPerSecond:F0} samples/s (align only {result.FastAlignOnlySamplesPerSecond:F0}), paper {result.PaperSamplesPerSecond:F0} samples/s, {result.Samples} samples");
-        return 0;
+        var config = CliOptions.Text("--config", "NAME|config.json", "the model's config: a T5 name, or a config.json of model_type t5, llama or qwen2", "t5-small");
+        var steps = CliOptions.Int("--steps", "N", "training steps timed", 5);
+        var json = CliOptions.Json();
+        var command = new Command("model", "training and decoding speed of a random model, MFU, peak memory") { config, steps, json };
+        command.SetAction(parsed => Model(parsed.GetValue(config)!, parsed.GetValue(steps), parsed.GetValue(json)));
+        return command;
     }
 
-    private static int Model(string[] args)
+    private static void Model(string config, int steps, bool json)
     {
-        var a = CommandArgs.Parse(args, "json");
-        var config = a.Get("config") ?? "t5-small";
-        var steps = a.GetInt("steps", 5);
-        var json = a.Flag("json");
-        a.EnsureAllUsed();
-        var result = ModelBenchmark.Run(config, trainSteps: steps, progress: m => Console.Error.WriteLine($"bench model: {m}"));
+        var result = ProgressDisplay.Run("bench model", json, display => ModelBenchmark.Run(config, trainSteps: steps, progress: display.Log));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, Json));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("figure", "value");
         void Row(string name, string value) => table.AddRow(name, value);
@@ -101,6 +85,5 @@ internal static class BenchCommand
             Row($"decode batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
         Row("peak RSS", $"{result.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture)} MB");
         AnsiConsole.Write(table);
-        return 0;
     }
 }

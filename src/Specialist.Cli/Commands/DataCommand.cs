@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Specialist.Answers;
 using Specialist.Data;
+using Specialist.Pipeline;
 using Specialist.Prompts;
 
 namespace Specialist.Cli.Commands;
@@ -15,63 +17,66 @@ namespace Specialist.Cli.Commands;
 /// </summary>
 internal static class DataCommand
 {
-    private const string Usage = "usage: specialist data stats " + DataArgs.Usage + " [--json]\n"
-        + "       specialist data prompts " + DataArgs.Usage + " [--prompt 4shot|zeroshot|teacher] [--bbh-mode cot|ao] [--limit N] [--out FILE.jsonl]";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        if (args.Length == 0) throw new UsageException($"missing subcommand; {Usage}");
-        if (args[0] is "-h" or "--help" or "help")
+        var command = new Command("data",
+            "data sets: 'data stats <set>' counts problems and answers, 'data prompts <set>' writes their queries")
         {
-            Console.WriteLine(Usage);
-            Console.WriteLine($"sets: {string.Join(", ", ProblemSets.Names)}, bbh/<task>; --path and the fields are for custom only");
-            Console.WriteLine("data root: --data-root DIR, else $SPECIALIST_DATA, else ./data");
-            return 0;
-        }
-        return args[0] switch
-        {
-            "stats" => Stats(args[1..]),
-            "prompts" => Prompts(args[1..]),
-            _ => throw new UsageException($"unknown subcommand '{args[0]}'; {Usage}"),
+            Stats(), Prompts(),
         };
+        command.SetAction(CliApp.MissingSubcommand);
+        return command;
     }
 
-    private static int Stats(string[] words)
+    /// <summary>The set argument of <c>data stats</c> and <c>data prompts</c>.</summary>
+    private static Argument<string> SetArgument() =>
+        new("set") { Description = $"a set: {string.Join(", ", ProblemSets.Names)} (with --path and the fields) or bbh/<task>" };
+
+    private static Command Stats()
     {
-        var args = CommandArgs.Parse(words, "json");
-        var set = args.Positional(0, "set");
-        var options = DataArgs.Read(args, set);
-        var json = args.Flag("json");
-        args.EnsureAllUsed(maxPositionals: 1);
-
-        var stats = SetStats.Compute(set, ProblemSets.Load(set, options));
-        if (json) Console.WriteLine(ToJson(stats).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        else PrintTable(stats);
-        return 0;
-    }
-
-    private static int Prompts(string[] words)
-    {
-        var args = CommandArgs.Parse(words);
-        var set = args.Positional(0, "set");
-        var options = DataArgs.Read(args, set);
-        var style = args.Get("prompt", "4shot", EvaluationQueries.ParseStyle);
-        var bbhMode = args.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
-        var limit = args.GetInt("limit");
-        var outPath = args.Get("out");
-        args.EnsureAllUsed(maxPositionals: 1);
-
-        var queries = new EvaluationQueries(options.Root, style, bbhMode);
-        var problems = ProblemSets.Load(set, options);
-        var lines = problems.Take(limit ?? problems.Count)
-            .Select(p => JsonSerializer.Serialize(new { id = p.Id, prompt = queries.Render(p) }));
-        if (outPath is null)
+        var set = SetArgument();
+        var json = CliOptions.Json();
+        var command = new Command("stats", "count a set's problems, answer kinds and rationales") { set, json };
+        var data = new DataArgs(command);
+        command.SetAction(parsed =>
         {
-            foreach (var line in lines) Console.WriteLine(line);
-            return 0;
-        }
-        AtomicFile.WriteText(outPath, string.Concat(lines.Select(l => l + "\n")));
-        return 0;
+            var name = parsed.GetValue(set)!;
+            var stats = SetStats.Compute(name, ProblemSets.Load(name, data.Read(parsed, name)));
+            if (parsed.GetValue(json)) Console.WriteLine(ToJson(stats).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else PrintTable(stats);
+        });
+        return command;
+    }
+
+    private static Command Prompts()
+    {
+        var set = SetArgument();
+        var style = new ParsedOption<MathPromptStyle>("--prompt", EvaluationQueries.ParseStyle, "4shot|zeroshot|teacher", "the query's prompt (METHOD.md §6)", RunEvaluation.Defaults.Prompt);
+        var bbhMode = new ParsedOption<BbhMode>("--bbh-mode", BbhAnswerScorer.ParseMode, "cot|ao", "BBH queries with chain of thought or answer only",
+            BbhAnswerScorer.ModeName(RunEvaluation.Defaults.BbhMode));
+        var limit = CliOptions.OptionalInt("--limit", "N", "the first N problems only");
+        var outPath = CliOptions.Text("--out", "FILE.jsonl", "write the lines here (default: stdout)");
+        var command = new Command("prompts", "write each problem's evaluation query as {\"id\", \"prompt\"} lines, the input of 'specialist generate'")
+        {
+            set, style, bbhMode, limit, outPath,
+        };
+        var data = new DataArgs(command);
+        command.SetAction(parsed =>
+        {
+            var name = parsed.GetValue(set)!;
+            var options = data.Read(parsed, name);
+            var queries = new EvaluationQueries(options.Root, style.Read(parsed), bbhMode.Read(parsed));
+            var problems = ProblemSets.Load(name, options);
+            var lines = problems.Take(parsed.GetValue(limit) ?? problems.Count)
+                .Select(p => JsonSerializer.Serialize(new { id = p.Id, prompt = queries.Render(p) }));
+            if (parsed.GetValue(outPath) is not { } path)
+            {
+                foreach (var line in lines) Console.WriteLine(line);
+                return;
+            }
+            AtomicFile.WriteText(path, string.Concat(lines.Select(l => l + "\n")));
+        });
+        return command;
     }
 
     private static string KindName(GoldAnswerKind kind) => JsonNamingPolicy.SnakeCaseLower.ConvertName(kind.ToString());

@@ -1,87 +1,88 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Specialist.Alignment;
-using Specialist.Data;
+using Specialist.Pipeline;
+using Specialist.Prompts;
 
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist distill-set build (--store FILE.db | --gold TRAIN-SET) --student DIR --out SET [--train-set NAME]
-/// [--dev-set NAME|none] [--formats ...] [--seed S] [--batch-size ic-cot=25,...] [--mode paper|fast] [--renormalize]
-/// [--merge] [--data-root DIR] [--json]</c> and
-/// <c>specialist distill-set info SET [--json]</c>: the training examples of the four formats, with sparse teacher targets.
+/// <c>specialist distill-set build (--store FILE.db | --gold TRAIN-SET) --student DIR --out SET</c> and
+/// <c>specialist distill-set info SET</c>: the training examples of the four formats, with sparse teacher targets.
 /// </summary>
 internal static class DistillSetCommand
 {
-    private const string Usage =
-        "usage: specialist distill-set build (--store FILE.db | --gold TRAIN-SET) --student DIR --out SET\n" +
-        "                                    [--train-set NAME] [--dev-set NAME|none]\n" +
-        "                                    [--formats ic-cot,ic-ao,zs-cot,zs-ao] [--seed S] [--batch-size ic-cot=25,ic-ao=35,zs-cot=40,zs-ao=60]\n" +
-        "                                    [--mode paper|fast] [--renormalize] [--merge] [--data-root DIR] [--json]\n" +
-        "       specialist distill-set info SET [--json]\n" +
-        "  --store      teacher chains of thought (every kept sample) with aligned top-k targets\n" +
-        "  --gold       the train set's human rationales with one-hot targets (the no-teacher baseline)\n" +
-        "  --student    the student's Hugging Face model folder (config.json, spiece.model or a word-level tokenizer.json)\n" +
-        "  --train-set  the set the questions and demonstrations come from (default: --gold's set, else gsm8k-train);\n" +
-        "               a store may hold only its questions; any set name, e.g. one in <data root>/sets/NAME.jsonl\n" +
-        "  --dev-set    questions left out of the train set, as questions and demonstrations (default gsm8k-dev; 'none' for none)\n" +
-        "  Demonstrations come from the question's task (its id up to the last '/'); layout of SET: docs/distill-set.md";
-
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static int Run(string[] args)
+    /// <summary>The defaults, which live in the library (<see cref="RunDistill.Defaults"/>).</summary>
+    private static RunDistill D => RunDistill.Defaults;
+
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        var command = new Command("distill-set", "distillation sets: 'distill-set build' (four formats, aligned top-k targets), 'distill-set info'") { Build(), Info() };
+        command.SetAction(CliApp.MissingSubcommand);
+        return command;
+    }
+
+    private static Command Build()
+    {
+        var store = CliOptions.Text("--store", "FILE.db", "teacher chains of thought (every kept sample) with aligned top-k targets");
+        var gold = CliOptions.Text("--gold", "TRAIN-SET", "the train set's human rationales with one-hot targets (the no-teacher baseline)");
+        var student = CliOptions.Text("--student", "DIR", "the student's Hugging Face model folder (config.json, spiece.model or a word-level tokenizer.json)", required: true);
+        var output = CliOptions.Text("--out", "SET", "the set folder to write (layout: docs/distill-set.md)", required: true);
+        var trainSet = CliOptions.Text("--train-set", "NAME",
+            $"the set the questions and demonstrations come from (default: --gold's set, else {DistillSetRequest.DefaultTrainSet}); a store may hold only " +
+            "its questions; any set name, e.g. one in <data root>/sets/NAME.jsonl");
+        var devSet = CliOptions.Text("--dev-set", "NAME|none", "questions left out of the train set, as questions and demonstrations ('none' for none)", D.DevSet ?? "none");
+        var formats = new ParsedOption<IReadOnlyList<TrainingFormat>>("--formats", DistillFormats.ParseList, "ic-cot,ic-ao,...", "the formats to write",
+            string.Join(",", D.Formats.Select(DistillFormats.Name)));
+        var seed = CliOptions.Seed("demonstrations' draw and the examples' order", 1);
+        var sizes = new ParsedOption<IReadOnlyDictionary<TrainingFormat, int>>("--batch-size", DistillFormats.ParseBatchSizes, "ic-cot=25,...",
+            $"micro-batch size per format; formats not named keep theirs (default: {string.Join(",", D.BatchSizes.Select(p => $"{DistillFormats.Name(p.Key)}={p.Value}"))})");
+        var mode = new ParsedOption<AlignmentMode>("--mode", AlignmentOptions.ParseMode, "paper|fast", "the alignment rule (align --help)", AlignmentOptions.ModeName(D.Alignment.Mode));
+        var renormalize = CliOptions.Flag("--renormalize", "renormalise each position's kept probabilities to sum to 1");
+        var merge = CliOptions.Flag("--merge", "merge the targets of teacher tokens that map to one student token");
+        var json = CliOptions.Json();
+        var command = new Command("build", "build a distillation set; demonstrations come from the question's task (its id up to the last '/')")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        return args[0] switch
-        {
-            "build" => Build(args[1..]),
-            "info" => Info(args[1..]),
-            _ => throw new UsageException($"unknown subcommand '{args[0]}' (build, info)"),
+            store, gold, student, output, trainSet, devSet, formats, seed, sizes, mode, renormalize, merge, json,
         };
+        var data = new DataArgs(command, customSet: false);
+        command.SetAction(parsed =>
+        {
+            var storePath = parsed.GetValue(store);
+            var goldSet = parsed.GetValue(gold);
+            var train = parsed.GetValue(trainSet) ?? goldSet ?? DistillSetRequest.DefaultTrainSet;
+            if ((storePath is null) == (goldSet is null)) throw new UsageException("give exactly one of --store and --gold");
+            if (goldSet is not null && goldSet != train) throw new UsageException($"--gold takes the train set {train} (the set whose rationales are the targets), not '{goldSet}'");
+            var dev = parsed.GetValue(devSet)!;
+            var outPath = parsed.GetValue(output)!;
+            var request = new DistillSetRequest(outPath, parsed.GetValue(student)!, storePath, data.Root(parsed), formats.Read(parsed),
+                sizes.ReadOrNull(parsed) ?? D.BatchSizes,
+                parsed.GetValue(seed), new AlignmentOptions(mode.Read(parsed), parsed.GetValue(renormalize), parsed.GetValue(merge)))
+            {
+                TrainSet = train,
+                DevSet = dev == "none" ? null : dev,
+            };
+            var manifest = ProgressDisplay.Run("distill-set", parsed.GetValue(json), display => DistillSetBuilder.Build(request, display.Log));
+            Print(Path.GetFullPath(outPath), manifest, parsed.GetValue(json));
+        });
+        return command;
     }
 
-    private static int Build(string[] args)
+    private static Command Info()
     {
-        var parsed = CommandArgs.Parse(args, "json", "renormalize", "merge");
-        var store = parsed.Get("store");
-        var gold = parsed.Get("gold");
-        var trainSet = parsed.Get("train-set") ?? gold ?? DistillSetRequest.DefaultTrainSet;
-        var devSet = parsed.Get("dev-set") ?? DistillSetRequest.DefaultDevSet;
-        var student = parsed.Require("student");
-        var output = parsed.Require("out");
-        var formats = parsed.Get("formats", "ic-cot,ic-ao,zs-cot,zs-ao", DistillFormats.ParseList);
-        var seedText = parsed.Get("seed") ?? "1";
-        var sizes = parsed.Get("batch-size", "", DistillFormats.ParseBatchSizes);
-        var mode = parsed.Get("mode", "fast", AlignmentOptions.ParseMode);
-        var alignment = new AlignmentOptions(mode, parsed.Flag("renormalize"), parsed.Flag("merge"));
-        var root = DataRoot.Resolve(parsed.Get("data-root"));
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
-        if ((store is null) == (gold is null)) throw new UsageException("give exactly one of --store and --gold");
-        if (gold is not null && gold != trainSet) throw new UsageException($"--gold takes the train set {trainSet} (the set whose rationales are the targets), not '{gold}'");
-        if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var seed)) throw new UsageException($"option --seed: '{seedText}' is not a non-negative integer");
-
-        var manifest = DistillSetBuilder.Build(
-            new DistillSetRequest(output, student, store, root, formats, sizes, seed, alignment) { TrainSet = trainSet, DevSet = devSet == "none" ? null : devSet },
-            line => Console.Error.WriteLine($"distill-set: {line}"));
-        Print(Path.GetFullPath(output), manifest, json);
-        return 0;
-    }
-
-    private static int Info(string[] args)
-    {
-        var parsed = CommandArgs.Parse(args, "json");
-        var path = parsed.Positional(0, "set");
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed(maxPositionals: 1);
-        using var set = DistillSet.Open(path);
-        Print(set.Directory, set.Manifest, json);
-        return 0;
+        var set = new Argument<string>("SET") { Description = "a distillation set folder" };
+        var json = CliOptions.Json();
+        var command = new Command("info", "what a distillation set holds: its source, questions and formats") { set, json };
+        command.SetAction(parsed =>
+        {
+            using var opened = DistillSet.Open(parsed.GetValue(set)!);
+            Print(opened.Directory, opened.Manifest, parsed.GetValue(json));
+        });
+        return command;
     }
 
     private static void Print(string directory, DistillSetManifest manifest, bool json)

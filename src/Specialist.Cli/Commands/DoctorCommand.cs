@@ -1,6 +1,6 @@
+using System.CommandLine;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Specialist.Data;
 using Specialist.Models;
 
 namespace Specialist.Cli.Commands;
@@ -11,12 +11,17 @@ internal static class DoctorCommand
     public static string Version =>
         typeof(DoctorCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var a = CommandArgs.Parse(args, "json");
-        var json = a.Flag("json");
-        var root = DataRoot.Resolve(a.Get("data-root"));
-        a.EnsureAllUsed();
+        var json = CliOptions.Json();
+        var command = new Command("doctor", "show the runtime: version, allocator, libtorch (cpu or cuda build) and its CUDA devices, data root") { json };
+        var data = new DataArgs(command, customSet: false);
+        command.SetAction(parsed => Run(data.Root(parsed), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static void Run(string root, bool json)
+    {
         var facts = new Dictionary<string, object?>
         {
             ["version"] = Version,
@@ -36,9 +41,8 @@ internal static class DoctorCommand
         if (json)
         {
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(facts));
-            return 0;
+            return;
         }
         foreach (var (k, v) in facts) Console.WriteLine($"{k,-18} {v}");
-        return 0;
     }
 }

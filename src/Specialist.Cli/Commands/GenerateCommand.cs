@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -12,56 +13,68 @@ namespace Specialist.Cli.Commands;
 /// <c>specialist generate --model DIR (--prompt P | --input FILE.jsonl) ...</c>: continues each prompt with a student
 /// model folder (T5, Llama or Qwen2); with <c>--json</c> one line <c>{"output", "tokens"}</c> per prompt, in input order.
 /// </summary>
-internal static class GenerateCommand
+internal sealed class GenerateCommand
 {
-    private const string Usage =
-        "usage: specialist generate --model DIR (--prompt P | --input FILE.jsonl) [--max-new-tokens N] [--batch-size B] [--no-cache]\n" +
-        "                           [--sample [--temperature T] [--top-p P] [--top-k K] [--seed S]] [--dtype fp32|bf16|fp16]\n" +
-        "                           [--device cpu|cuda|cuda:N] [--strict] [--json]\n" +
-        "  --model   a Hugging Face folder: config.json (t5, llama or qwen2), model.safetensors (or shards), the tokenizer\n" +
-        "  --input   JSONL, one {\"prompt\": ...} per line; --json prints one {\"output\", \"tokens\"} line per prompt\n" +
-        "  --device  where the model runs; cuda needs the CUDA build (README, \"Devices\")\n" +
-        "  --strict  refuse weights holding NaN or infinity (by default a warning)\n" +
-        "  defaults: greedy, --max-new-tokens 128, --batch-size 16, KV cache on, fp32, cpu";
-
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static int Run(string[] args)
-    {
-        var parsed = CommandArgs.Parse(args, "json", "help", "no-cache", "sample", "strict");
-        if (parsed.Flag("help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        var modelDir = parsed.Require("model");
-        var prompt = parsed.Get("prompt");
-        var input = parsed.Get("input");
-        var sample = parsed.Flag("sample");
-        var options = new GenerationOptions
-        {
-            MaxNewTokens = parsed.GetInt("max-new-tokens", 128),
-            BatchSize = parsed.GetInt("batch-size", 16),
-            UseCache = !parsed.Flag("no-cache"),
-            Sample = sample,
-            Temperature = parsed.GetDouble("temperature", 1.0),
-            TopP = parsed.GetDouble("top-p", 1.0),
-            TopK = parsed.GetInt("top-k", 0),
-            Seed = parsed.GetInt("seed"),
-        };
-        var dtype = T5Checkpoint.ParseDType(parsed.Get("dtype") ?? "fp32");
-        var deviceName = parsed.Get("device") ?? TorchRuntime.DefaultDeviceName;
-        var json = parsed.Flag("json");
-        var strict = parsed.Flag("strict");
-        parsed.EnsureAllUsed();
-        if ((prompt is null) == (input is null)) throw new UsageException("give exactly one of --prompt and --input");
-        if (!sample && (parsed.Get("temperature") ?? parsed.Get("top-p") ?? parsed.Get("top-k") ?? parsed.Get("seed")) is not null)
-            throw new UsageException("--temperature, --top-p, --top-k and --seed apply to --sample only");
+    /// <summary>The defaults, which live in the library (<see cref="GenerationOptions"/>).</summary>
+    private static readonly GenerationOptions D = new();
 
+    private readonly Option<int> _maxNewTokens = CliOptions.Int("--max-new-tokens", "N", "the most tokens to generate per prompt", D.MaxNewTokens);
+    private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", "B", "prompts decoded together", D.BatchSize);
+    private readonly Option<bool> _noCache = CliOptions.Flag("--no-cache", "decode without the KV cache (slower; for comparison)");
+    private readonly Option<bool> _sample = CliOptions.Flag("--sample", "sample instead of greedy decoding");
+    private readonly Option<double> _temperature = CliOptions.Number("--temperature", "T", "sampling temperature (--sample only)", D.Temperature);
+    private readonly Option<double> _topP = CliOptions.Number("--top-p", "P", "nucleus sampling's mass (--sample only)", D.TopP);
+    private readonly Option<int> _topK = CliOptions.Int("--top-k", "K", "sample among the K likeliest tokens, 0: all (--sample only)", D.TopK);
+    private readonly Option<int?> _seed = CliOptions.OptionalInt("--seed", "S", "the sampling seed (--sample only)");
+
+    /// <summary>The command, its options bound to <see cref="Options"/>.</summary>
+    public Command Command { get; }
+
+    public GenerateCommand()
+    {
+        var model = CliOptions.Text("--model", "DIR", "a Hugging Face folder: config.json (t5, llama or qwen2), model.safetensors (or shards), the tokenizer", required: true);
+        var prompt = CliOptions.Text("--prompt", "P", "the prompt to continue");
+        var input = CliOptions.Text("--input", "FILE.jsonl", "JSONL, one {\"prompt\": ...} per line (an \"id\" is carried on to the output)");
+        var dtype = new ParsedOption<TorchSharp.torch.ScalarType>("--dtype", T5Checkpoint.ParseDType, "fp32|bf16|fp16", "the weights' type in memory", "fp32");
+        var device = CliOptions.Text("--device", "cpu|cuda|cuda:N", "where the model runs; cuda needs the CUDA build (README, \"Devices\")", TorchRuntime.DefaultDeviceName);
+        var strict = CliOptions.Flag("--strict", "refuse weights holding NaN or infinity (by default a warning)");
+        var json = CliOptions.Json("one {\"output\", \"tokens\"} line per prompt, in input order");
+        Command = new Command("generate", "generate text with a model folder (greedy or sampling, batched, KV cache)")
+        {
+            model, prompt, input, _maxNewTokens, _batchSize, _noCache, _sample, _temperature, _topP, _topK, _seed, dtype, device, strict, json,
+        };
+        Command.SetAction(parsed => Run(parsed.GetValue(model)!, parsed.GetValue(prompt), parsed.GetValue(input), Options(parsed), dtype.Read(parsed),
+            parsed.GetValue(device)!, parsed.GetValue(strict), parsed.GetValue(json)));
+    }
+
+    /// <summary>The generation settings the command line gives.</summary>
+    internal GenerationOptions Options(ParseResult parsed)
+    {
+        var sample = parsed.GetValue(_sample);
+        if (!sample && parsed.GivenNames(_temperature, _topP, _topK, _seed).Count > 0)
+            throw new UsageException("--temperature, --top-p, --top-k and --seed apply to --sample only");
+        return new GenerationOptions
+        {
+            MaxNewTokens = parsed.GetValue(_maxNewTokens),
+            BatchSize = parsed.GetValue(_batchSize),
+            UseCache = !parsed.GetValue(_noCache),
+            Sample = sample,
+            Temperature = parsed.GetValue(_temperature),
+            TopP = parsed.GetValue(_topP),
+            TopK = parsed.GetValue(_topK),
+            Seed = parsed.GetValue(_seed),
+        };
+    }
+
+    private static void Run(string modelDir, string? prompt, string? input, GenerationOptions options, TorchSharp.torch.ScalarType dtype, string deviceName, bool strict, bool json)
+    {
+        if ((prompt is null) == (input is null)) throw new UsageException("give exactly one of --prompt and --input");
         var device = TorchRuntime.ResolveDevice(deviceName);
         List<(string? Id, string Text)> prompts = prompt is not null ? [(null, prompt)] : ReadPrompts(input!);
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
@@ -74,7 +87,7 @@ internal static class GenerateCommand
             using var stdout = new StreamWriter(Console.OpenStandardOutput());
             for (var i = 0; i < results.Count; i++)
                 stdout.WriteLine(JsonSerializer.Serialize(new { id = prompts[i].Id, output = tokenizer.Decode(results[i].Tokens), tokens = results[i].Tokens.Count }, JsonOptions));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("#", "tokens", "output");
         table.Columns[0].RightAligned();
@@ -85,7 +98,6 @@ internal static class GenerateCommand
                 results[i].Tokens.Count.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(tokenizer.Decode(results[i].Tokens)));
         AnsiConsole.Write(table);
-        return 0;
     }
 
     /// <summary>Lines <c>{"prompt": ...}</c>, optionally with an <c>"id"</c> that the output line carries on (as <c>data prompts</c> writes them, for <c>score</c>).</summary>

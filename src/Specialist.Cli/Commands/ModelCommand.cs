@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,51 +13,39 @@ namespace Specialist.Cli.Commands;
 /// </summary>
 internal static class ModelCommand
 {
-    private const string Usage =
-        "usage: specialist model init --config NAME|config.json --tokenizer spiece.model|tokenizer.json --out DIR [--seed N] [--json]\n" +
-        "       (config.json: model_type t5, llama or qwen2)\n" +
-        "       specialist model info --model DIR [--json]";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        if (args.Length == 0) throw new UsageException($"missing subcommand; {Usage}");
-        if (args[0] is "-h" or "--help" or "help")
+        var command = new Command("model", "models in Hugging Face layout: 'model init' writes a random-init T5, Llama or Qwen2, 'model info' describes one")
         {
-            Console.WriteLine(Usage);
-            Console.WriteLine($"built-in configs: {string.Join(", ", T5Config.BuiltInNames)}");
-            return 0;
-        }
-        return args[0] switch
-        {
-            "init" => Init(args[1..]),
-            "info" => Info(args[1..]),
-            _ => throw new UsageException($"unknown subcommand '{args[0]}'; {Usage}"),
+            Init(), Info(),
         };
+        command.SetAction(CliApp.MissingSubcommand);
+        return command;
     }
 
-    private static int Init(string[] words)
+    private static Command Init()
     {
-        var args = CommandArgs.Parse(words, "json");
-        var configName = args.Require("config");
-        var tokenizer = args.Require("tokenizer");
-        var output = args.Require("out");
-        var seed = args.GetInt("seed", 0);
-        var json = args.Flag("json");
-        args.EnsureAllUsed();
-
-        var summary = StudentModel.WriteRandom(StudentModel.ResolveConfig(configName), output, tokenizer, seed);
-        Print(summary, json, extra: new() { ["seed"] = seed });
-        return 0;
+        var config = CliOptions.Text("--config", "NAME|config.json", $"a built-in T5 config ({string.Join(", ", T5Config.BuiltInNames)}) or a config.json of model_type t5, llama or qwen2", required: true);
+        var tokenizer = CliOptions.Text("--tokenizer", "spiece.model|tokenizer.json", "the tokenizer the folder gets", required: true);
+        var output = CliOptions.Text("--out", "DIR", "the model folder to write", required: true);
+        var seed = CliOptions.Int("--seed", "N", "the initialisation's seed", 0);
+        var json = CliOptions.Json();
+        var command = new Command("init", "write a randomly initialised T5, Llama or Qwen2 in the Hugging Face layout") { config, tokenizer, output, seed, json };
+        command.SetAction(parsed =>
+        {
+            var summary = StudentModel.WriteRandom(StudentModel.ResolveConfig(parsed.GetValue(config)!), parsed.GetValue(output)!, parsed.GetValue(tokenizer)!, parsed.GetValue(seed));
+            Print(summary, parsed.GetValue(json), extra: new() { ["seed"] = parsed.GetValue(seed) });
+        });
+        return command;
     }
 
-    private static int Info(string[] words)
+    private static Command Info()
     {
-        var args = CommandArgs.Parse(words, "json");
-        var model = args.Require("model");
-        var json = args.Flag("json");
-        args.EnsureAllUsed();
-        Print(StudentModel.Inspect(model), json, extra: new());
-        return 0;
+        var model = CliOptions.Text("--model", "DIR", "a model folder", required: true);
+        var json = CliOptions.Json();
+        var command = new Command("info", "describe a model folder: its config, parameters, files and dtype") { model, json };
+        command.SetAction(parsed => Print(StudentModel.Inspect(parsed.GetValue(model)!), parsed.GetValue(json), extra: new()));
+        return command;
     }
 
     private static void Print(CheckpointSummary<IModelConfig> summary, bool json, JsonObject extra)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,60 +16,63 @@ namespace Specialist.Cli.Commands;
 /// <c>specialist run --config FILE [--out DIR]</c>: the pipeline on a real student, teacher and data root
 /// (<see cref="ConfiguredRun"/>), with the accuracy before and after at the end.
 /// </summary>
-internal static class RunCommand
+internal sealed class RunCommand
 {
-    private const string Usage =
-        "usage: specialist run [--profile quick|default|full] [--out DIR] [--seed S | --seeds S1,S2,...] [--json]\n" +
-        "       specialist run --config FILE [--out DIR] [--json]\n" +
-        "  The paper in miniature, offline: synthetic math and BBH-like tasks, a teacher T5 trained from scratch (cached in\n" +
-        "  ~/.cache/specialist, or $SPECIALIST_CACHE), served on 127.0.0.1 and annotated over HTTP, alignment to the student\n" +
-        "  tokenizer, three student sizes trained as generalists and specialized (distribution matching; sample matching,\n" +
-        "  zero-shot formats only, generic replay and an equal-compute control on one size), evaluation and a report with the\n" +
-        "  paper's six phenomena.\n" +
-        "  --profile  quick (~1 min, a smoke test), default (~23 min on 2 cores, ~14 with the teacher cached), full (bigger, longer)\n" +
-        "  --out      the run folder (default: runs/<profile>); every stage writes there: world/ (sets, prompts, tokenizers),\n" +
-        "             annotate/ (annotations.db, teacher-eval/), distill/ (distillation sets), students/ (training runs),\n" +
-        "             eval/ (results.json, predictions.jsonl), report/ (report.md, phenomena.json, figures), stages.json (timings)\n" +
-        "  --seed     the run seed (default 0): the students, their data order and the annotation sampling; the world's\n" +
-        "             problems and the teacher are the same for every seed\n" +
-        "  --seeds    several seeds, e.g. 0,1,2 (not with --seed; the full profile runs 0,1,2 when neither is given): one\n" +
-        "             complete run folder per seed, OUT/seed-N/ (the same folder --seed N --out OUT/seed-N makes, so each\n" +
-        "             reuses the other's stages), then OUT/report/: report.md and phenomena.json with every figure as\n" +
-        "             mean ± sd over the seeds, each phenomenon's verdict count, and figures with error bars\n" +
-        "  --config   a real run instead (docs/run-config.md): a JSON file naming the student checkpoint, the teacher endpoint\n" +
-        "             (key from $OPENAI_API_KEY), the data root and each stage's settings; stages annotate, align, train, eval\n" +
-        "             (before and after) and report; --out replaces the file's out; --profile, --seed and --seeds do not apply\n" +
-        "  Running the same command again skips the stages that finished and resumes interrupted annotation and training.";
+    private readonly ParsedOption<RunProfile> _profile = new("--profile", RunProfile.Parse, string.Join('|', RunProfile.Names),
+        "the paper in miniature, offline: synthetic math and BBH-like tasks, a teacher T5 trained from scratch (cached in ~/.cache/specialist, " +
+        "or $SPECIALIST_CACHE), served on 127.0.0.1 and annotated over HTTP, alignment to the student tokenizer, three student sizes trained as " +
+        "generalists and specialized (distribution matching; sample matching, zero-shot formats only, generic replay and an equal-compute control " +
+        "on one size), evaluation and a report with the paper's six phenomena; quick (~1 min, a smoke test), default (~23 min on 2 cores, ~14 " +
+        "with the teacher cached), full (bigger, longer)", RunProfile.Default.Name);
+    private readonly Option<string> _out = CliOptions.Text("--out", "DIR",
+        "the run folder (default: runs/<profile>); every stage writes there: world/ (sets, prompts, tokenizers), annotate/ (annotations.db, " +
+        "teacher-eval/), distill/ (distillation sets), students/ (training runs), eval/ (results.json, predictions.jsonl), report/ (report.md, " +
+        "phenomena.json, figures), stages.json (timings); with --config it replaces the file's out. Running the same command again skips the " +
+        "stages that finished and resumes interrupted annotation and training");
+    private readonly Option<ulong> _seed = CliOptions.Seed(
+        "the run seed: the students, their data order and the annotation sampling; the world's problems and the teacher are the same for every seed", 0);
+    private readonly ParsedOption<IReadOnlyList<ulong>> _seeds = new("--seeds", MultiSeedRun.ParseSeeds, "S1,S2,...",
+        "several seeds, e.g. 0,1,2 (not with --seed; the full profile runs 0,1,2 when neither is given): one complete run folder per seed, " +
+        "OUT/seed-N/ (the same folder --seed N --out OUT/seed-N makes, so each reuses the other's stages), then OUT/report/: report.md and " +
+        "phenomena.json with every figure as mean ± sd over the seeds, each phenomenon's verdict count, and figures with error bars");
+    private readonly Option<string> _config = CliOptions.Text("--config", "FILE",
+        "a real run instead (docs/run-config.md): a JSON file naming the student checkpoint, the teacher endpoint (key from $OPENAI_API_KEY), " +
+        "the data root and each stage's settings; stages annotate, align, train, eval (before and after) and report; --profile, --seed and " +
+        "--seeds do not apply");
+    private readonly Option<bool> _json = CliOptions.Json();
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Command { get; }
+
+    public RunCommand()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help");
-        if (parsed.Flag("help"))
+        Command = new Command("run",
+            "the whole pipeline; with no options the built-in miniature world: teacher, students, the paper's six phenomena")
         {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        if (parsed.Get("config") is { } configPath) return await RunConfigured(parsed, configPath);
-        var profile = parsed.Get("profile", "default", RunProfile.Parse);
-        var output = parsed.Get("out") ?? Path.Combine("runs", profile.Name);
-        var seedText = parsed.Get("seed");
-        var several = parsed.Get("seeds", MultiSeedRun.ParseSeeds);
-        if (seedText is not null && several is not null)
+            _profile, _out, _seed, _seeds, _config, _json,
+        };
+        Command.SetAction((parsed, _) => RunAsync(parsed));
+    }
+
+    private async Task<int> RunAsync(ParseResult parsed)
+    {
+        var json = parsed.GetValue(_json);
+        if (parsed.GetValue(_config) is { } configPath) return await RunConfigured(parsed, configPath, json);
+        var profile = _profile.Read(parsed);
+        var output = parsed.GetValue(_out) ?? Path.Combine("runs", profile.Name);
+        var seedGiven = parsed.Given(_seed);
+        var several = _seeds.ReadOrNull(parsed);
+        if (seedGiven && several is not null)
             throw new UsageException("--seed and --seeds exclude each other: --seed S runs one seed, --seeds S1,S2,... several");
-        ulong seed = 0;
-        if (seedText is not null && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
-            throw new UsageException($"option --seed: '{seedText}' is not a non-negative integer");
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
-        if (seedText is null && several is null)
+        var seed = parsed.GetValue(_seed);
+        if (!seedGiven && several is null)
         {
             if (profile.Seeds.Count == 1) seed = profile.Seeds[0];
             else several = profile.Seeds;
         }
         if (several is not null) return await RunSeeds(profile, output, several, json);
 
-        var summary = await Interruptible($"--out {output}", (display, stop) => MiniatureRun.RunAsync(new RunOptions(profile, output, seed), display.Report, stop));
-        if (summary is null) return 130;
+        var summary = await Interruptible($"--out {output}", json, (report, stop) => MiniatureRun.RunAsync(new RunOptions(profile, output, seed), report, stop));
+        if (summary is null) return CliApp.InterruptedExitCode;
         if (json)
         {
             Console.WriteLine(new JsonObject
@@ -95,9 +99,9 @@ internal static class RunCommand
     /// <summary><c>run [--profile P] --seeds S1,S2,… [--out DIR] [--json]</c>: each seed's progress, then a table of the seeds and the verdict counts.</summary>
     private static async Task<int> RunSeeds(RunProfile profile, string output, IReadOnlyList<ulong> seeds, bool json)
     {
-        var summary = await Interruptible($"--profile {profile.Name} --seeds {string.Join(",", seeds)} --out {output}",
-            (display, stop) => MultiSeedRun.RunAsync(new MultiSeedOptions(profile, output, seeds), (seed, e) => display.Report(e with { Stage = $"seed {seed} {e.Stage}" }), stop));
-        if (summary is null) return 130;
+        var summary = await Interruptible($"--profile {profile.Name} --seeds {string.Join(",", seeds)} --out {output}", json,
+            (report, stop) => MultiSeedRun.RunAsync(new MultiSeedOptions(profile, output, seeds), (seed, e) => report(e with { Stage = $"seed {seed} {e.Stage}" }), stop));
+        if (summary is null) return CliApp.InterruptedExitCode;
         if (json)
         {
             Console.WriteLine(new JsonObject
@@ -135,19 +139,17 @@ internal static class RunCommand
         : $"teacher: trained and cached in {run.TeacherFolder} (the next run reuses it)";
 
     /// <summary><c>run --config FILE [--out DIR] [--json]</c>.</summary>
-    private static async Task<int> RunConfigured(CommandArgs parsed, string configPath)
+    private async Task<int> RunConfigured(ParseResult parsed, string configPath, bool json)
     {
-        var miniatureOnly = new[] { "profile", "seed", "seeds" }.Where(name => parsed.Get(name) is not null).Select(name => "--" + name).ToList();
+        var miniatureOnly = parsed.GivenNames(_profile, _seed, _seeds);
         if (miniatureOnly.Count > 0)
             throw new UsageException($"{string.Join(" and ", miniatureOnly)} {(miniatureOnly.Count == 1 ? "applies" : "apply")} to the miniature run only; with --config every setting comes from the file");
-        var output = parsed.Get("out");
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
+        var output = parsed.GetValue(_out);
         var config = RunConfig.ReadFile(configPath, output);
 
-        var summary = await Interruptible($"--config {configPath}{(output is null ? "" : $" --out {output}")}",
-            (display, stop) => Task.Run(() => ConfiguredRun.Run(config, display.Report, stop)));
-        if (summary is null) return 130;
+        var summary = await Interruptible($"--config {configPath}{(output is null ? "" : $" --out {output}")}", json,
+            (report, stop) => Task.Run(() => ConfiguredRun.Run(config, report, stop)));
+        if (summary is null) return CliApp.InterruptedExitCode;
         if (json)
         {
             static JsonObject Results(EvaluationResults r) => new()
@@ -182,26 +184,21 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> with progress on stderr; SIGINT and SIGTERM ask it to stop after the current step.
-    /// Null when it stopped so, after saying how to continue (<paramref name="again"/>: the options that name the run).
+    /// Runs <paramref name="work"/> with its stages' progress on the display; SIGINT and SIGTERM ask it to stop after the
+    /// current step. Null when it stopped so, after saying how to continue (<paramref name="again"/>: the options that name the run).
     /// </summary>
-    private static async Task<T?> Interruptible<T>(string again, Func<StageDisplay, CancellationToken, Task<T>> work) where T : class
+    private static async Task<T?> Interruptible<T>(string again, bool json, Func<Action<RunEvent>, CancellationToken, Task<T>> work) where T : class
     {
         using var stop = new StopSignals("run: stopping after the current training steps (signal again to quit at once; run the same command again to continue)");
-        var display = new StageDisplay();
-        T result;
         try
         {
-            result = await work(display, stop.Token);
+            return await ProgressDisplay.RunAsync("run", json, display => work(e => display.Report(e.Stage, e.Message, e.Fraction, e.Eta), stop.Token));
         }
         catch (OperationCanceledException) when (stop.Requested)
         {
-            display.Finish();
             Console.Error.WriteLine($"run: interrupted; continue with the same command ({again})");
             return null;
         }
-        display.Finish();
-        return result;
     }
 
     private static JsonObject StagesJson(IReadOnlyList<StageTiming> timings) =>
@@ -214,47 +211,5 @@ internal static class RunCommand
         foreach (var t in timings)
             table.AddRow(t.Stage, t.Seconds.ToString("F1", CultureInfo.InvariantCulture), t.Reused ? "done in an earlier run" : "");
         return table;
-    }
-
-    /// <summary>
-    /// Progress on stderr: on a terminal one line per stage redrawn in place (message, percent, ETA); otherwise every
-    /// message on its own line, prefixed with its stage.
-    /// </summary>
-    private sealed class StageDisplay
-    {
-        private readonly bool _terminal = !Console.IsErrorRedirected;
-        private readonly Lock _lock = new();
-        private bool _open;
-
-        public void Report(RunEvent e)
-        {
-            lock (_lock)
-            {
-                var percent = e.Fraction is { } f ? string.Create(CultureInfo.InvariantCulture, $" [{100 * f,3:F0} %]") : "";
-                var eta = e.Eta is { } t ? $" ETA {(int)t.TotalMinutes:D2}:{t.Seconds:D2}" : "";
-                var line = $"{e.Stage}{percent}{eta} {e.Message}";
-                if (!_terminal)
-                {
-                    Console.Error.WriteLine("run: " + line);
-                    return;
-                }
-                var width = Math.Max(40, Console.WindowWidth - 1);
-                Console.Error.Write("\r" + (line.Length > width ? line[..width] : line) + "\u001b[K");
-                _open = true;
-                if (e.Fraction is 1 || e.Message.StartsWith("finished", StringComparison.Ordinal)) EndLine();
-            }
-        }
-
-        public void Finish()
-        {
-            lock (_lock) EndLine();
-        }
-
-        private void EndLine()
-        {
-            if (!_open) return;
-            Console.Error.WriteLine();
-            _open = false;
-        }
     }
 }

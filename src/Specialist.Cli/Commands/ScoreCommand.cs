@@ -1,36 +1,39 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Specialist.Answers;
 using Specialist.Data;
 using Specialist.Evaluation;
+using Specialist.Pipeline;
 
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist score &lt;set&gt; --predictions FILE.jsonl [--data-root DIR] [custom options] [--bbh-mode cot|ao] [--json]</c>:
-/// accuracy of a predictions file (<c>{"id", "output"}</c> lines) on a set, with its 95 % Wilson interval.
+/// <c>specialist score &lt;set&gt; --predictions FILE.jsonl</c>: accuracy of a predictions file (<c>{"id", "output"}</c>
+/// lines) on a set, with its 95 % Wilson interval.
 /// </summary>
 internal static class ScoreCommand
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help");
-        if (parsed.Flag("help"))
+        var set = new Argument<string>("set") { Description = "the set the predictions answer" };
+        var predictions = CliOptions.Text("--predictions", "FILE.jsonl", "{\"id\", \"output\"} lines; a problem without a prediction counts as wrong", required: true);
+        var bbhMode = new ParsedOption<BbhMode>("--bbh-mode", BbhAnswerScorer.ParseMode, "cot|ao", "how BBH outputs are read (bbh sets only)",
+            BbhAnswerScorer.ModeName(RunEvaluation.Defaults.BbhMode));
+        var json = CliOptions.Json();
+        var command = new Command("score", "score a predictions file against a set's gold answers") { set, predictions, bbhMode, json };
+        var data = new DataArgs(command);
+        command.SetAction(parsed =>
         {
-            Console.WriteLine("usage: specialist score " + DataArgs.Usage);
-            Console.WriteLine("         --predictions FILE.jsonl [--bbh-mode cot|ao] [--json]");
-            Console.WriteLine("Scores {\"id\", \"output\"} lines against the set's gold answers; a problem without a prediction counts as wrong.");
-            return 0;
-        }
-        var setName = parsed.Positional(0, "set");
-        var predictionsPath = parsed.Require("predictions");
-        var bbhModeGiven = parsed.Get("bbh-mode") is not null;
-        var mode = parsed.Get("bbh-mode", "cot", BbhAnswerScorer.ParseMode);
-        var json = parsed.Flag("json");
-        var options = DataArgs.Read(parsed, setName);
-        parsed.EnsureAllUsed(maxPositionals: 1);
+            var name = parsed.GetValue(set)!;
+            Run(name, data.Read(parsed, name), parsed.GetValue(predictions)!, bbhMode.Read(parsed), parsed.Given(bbhMode), parsed.GetValue(json));
+        });
+        return command;
+    }
 
+    private static void Run(string setName, DataOptions options, string predictionsPath, BbhMode mode, bool bbhModeGiven, bool json)
+    {
         BbhMode? bbhMode = null;
         if (SetScore.IsBbhSet(setName))
             bbhMode = mode;
@@ -56,7 +59,7 @@ internal static class ScoreCommand
                 bbh_mean_is = score.TaskMean?.Description,
                 tasks = score.Tasks?.ToDictionary(t => t.Set["bbh/".Length..], t => new { accuracy = t.Accuracy, correct = t.Correct, total = t.Total }),
             }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("set", "total", "scored", "correct", "accuracy", "95% CI");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
@@ -72,7 +75,6 @@ internal static class ScoreCommand
                 $"{Percent(task.Ci95.Lo)} .. {Percent(task.Ci95.Hi)}");
         if (score.TaskMean is { } mean) table.AddRow(Markup.Escape("bbh " + mean.Description), "", "", "", Percent(mean.Value), "");
         AnsiConsole.Write(table);
-        return 0;
     }
 
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);

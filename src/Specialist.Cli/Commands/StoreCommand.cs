@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
@@ -8,50 +9,54 @@ namespace Specialist.Cli.Commands;
 /// <summary><c>specialist store stats|export FILE.db</c>: what an annotation store holds, and its samples as JSONL or Parquet.</summary>
 internal static class StoreCommand
 {
-    private const string Usage =
-        "usage: specialist store stats FILE.db [--json]\n" +
-        "       specialist store export FILE.db --format jsonl|parquet --out PATH [--kept-only] [--json]\n" +
-        "  export writes one row per sample: question_id, sample_index, text, kept, answer, finish_reason, tokens,\n" +
-        "  token_logprobs, top_logprobs (per position a list of [token, logprob]; in Parquet a struct {token, logprob})";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help", "kept-only");
-        if (parsed.Flag("help") || parsed.Positionals.Count == 0)
-        {
-            Console.WriteLine(Usage);
-            return parsed.Flag("help") ? 0 : 2;
-        }
-        var json = parsed.Flag("json");
-        switch (parsed.Positional(0, "stats|export"))
-        {
-            case "stats":
-            {
-                var path = parsed.Positional(1, "FILE.db");
-                parsed.EnsureAllUsed(maxPositionals: 2);
-                using var store = AnnotationStore.Open(path, create: false);
-                return PrintStats(store.Stats(), json);
-            }
-            case "export":
-            {
-                var path = parsed.Positional(1, "FILE.db");
-                if (parsed.Get("format") is null) throw new UsageException("missing required option --format (jsonl or parquet)");
-                var format = parsed.Get("format", "jsonl", StoreExport.ParseFormat);
-                var output = parsed.Require("out");
-                var keptOnly = parsed.Flag("kept-only");
-                parsed.EnsureAllUsed(maxPositionals: 2);
-                using var store = AnnotationStore.Open(path, create: false);
-                var rows = StoreExport.Write(store, output, format, keptOnly);
-                if (json) Console.WriteLine(JsonSerializer.Serialize(new { rows, format = format.ToString().ToLowerInvariant(), path = Path.GetFullPath(output) }));
-                else Console.WriteLine($"wrote {rows} samples to {Path.GetFullPath(output)}");
-                return 0;
-            }
-            default:
-                throw new UsageException($"unknown store command '{parsed.Positionals[0]}': use 'stats' or 'export'");
-        }
+        var command = new Command("store", "annotation stores: 'store stats', 'store export' (jsonl, parquet)") { Stats(), Export() };
+        command.SetAction(CliApp.MissingSubcommand);
+        return command;
     }
 
-    private static int PrintStats(StoreStats s, bool json)
+    private static Argument<string> StoreArgument() => new("FILE.db") { Description = "an annotation store (docs/annotation-store.md)" };
+
+    private static Command Stats()
+    {
+        var path = StoreArgument();
+        var json = CliOptions.Json();
+        var command = new Command("stats", "what an annotation store holds: questions, samples, kept, requests, tokens, cost") { path, json };
+        command.SetAction(parsed =>
+        {
+            using var store = AnnotationStore.Open(parsed.GetValue(path)!, create: false);
+            PrintStats(store.Stats(), parsed.GetValue(json));
+        });
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var path = StoreArgument();
+        var format = new ParsedOption<ExportFormat>("--format", StoreExport.ParseFormat, "jsonl|parquet", "the output's format") { Required = true };
+        var output = CliOptions.Text("--out", "PATH", "the file to write", required: true);
+        var keptOnly = CliOptions.Flag("--kept-only", "only the samples whose answer is the gold one");
+        var json = CliOptions.Json();
+        var command = new Command("export",
+            "one row per sample: question_id, sample_index, text, kept, answer, finish_reason, tokens, token_logprobs, top_logprobs " +
+            "(per position a list of [token, logprob]; in Parquet a struct {token, logprob})")
+        {
+            path, format, output, keptOnly, json,
+        };
+        command.SetAction(parsed =>
+        {
+            using var store = AnnotationStore.Open(parsed.GetValue(path)!, create: false);
+            var outPath = parsed.GetValue(output)!;
+            var chosen = format.Read(parsed);
+            var rows = StoreExport.Write(store, outPath, chosen, parsed.GetValue(keptOnly));
+            if (parsed.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(new { rows, format = chosen.ToString().ToLowerInvariant(), path = Path.GetFullPath(outPath) }));
+            else Console.WriteLine($"wrote {rows} samples to {Path.GetFullPath(outPath)}");
+        });
+        return command;
+    }
+
+    private static void PrintStats(StoreStats s, bool json)
     {
         if (json)
         {
@@ -70,7 +75,7 @@ internal static class StoreCommand
                 completion_tokens = s.CompletionTokens,
                 cost = s.Cost,
             }));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("store", "").HideHeaders();
         table.Columns[1].RightAligned();
@@ -83,7 +88,6 @@ internal static class StoreCommand
         table.AddRow("tokens in / out", $"{Int(s.PromptTokens)} / {Int(s.CompletionTokens)}");
         table.AddRow("cost", s.Cost is { } c ? "$" + c.ToString("F6", CultureInfo.InvariantCulture) : "-");
         AnsiConsole.Write(table);
-        return 0;
     }
 
     private static string Int(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -9,31 +10,27 @@ using Specialist.Tokenization;
 namespace Specialist.Cli.Commands;
 
 /// <summary>
-/// <c>specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl) [--json]</c>: the tokens of each
+/// <c>specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl)</c>: the tokens of each
 /// text (input lines <c>{"text": ...}</c>); with <c>--json</c> one line <c>{"ids": [...], "pieces": [...]}</c> per text.
 /// </summary>
 internal static class TokenizeCommand
 {
-    private const string Usage =
-        "usage: specialist tokenize --tokenizer FILE|FOLDER|NAME (--text T | --input FILE.jsonl) [--json]\n" +
-        "  --tokenizer  a model folder (spiece.model, tokenizer.model or tokenizer.json), one of those files, or gpt2, cl100k_base, o200k_base\n" +
-        "  --input      JSONL, one {\"text\": ...} per line; --json prints one {\"ids\", \"pieces\"} line per text";
-
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help");
-        if (parsed.Flag("help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        var tokenizerName = parsed.Require("tokenizer");
-        var text = parsed.Get("text");
-        var input = parsed.Get("input");
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
+        var tokenizer = CliOptions.Text("--tokenizer", "FILE|FOLDER|NAME",
+            "a model folder (spiece.model, tokenizer.model or tokenizer.json), one of those files, or gpt2, cl100k_base, o200k_base", required: true);
+        var text = CliOptions.Text("--text", "T", "the text to encode");
+        var input = CliOptions.Text("--input", "FILE.jsonl", "JSONL, one {\"text\": ...} per line");
+        var json = CliOptions.Json("one {\"ids\", \"pieces\"} line per text");
+        var command = new Command("tokenize", "encode texts with a SentencePiece, Hugging Face BPE or tiktoken tokenizer") { tokenizer, text, input, json };
+        command.SetAction(parsed => Run(parsed.GetValue(tokenizer)!, parsed.GetValue(text), parsed.GetValue(input), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static void Run(string tokenizerName, string? text, string? input, bool json)
+    {
         if ((text is null) == (input is null)) throw new UsageException("give exactly one of --text and --input");
 
         var tokenizer = Tokenizers.Load(tokenizerName);
@@ -47,10 +44,9 @@ internal static class TokenizeCommand
                 stdout.WriteLine(JsonSerializer.Serialize(
                     new { ids = tokens.Select(x => x.Id), pieces = tokens.Select(x => x.Piece) }, JsonOptions));
             }
-            return 0;
+            return;
         }
         foreach (var t in texts) PrintTable(tokenizer.Encode(t));
-        return 0;
     }
 
     private static List<string> ReadTexts(string path) =>

@@ -1,9 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Specialist.Benchmarks;
-using Specialist.Data;
 using Specialist.Tokenization;
 using Specialist.Training;
 
@@ -11,98 +11,170 @@ namespace Specialist.Cli.Commands;
 
 /// <summary>
 /// <c>specialist train --student DIR --data SET --out RUN [options]</c> or <c>specialist train --resume RUN</c>: the
-/// specialization recipe (<see cref="TrainingRecipe"/>), with a progress line on stderr and a summary on stdout.
+/// specialization recipe (<see cref="TrainingRecipe"/>), with progress on stderr and a summary on stdout. Its options are
+/// the training config's keys (<see cref="TrainingConfig.Keys"/>), each as <c>--key-name</c>.
 /// </summary>
-internal static class TrainCommand
+internal sealed class TrainCommand
 {
-    private static readonly string Usage =
-        "usage: specialist train --student DIR --data SET --out RUN [options] [--config run.json] [--json]\n" +
-        "       specialist train --resume RUN [--json]\n" +
-        "  --loss sample|distribution      cross-entropy on the teacher text, or KL to the sparse teacher top-k (CoT batches; answer-only use cross-entropy)\n" +
-        "  --formats ic-cot,ic-ao,...      formats to train on (default: all the set holds)\n" +
-        "  --batch-size N|ic-cot=25,...    micro-batch size per format (default: the set's)\n" +
-        $"  --lr {Num(D.Lr)} --warmup {D.Warmup} --schedule cosine|constant|linear --weight-decay {Num(D.WeightDecay)} --max-grad-norm {Num(D.MaxGradNorm)} (0: no clipping)\n" +
-        "  --lr-horizon steps|micro-steps  what the schedule's length counts; warm-up is always in optimiser steps. micro-steps\n" +
-        "                                  reproduces the authors' code: its cosine runs over epochs x micro-batches while it\n" +
-        "                                  steps once per optimiser step, so with --grad-accum G the rate barely decays\n" +
-        $"  --epochs {D.Epochs} | --steps N         length of the run (optimiser steps); --grad-accum G micro-batches per step\n" +
-        $"  --eval-every {D.EvalEvery} --eval-sets {string.Join(",", D.EvalSets)} --id-set {D.IdSet} --eval-limit K\n" +
-        "  --ood-sets a,b                  the sets whose mean accuracy selects best-ood (default: the eval sets but the id set;\n" +
-        "                                  other eval sets are tracked in the metrics only)\n" +
-        $"  --eval-prompt 4shot|zeroshot --eval-max-new-tokens {D.EvalMaxNewTokens} --eval-batch-size {D.EvalBatchSize}\n" +
-        $"  --replay SET --replay-share {Num(D.ReplayShare)} each micro-batch comes from the distillation set SET (gold data for the same student;\n" +
-        "                                  its own formats and batch sizes) with this chance, trained with cross-entropy and\n" +
-        "                                  logged as replay:FORMAT; epochs count the --data set only\n" +
-        $"  --save-every N (default: at every evaluation) --keep-last {D.KeepLast}   --max-source-len N --max-target-len N (truncation)\n" +
-        "  --seed S --threads N --device cpu|cuda|cuda:N (cuda: the CUDA build, README \"Devices\") --dtype fp32|bf16 --data-root DIR\n" +
-        "  --config run.json takes the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it.\n" +
-        "  Writes RUN/config.json (resolved), RUN/metrics.jsonl, RUN/checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state),\n" +
-        "  RUN/selection.json and RUN/best-ood -> the checkpoint with the best mean OOD dev accuracy (the paper's selection).\n" +
-        "  Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with code 130; --resume RUN continues\n" +
-        "  exactly (the same losses as an uninterrupted run) from the latest checkpoint, and starts a run that was killed before\n" +
-        "  its first one over. A NaN or infinite loss stops the run with exit code 1.";
-
     /// <summary>The defaults, which live in the library (<see cref="TrainingConfig.Defaults"/>).</summary>
     private static TrainingConfig D => TrainingConfig.Defaults;
 
-    private static string Num(double value) => value.ToString(CultureInfo.InvariantCulture);
-
-    public static int Run(string[] args)
+    /// <summary>Each training setting's placeholder and help line; every key of <see cref="TrainingConfig.Keys"/> has one.</summary>
+    private static readonly Dictionary<string, (string HelpName, string Description)> Settings = new()
     {
-        var parsed = CommandArgs.Parse(args, "json", "help");
-        if (parsed.Flag("help") || args.Length == 0)
+        ["student"] = ("DIR", "the student's model folder (Hugging Face layout with spiece.model, or a word-level tokenizer.json)"),
+        ["data"] = ("SET", "the distillation set (specialist distill-set build)"),
+        ["out"] = ("RUN", "the run folder: config.json (resolved), metrics.jsonl, checkpoints/step-NNNNNN/ (HF layout + optimiser and RNG state), " +
+                          "selection.json and best-ood -> the checkpoint with the best mean OOD dev accuracy (the paper's selection)"),
+        ["loss"] = ("sample|distribution", "cross-entropy on the teacher text, or KL to the sparse teacher top-k (CoT batches; answer-only use cross-entropy)"),
+        ["formats"] = ("ic-cot,ic-ao,...", "formats to train on (default: all the set holds)"),
+        ["lr"] = ("LR", "the peak learning rate"),
+        ["warmup"] = ("N", "warm-up, in optimiser steps"),
+        ["schedule"] = ("cosine|constant|linear", "the learning rate's schedule after warm-up"),
+        ["lr_horizon"] = ("steps|micro-steps", "what the schedule's length counts; warm-up is always in optimiser steps. micro-steps reproduces the " +
+                                               "authors' code: its cosine runs over epochs x micro-batches while it steps once per optimiser step, so with " +
+                                               "--grad-accum G the rate barely decays"),
+        ["epochs"] = ("N", "length of the run in epochs of the --data set"),
+        ["steps"] = ("N", "length of the run in optimiser steps (instead of --epochs)"),
+        ["grad_accum"] = ("G", "micro-batches per optimiser step"),
+        ["batch_size"] = ("N|ic-cot=25,...", "micro-batch size per format (default: the set's)"),
+        ["max_grad_norm"] = ("X", "gradient clipping (0: no clipping)"),
+        ["weight_decay"] = ("X", "AdamW's weight decay"),
+        ["eval_every"] = ("N", "dev evaluation every N steps (0: only at the end)"),
+        ["eval_sets"] = ("A,B", "the dev sets evaluated"),
+        ["id_set"] = ("SET", "the in-distribution dev set"),
+        ["eval_limit"] = ("K", "the first K problems of each dev set"),
+        ["eval_prompt"] = ("4shot|zeroshot", "the dev evaluation's prompt"),
+        ["eval_max_new_tokens"] = ("N", "the longest dev answer, in tokens"),
+        ["eval_batch_size"] = ("N", "dev problems decoded together"),
+        ["save_every"] = ("N", "a checkpoint every N steps (default: at every evaluation)"),
+        ["keep_last"] = ("N", "checkpoints kept besides the selected ones"),
+        ["data_root"] = ("DIR", "the data root of the dev sets (default: $SPECIALIST_DATA, else ./data)"),
+        ["seed"] = ("S", "the seed of initialisation order, dropout and data order"),
+        ["device"] = ("cpu|cuda|cuda:N", "where the model trains; cuda needs the CUDA build (README \"Devices\")"),
+        ["dtype"] = ("fp32|bf16", "the weights' type"),
+        ["threads"] = ("N", "libtorch's threads (0: its default)"),
+        ["max_source_len"] = ("N", "truncate inputs to N tokens"),
+        ["max_target_len"] = ("N", "truncate targets to N tokens"),
+        ["ood_sets"] = ("A,B", "the sets whose mean accuracy selects best-ood (default: the eval sets but the id set; other eval sets are tracked " +
+                               "in the metrics only)"),
+        ["replay"] = ("SET", "a distillation set of gold data for the same student (its own formats and batch sizes), replayed with cross-entropy " +
+                             "and logged as replay:FORMAT; epochs count the --data set only"),
+        ["replay_share"] = ("P", "with --replay SET, the chance that a micro-batch comes from SET"),
+    };
+
+    private readonly Option<string> _resume = CliOptions.Text("--resume", "RUN",
+        "continue RUN exactly (the same losses as an uninterrupted run) from its latest checkpoint, with the config it recorded; a run killed " +
+        "before its first checkpoint starts over. Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with code 130; a " +
+        "NaN or infinite loss stops the run with exit code 1");
+    private readonly Option<string> _config = CliOptions.Text("--config", "run.json", "a file with the same keys (snake_case: lr_horizon, eval_sets, ...); options given here override it");
+    private readonly Option<bool> _json = CliOptions.Json();
+    private readonly List<(string Key, ParsedOption<TrainingConfig> Option)> _settings = [];
+
+    /// <summary>The command, its options bound to <see cref="Config"/>.</summary>
+    public Command Command { get; }
+
+    public TrainCommand()
+    {
+        Command = new Command("train",
+            "specialize a student on a distillation set: sample or distribution matching, checkpoints, exact resume, OOD selection")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        var resume = parsed.Get("resume");
-        var configFile = parsed.Get("config");
-        var json = parsed.Flag("json");
-        var config = configFile is null ? TrainingConfig.Defaults : TrainingConfig.ReadFile(configFile, TrainingConfig.Defaults);
-        var given = new List<string>();
+            _resume, _config, _json,
+        };
+        var defaults = JsonNode.Parse(D.ToJson())!.AsObject();
         foreach (var key in TrainingConfig.Keys)
         {
-            var option = key.Replace('_', '-');
-            if (parsed.Get(option) is not { } value) continue;
-            given.Add("--" + option);
-            try { config = config.With(key, value); }
-            catch (SpecialistException e) { throw new UsageException($"option --{option}: {e.Message}"); }
+            var (helpName, description) = Settings.TryGetValue(key, out var help) ? help : throw new InvalidOperationException($"train: no help for the setting '{key}'");
+            var option = new ParsedOption<TrainingConfig>("--" + key.Replace('_', '-'), text => D.With(key, text), helpName, description, DefaultText(defaults[key]));
+            _settings.Add((key, option));
+            Command.Options.Add(option);
         }
-        parsed.EnsureAllUsed();
-        if (resume is not null && (given.Count > 0 || configFile is not null))
-            throw new UsageException($"--resume continues a run with the config it recorded; drop {string.Join(", ", given.Append(configFile is null ? null : "--config").OfType<string>())}");
-        if (resume is null)
-            try { config.Validate(); }
-            catch (SpecialistException e) { throw new UsageException(e.Message); }
+        Command.SetAction(parsed => Run(parsed));
+    }
 
+    /// <summary>A setting's default as the command line writes it; none for an empty or unset one.</summary>
+    private static string? DefaultText(JsonNode? value) => value switch
+    {
+        null => null,
+        JsonArray list => list.Count == 0 ? null : string.Join(",", list.Select(item => item!.GetValue<string>())),
+        JsonObject map => map.Count == 0 ? null : map.ToJsonString(),
+        JsonValue text when text.GetValueKind() == JsonValueKind.String => text.GetValue<string>() is { Length: > 0 } given ? given : null,
+        _ => value.ToJsonString(),
+    };
+
+    /// <summary>
+    /// The training config the command line gives: the <c>--config</c> file's (else the defaults) with the options given
+    /// here on top; null for <c>--resume</c>, which takes the config the run recorded.
+    /// </summary>
+    internal TrainingConfig? Config(ParseResult parsed)
+    {
+        var configFile = parsed.GetValue(_config);
+        var given = _settings.Where(s => parsed.Given(s.Option)).ToList();
+        if (parsed.GetValue(_resume) is not null)
+        {
+            if (given.Count > 0 || configFile is not null)
+                throw new UsageException("--resume continues a run with the config it recorded; drop " +
+                                         string.Join(", ", given.Select(s => s.Option.Name).Append(configFile is null ? null : "--config").OfType<string>()));
+            return null;
+        }
+        var config = configFile is null ? D : TrainingConfig.ReadFile(configFile, D);
+        foreach (var (key, option) in given) config = config.With(key, parsed.GetValue(option)!);
+        try { config.Validate(); }
+        catch (SpecialistException e) { throw new UsageException(e.Message); }
+        return config;
+    }
+
+    private int Run(ParseResult parsed)
+    {
+        var config = Config(parsed);
+        var json = parsed.GetValue(_json);
         using var stop = new StopSignals("train: stopping after this step and saving a checkpoint (signal again to quit at once)");
-
-        var progress = new ProgressLine(enabled: !json);
-        var result = resume is null
-            ? TrainingRecipe.Start(config, progress.Report, stop.Token)
-            : TrainingRecipe.Resume(resume, progress.Report, stop.Token);
-        progress.Finish();
+        var result = ProgressDisplay.Run("train", json, display => config is null
+                ? TrainingRecipe.Resume(parsed.GetValue(_resume)!, e => Report(display, e), stop.Token)
+                : TrainingRecipe.Start(config, e => Report(display, e), stop.Token),
+            plainStep: 0.05);
         Print(result, json);
-        return result.Interrupted ? 130 : 0;
+        return result.Interrupted ? CliApp.InterruptedExitCode : 0;
+    }
+
+    /// <summary>A training step moves the bar; an evaluation or a checkpoint is a line of its own.</summary>
+    private static void Report(ProgressDisplay display, TrainingEvent e)
+    {
+        if (e.Train is { } t)
+        {
+            display.Report("train", string.Create(CultureInfo.InvariantCulture,
+                $"step {e.Step}/{e.TotalSteps} loss {t.Loss:F4} lr {t.Lr:0.00e+00} {t.TokensPerSecond:N0} tok/s"), (double)e.Step / e.TotalSteps, e.Eta);
+            return;
+        }
+        if (e.Eval is { } eval)
+            display.Log("eval at step " + e.Step + ": " + string.Join(", ", eval.Accuracy.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key} {100 * a.Value:F1} %")))
+                + (eval.OodMean is { } ood ? string.Create(CultureInfo.InvariantCulture, $"; OOD mean {100 * ood:F1} %") : ""));
+        if (e.Checkpoint is { } checkpoint) display.Log($"saved {checkpoint}");
     }
 
     /// <summary><c>specialist bench train</c>: tokens/s per student shape and loss, and memory over a long run (<see cref="TrainBenchmark"/>).</summary>
-    public static int Benchmark(string[] args)
+    public static Command Benchmark()
     {
-        var parsed = CommandArgs.Parse(args, "json");
-        var configs = parsed.Get("configs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [.. TrainBenchmark.DefaultConfigs];
-        var steps = parsed.GetInt("steps", 5);
-        var memorySteps = parsed.GetInt("memory-steps", 500);
-        var dataRoot = DataRoot.Resolve(parsed.Get("data-root"));
-        var json = parsed.Flag("json");
-        parsed.EnsureAllUsed();
+        var configs = CliOptions.Text("--configs", "A,B", "the student configs", string.Join(",", TrainBenchmark.DefaultConfigs));
+        var steps = CliOptions.Int("--steps", "N", "steps timed per config and loss", 5);
+        var memorySteps = CliOptions.Int("--memory-steps", "N", "steps of the memory run", 500);
+        var json = CliOptions.Json();
+        var command = new Command("train", "training tokens/s per student shape and loss, and memory over a long run") { configs, steps, memorySteps, json };
+        var data = new DataArgs(command, customSet: false);
+        command.SetAction(parsed => Benchmark(data.Root(parsed), parsed.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parsed.GetValue(steps), parsed.GetValue(memorySteps), parsed.GetValue(json)));
+        return command;
+    }
+
+    private static void Benchmark(string dataRoot, IReadOnlyList<string> configs, int steps, int memorySteps, bool json)
+    {
         if (steps < 1 || memorySteps < 10) throw new UsageException("--steps must be at least 1 and --memory-steps at least 10");
-        var result = TrainBenchmark.Run(Path.Combine(dataRoot, "tokenizers", "t5", Tokenizers.SentencePieceFileName), configs, steps, memorySteps: memorySteps,
-            progress: m => Console.Error.WriteLine("bench train: " + m));
+        var result = ProgressDisplay.Run("bench train", json, display => TrainBenchmark.Run(Path.Combine(dataRoot, "tokenizers", "t5", Tokenizers.SentencePieceFileName),
+            configs, steps, memorySteps: memorySteps, progress: display.Log));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-            return 0;
+            return;
         }
         var table = new Table().AddColumns("config", "loss", "parameters", "tokens/s", "step", "loss alone", "peak RSS");
         foreach (var f in result.Speed)
@@ -114,7 +186,6 @@ internal static class TrainCommand
         var m = result.Memory;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"memory, {m.Config} over {m.Steps} steps: {m.RssAfterWarmupMb:F0} MB after {m.WarmupSteps} steps, at most {m.RssMaxMb:F0} MB after ({m.GrowthPercent:+0.0;-0.0} %), {m.RssEndMb:F0} MB at the end ({result.Threads} threads)"));
-        return 0;
     }
 
     private static void Print(TrainingResult result, bool json)
@@ -144,48 +215,5 @@ internal static class TrainCommand
         table.AddRow("best OOD (mean)", Markup.Escape(Describe(s.BestOod, "mean")));
         table.AddRow("last", Markup.Escape(Describe(s.Last, "")));
         AnsiConsole.Write(table);
-    }
-
-    /// <summary>
-    /// The progress display on stderr: on a terminal one line redrawn per step (bar, step, loss, lr, tokens/s, ETA);
-    /// otherwise a line now and then (about every 5 % of the run), plus one per evaluation and checkpoint.
-    /// </summary>
-    private sealed class ProgressLine(bool enabled)
-    {
-        private readonly bool _terminal = !Console.IsErrorRedirected;
-        private bool _open;
-
-        public void Report(TrainingEvent e)
-        {
-            if (!enabled) return;
-            if (e.Train is { } t)
-            {
-                var fraction = (double)e.Step / e.TotalSteps;
-                const int width = 24;
-                var filled = (int)Math.Round(fraction * width);
-                var line = string.Create(CultureInfo.InvariantCulture,
-                    $"[{new string('#', filled)}{new string('-', width - filled)}] step {e.Step}/{e.TotalSteps} loss {t.Loss:F4} lr {t.Lr:0.00e+00} {t.TokensPerSecond:N0} tok/s ETA {Format(e.Eta ?? TimeSpan.Zero)}");
-                var every = Math.Max(1, e.TotalSteps / 20);
-                if (_terminal) { Console.Error.Write("\r" + line + "\u001b[K"); _open = true; }
-                else if (e.Step % every == 0 || e.Step == e.TotalSteps) Console.Error.WriteLine("train: " + line);
-                return;
-            }
-            EndLine();
-            if (e.Eval is { } eval)
-                Console.Error.WriteLine("train: eval at step " + e.Step + ": " + string.Join(", ", eval.Accuracy.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key} {100 * a.Value:F1} %")))
-                    + (eval.OodMean is { } ood ? string.Create(CultureInfo.InvariantCulture, $"; OOD mean {100 * ood:F1} %") : ""));
-            if (e.Checkpoint is { } checkpoint) Console.Error.WriteLine($"train: saved {checkpoint}");
-        }
-
-        public void Finish() => EndLine();
-
-        private void EndLine()
-        {
-            if (!_open) return;
-            Console.Error.WriteLine();
-            _open = false;
-        }
-
-        private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:D2}:{t.Seconds:D2}" : $"{t.Minutes:D2}:{t.Seconds:D2}";
     }
 }

@@ -12,7 +12,8 @@ namespace Specialist.Tests.Cli;
 /// Each settings default lives once, in the library's settings records (<see cref="TrainingConfig.Defaults"/>,
 /// <see cref="RunTeacher.Defaults"/>, <see cref="RunEvaluation.Defaults"/>, <see cref="RunDistill.Defaults"/>): the
 /// command line's <c>--help</c> shows those values and a run config that leaves a key out reads that value. Unknown keys
-/// are refused naming the file, the section and the key.
+/// are refused naming the file, the section and the key. (The help is generated now: each option's row shows its
+/// default as <c>[default: X]</c>, where the hand-written usage showed <c>--option X</c>.)
 /// </summary>
 public sealed class SettingsDefaultsTests
 {
@@ -24,14 +25,14 @@ public sealed class SettingsDefaultsTests
         var d = TrainingConfig.Defaults;
         var help = CliRunner.Run("train", "--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var shown in new[]
+        foreach (var (option, shown) in new[]
                  {
-                     $"--lr {Num(d.Lr)} ", $"--warmup {d.Warmup} ", $"--weight-decay {Num(d.WeightDecay)} ", $"--max-grad-norm {Num(d.MaxGradNorm)} ",
-                     $"--epochs {d.Epochs} ", $"--eval-every {d.EvalEvery} ", $"--eval-sets {string.Join(",", d.EvalSets)} ", $"--id-set {d.IdSet} ",
-                     $"--eval-max-new-tokens {d.EvalMaxNewTokens} ", $"--eval-batch-size {d.EvalBatchSize}", $"--replay-share {Num(d.ReplayShare)} ",
-                     $"--keep-last {d.KeepLast} ",
+                     ("--lr", Num(d.Lr)), ("--warmup", $"{d.Warmup}"), ("--weight-decay", Num(d.WeightDecay)), ("--max-grad-norm", Num(d.MaxGradNorm)),
+                     ("--epochs", $"{d.Epochs}"), ("--eval-every", $"{d.EvalEvery}"), ("--eval-sets", string.Join(",", d.EvalSets)), ("--id-set", d.IdSet),
+                     ("--eval-max-new-tokens", $"{d.EvalMaxNewTokens}"), ("--eval-batch-size", $"{d.EvalBatchSize}"), ("--replay-share", Num(d.ReplayShare)),
+                     ("--keep-last", $"{d.KeepLast}"),
                  })
-            Assert.Contains(shown, help.Stdout);
+            Assert.Equal(shown, HelpText.Default(help.Stdout, option));
     }
 
     [Fact]
@@ -40,13 +41,13 @@ public sealed class SettingsDefaultsTests
         var d = RunTeacher.Defaults;
         var help = CliRunner.Run("annotate", "--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var shown in new[]
+        foreach (var (option, shown) in new[]
                  {
-                     $"[--temperature {Num(d.Temperature)}]", $"[--top-p {Num(d.TopP)}]", $"[--max-tokens {d.MaxTokens}]", $"[--top-logprobs {d.TopLogprobs}]",
-                     $"[--questions-per-request {d.QuestionsPerRequest}]", $"[--concurrency {d.Concurrency}]", $"[--timeout {Num(d.Timeout)}]",
-                     $"[--max-retries {d.MaxRetries}]",
+                     ("--temperature", Num(d.Temperature)), ("--top-p", Num(d.TopP)), ("--max-tokens", $"{d.MaxTokens}"), ("--top-logprobs", $"{d.TopLogprobs}"),
+                     ("--questions-per-request", $"{d.QuestionsPerRequest}"), ("--concurrency", $"{d.Concurrency}"), ("--timeout", Num(d.Timeout)),
+                     ("--max-retries", $"{d.MaxRetries}"),
                  })
-            Assert.Contains(shown, help.Stdout);
+            Assert.Equal(shown, HelpText.Default(help.Stdout, option));
     }
 
     [Fact]
@@ -56,12 +57,12 @@ public sealed class SettingsDefaultsTests
         var t = RunTeacher.Defaults;
         var help = CliRunner.Run("eval", "--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var shown in new[]
+        foreach (var (option, shown) in new[]
                  {
-                     $"[--batch-size {e.BatchSize}]", $"[--max-new-tokens {e.MaxNewTokens}]", $"[--concurrency {t.Concurrency}]", $"[--timeout {Num(t.Timeout)}]",
-                     $"[--max-retries {t.MaxRetries}]", $"default --prompt {e.Prompt}, --bbh-mode {BbhAnswerScorer.ModeName(e.BbhMode)}",
+                     ("--batch-size", $"{e.BatchSize}"), ("--max-new-tokens", $"{e.MaxNewTokens}"), ("--concurrency", $"{t.Concurrency}"), ("--timeout", Num(t.Timeout)),
+                     ("--max-retries", $"{t.MaxRetries}"), ("--prompt", e.Prompt), ("--bbh-mode", BbhAnswerScorer.ModeName(e.BbhMode)),
                  })
-            Assert.Contains(shown, help.Stdout);
+            Assert.Equal(shown, HelpText.Default(help.Stdout, option));
     }
 
 
