@@ -219,18 +219,18 @@ internal static class ReportFigures
     }
 
     /// <summary>One model's figure over seeds, before and after specialization.</summary>
-    internal sealed record BeforeAfter(string Model, Spread Before, Spread After);
+    internal sealed record SpreadBeforeAfter(string Model, Spread Before, Spread After);
 
     /// <summary>
     /// Per model, a bar for the mean over seeds before and one after specialization, whiskers ± 1 sample sd, and each
     /// seed's value as a dot on its bar.
     /// </summary>
-    public static ReportFigure OverSeeds(string title, string xLabel, string yLabel, IReadOnlyList<BeforeAfter> models, IReadOnlyList<ulong> seeds, string fileStem, string caption)
+    public static ReportFigure OverSeeds(string title, string xLabel, string yLabel, IReadOnlyList<SpreadBeforeAfter> models, IReadOnlyList<ulong> seeds, string fileStem, string caption)
     {
         var plot = NewPlot(title, xLabel, yLabel);
         string[] stages = ["before specialization", "after specialization"];
         Color[] colors = [Colors.Gray, Palette.GetColor(0)];
-        static Spread At(BeforeAfter m, int stage) => stage == 0 ? m.Before : m.After;
+        static Spread At(SpreadBeforeAfter m, int stage) => stage == 0 ? m.Before : m.After;
         // Two bars per model, then a gap of one bar.
         static double Position(int model, int stage) => 3 * model + stage;
         for (var j = 0; j < stages.Length; j++)

@@ -27,10 +27,10 @@ internal static class SeedReport
         try
         {
             figures.Add(ReportFigures.OverSeeds($"ID math accuracy over {aggregate.Seeds.Count} seeds (mean ± sd)", "student (parameters)", "ID math test accuracy (%)",
-                [.. aggregate.Students.Select(s => new ReportFigures.BeforeAfter(Label(s), s["math_id_before"], s["math_id_after"]))], aggregate.Seeds, "math-id-over-seeds",
+                [.. aggregate.Students.Select(s => new ReportFigures.SpreadBeforeAfter(Label(s), s["math_id_before"], s["math_id_after"]))], aggregate.Seeds, "math-id-over-seeds",
                 "In-distribution math accuracy of every student size before and after specialization. " + how));
             figures.Add(ReportFigures.OverSeeds($"Generic accuracy over {aggregate.Seeds.Count} seeds (mean ± sd)", "student (parameters)", "generic (BBH-like) accuracy (%)",
-                [.. aggregate.Students.Select(s => new ReportFigures.BeforeAfter(Label(s), s["generic_before"], s["generic_after"]))], aggregate.Seeds, "generic-over-seeds",
+                [.. aggregate.Students.Select(s => new ReportFigures.SpreadBeforeAfter(Label(s), s["generic_before"], s["generic_after"]))], aggregate.Seeds, "generic-over-seeds",
                 "Generic (BBH-like) accuracy, the mean over the generic tasks, of every student size before and after specialization. " + how));
             foreach (var figure in figures) figure.Save(folder);
             var reports = aggregate.Files.Select(f => Path.Combine(Path.GetDirectoryName(f)!, Report.FileName)).ToList();
