@@ -186,7 +186,7 @@ internal static class MiniatureFindings
             $"{profile.MathDev} problems per math dev split and {profile.MathTest} per test split, {profile.GenericTrainPerTask} training, {profile.GenericDevPerTask} dev and {profile.GenericTestPerTask} test problems per generic task")));
         md.Append(Row("generic tasks (chance level)", string.Join(", ", tasks.Select(t => $"{t.Task} ({Pct(t.Chance)})")) +
             string.Create(CultureInfo.InvariantCulture, $"; the suite's chance level, their mean: {Pct(tasks.Average(t => t.Chance))}")));
-        md.Append(Row("tokenizers", $"word-level, numbers digit by digit; the teacher's holds every word of the math problems ({teacherVocabulary} pieces), the students' ({studentVocabulary} pieces) every word of the generic tasks and the most frequent math words, other words spelt letter by letter"));
+        md.Append(Row("tokenizers", $"word-level, numbers digit by digit; the teacher's holds every word of the math problems ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter"));
         md.Append(Row("teacher", string.Create(CultureInfo.InvariantCulture,
             $"T5, {run.TeacherParams:N0} parameters (width {profile.Teacher.DModel}, {profile.Teacher.Layers} + {profile.Teacher.Layers} layers), trained from scratch on the gold chains of thought of its own {profile.TeacherMathTrain} math problems (none of them annotated, dev or test), " +
             $"{profile.TeacherSteps} steps at learning rate {profile.TeacherLr}{(teacherCached ? "; reused from the cache" : "")}")));

@@ -92,14 +92,12 @@ public sealed record MiniatureWorld(string Root, string TeacherTokenizer, string
         var mathCorpus = mathSets.Select(p => p.Question).Concat(train.Concat(sets[Set(Math, TeacherSplit)]).Select(TrainingPrompts.GoldChainOfThought))
             .Append(TrainingPrompts.Input(TrainingFormat.InContextAnswerOnly, "", [.. train.Take(1)]))
             .ToList();
-        // The student knows the generic tasks' words whole, as a pretrained model knows the words of the tasks it was
-        // trained on: spelt letter by letter, a word sorting's or a date's words are beyond its copying.
-        var genericCorpus = sets.Where(s => s.Key.StartsWith(Generic, StringComparison.Ordinal)).SelectMany(s => s.Value).Select(p => p.Question)
+        var corpus = mathCorpus.Concat(sets.Where(s => s.Key.StartsWith(Generic, StringComparison.Ordinal)).SelectMany(s => s.Value).Select(p => p.Question))
             .Concat(sets[Set(Generic, "train")].Select(TrainingPrompts.GoldChainOfThought))
             .ToList();
         Directory.CreateDirectory(Path.Combine(root, TokenizersFolder));
         WordLevelTokenizer.Build(mathCorpus, profile.TeacherVocabulary).Save(world.TeacherTokenizer);
-        WordLevelTokenizer.Build(mathCorpus, profile.StudentVocabulary, wholeWordCorpus: genericCorpus).Save(world.StudentTokenizer);
+        WordLevelTokenizer.Build(corpus, profile.StudentVocabulary).Save(world.StudentTokenizer);
         return world;
     }
 

@@ -56,12 +56,10 @@ public sealed record RunProfile
     /// <summary>Problems per generic task for test.</summary>
     public required int GenericTestPerTask { get; init; }
     /// <summary>
-    /// The students' vocabulary size limit: every word of the generic tasks, then the frequent math words, the rest
-    /// spelt letter by letter. The teacher's vocabulary (<see cref="TeacherVocabulary"/>) holds every word, so many
-    /// teacher tokens map onto several student tokens. In the default world 720 pieces leave about a third of the math
-    /// words (1.7 % of their occurrences) spelt, as 600 did before the generic words were kept whole.
+    /// The students' vocabulary size limit: the frequent words, the rest spelt letter by letter. The teacher's vocabulary
+    /// (<see cref="TeacherVocabulary"/>) holds every word, so many teacher tokens map onto several student tokens.
     /// </summary>
-    public int StudentVocabulary { get; init; } = 720;
+    public int StudentVocabulary { get; init; } = 600;
     /// <summary>The teacher's vocabulary size limit.</summary>
     public int TeacherVocabulary { get; init; } = 2500;
 

@@ -45,34 +45,13 @@ public sealed class WordLevelTokenizer : ITokenizer
     /// <summary>
     /// Builds the vocabulary of <paramref name="corpus"/>: the three special pieces, the whitespace pieces, every
     /// printable ASCII character and every other character of the corpus (each bare and with <c>▁</c>), then the most
-    /// frequent words (ties in ordinal order) until <paramref name="maxVocabulary"/> pieces. Every word of
-    /// <paramref name="wholeWordCorpus"/> is kept whole, before the frequent words of <paramref name="corpus"/>. Throws
-    /// <see cref="SpecialistException"/> when <paramref name="maxVocabulary"/> cannot hold the characters and those words.
+    /// frequent words (ties in ordinal order) until <paramref name="maxVocabulary"/> pieces. Throws
+    /// <see cref="SpecialistException"/> when <paramref name="maxVocabulary"/> cannot hold the characters.
     /// </summary>
-    public static WordLevelTokenizer Build(IEnumerable<string> corpus, int maxVocabulary, IEnumerable<string>? wholeWordCorpus = null)
+    public static WordLevelTokenizer Build(IEnumerable<string> corpus, int maxVocabulary)
     {
         var characters = new SortedSet<string>(StringComparer.Ordinal);
         for (var c = '!'; c <= '~'; c++) characters.Add(c.ToString());
-        var words = CountWords(corpus, characters);
-        var wholeWords = CountWords(wholeWordCorpus ?? [], characters);
-
-        var pieces = new List<string>(Specials) { SpacePiece, "\n", "\t", "\r" };
-        foreach (var c in characters) pieces.AddRange([c, Space + c]);
-        pieces.AddRange(Ranked(wholeWords));
-        if (maxVocabulary < pieces.Count)
-            throw new SpecialistException($"a word-level vocabulary of {maxVocabulary} pieces cannot hold this corpus's {pieces.Count} special, whitespace, character and whole-word pieces");
-        var kept = new HashSet<string>(wholeWords.Keys, StringComparer.Ordinal);
-        pieces.AddRange(Ranked(words).Where(w => !kept.Contains(w)).Take(maxVocabulary - pieces.Count));
-        return new WordLevelTokenizer($"word-level ({pieces.Count} pieces)", [.. pieces]);
-
-        static IEnumerable<string> Ranked(Dictionary<string, int> counts) =>
-            counts.OrderByDescending(w => w.Value).ThenBy(w => w.Key, StringComparer.Ordinal).Select(w => w.Key);
-    }
-
-    // The words of a corpus (a letter, then more: single letters are character pieces) with their counts; adds every
-    // character met to characters.
-    private static Dictionary<string, int> CountWords(IEnumerable<string> corpus, SortedSet<string> characters)
-    {
         var words = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var text in corpus)
             foreach (var unit in Split(text))
@@ -91,7 +70,15 @@ public sealed class WordLevelTokenizer : ITokenizer
                     if (character != SpacePiece) characters.Add(character);
                 }
             }
-        return words;
+
+        var pieces = new List<string>(Specials) { SpacePiece, "\n", "\t", "\r" };
+        foreach (var c in characters) pieces.AddRange([c, Space + c]);
+        if (maxVocabulary < pieces.Count)
+            throw new SpecialistException($"a word-level vocabulary of {maxVocabulary} pieces cannot hold this corpus's {pieces.Count} special, whitespace and character pieces");
+        pieces.AddRange(words
+            .OrderByDescending(w => w.Value).ThenBy(w => w.Key, StringComparer.Ordinal)
+            .Take(maxVocabulary - pieces.Count).Select(w => w.Key));
+        return new WordLevelTokenizer($"word-level ({pieces.Count} pieces)", [.. pieces]);
     }
 
     /// <summary>Loads a <c>tokenizer.json</c> that <see cref="Save"/> wrote; errors name the file and the field.</summary>

@@ -79,29 +79,6 @@ public sealed class WordLevelTokenizerTests
     }
 
     [Fact]
-    public void Words_of_the_whole_word_corpus_stay_whole_however_rare_and_the_frequent_words_fill_the_rest()
-    {
-        // "zebra" and "quokka" never occur in the frequency corpus; "Sort" does.
-        string[] wholeWords = ["Sort: zebra quokka"];
-        var bare = WordLevelTokenizer.Build(Corpus, 1000);
-        var tokenizer = WordLevelTokenizer.Build(Corpus, 1000, wholeWordCorpus: wholeWords);
-        Assert.False(bare.TryGetId("\u2581zebra", out _));
-        Assert.Equal(bare.VocabularySize + 2, tokenizer.VocabularySize);
-        Assert.Equal(["Sort", ":", "\u2581zebra", "\u2581quokka", "</s>"], tokenizer.Encode("Sort: zebra quokka").Tokens.Select(t => t.Piece));
-
-        // Room for the characters, the three whole words and one more: the one more is the corpus's most frequent word.
-        var characters = WordLevelTokenizer.Build([], 1000).VocabularySize; // the corpora are ASCII: the same characters
-        var tight = WordLevelTokenizer.Build(Corpus, characters + 3 + 1, wholeWordCorpus: wholeWords);
-        Assert.Equal(characters + 4, tight.VocabularySize);
-        Assert.True(tight.TryGetId("\u2581quokka", out _));
-        Assert.True(tight.TryGetId("\u2581apples", out _));
-        Assert.False(tight.TryGetId("\u2581gives", out _));
-
-        var e = Assert.Throws<SpecialistException>(() => WordLevelTokenizer.Build(Corpus, characters + 2, wholeWordCorpus: wholeWords));
-        Assert.Contains("whole-word", e.Message);
-    }
-
-    [Fact]
     public void Characters_the_corpus_never_showed_are_unknown_and_decoding_skips_specials()
     {
         var tokenizer = Build();
