@@ -105,9 +105,8 @@ public sealed class ChatPrompt
         var encoded = _tokenizer.Encode(Render(text));
         var ids = new List<int>(encoded.Ids.Count + 1);
         if (_bos is { } bos) ids.Add(bos);
-        ids.AddRange(encoded.Ids);
         // A prompt goes on with the answer, so it does not end the sequence.
-        if (_tokenizer.AppendsEos && encoded.Tokens is [.., { Length: 0 } last] && last.Id == _tokenizer.EosId) ids.RemoveAt(ids.Count - 1);
+        ids.AddRange(encoded.Ids.Take(Tokenizers.TextTokenCount(_tokenizer, encoded)));
         return ids;
     }
 
