@@ -36,25 +36,25 @@ internal sealed class MicroBatchTensors : IDisposable
     public required long Tokens { get; init; }
 
     /// <summary>
-    /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts (<see cref="StudentModel.Prompt"/>),
-    /// padded on its side, and its longest sequence (see the other overload).
+    /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts padded on its side, and its longest
+    /// sequence (see the other overload).
     /// </summary>
     public static MicroBatchTensors Build(TrainingMicroBatch batch, StudentModel student, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device) =>
-        Build(batch, student.Config.VocabSize, student.PadId, maxSourceLength, maxTargetLength, sparse, device, student.Prompt, student.PadsPromptsLeft, student.MaxPositions);
+        Build(batch, student.Config.VocabSize, student.PadId, maxSourceLength, maxTargetLength, sparse, device, student.PadsPromptsLeft, student.MaxPositions);
 
     /// <summary>
-    /// Pads <paramref name="batch"/>. Sources (made prompts by <paramref name="prompt"/>, as they are when null) longer
-    /// than <paramref name="maxSourceLength"/> keep their last tokens (the question and end of sequence; the first
+    /// Pads <paramref name="batch"/>. Sources (prompts as the set's student reads them, <see cref="StudentEncoding.Prompt"/>)
+    /// longer than <paramref name="maxSourceLength"/> keep their last tokens (the question and what follows it; the first
     /// demonstrations go), targets longer than <paramref name="maxTargetLength"/> their first; sources are padded on the
     /// left when <paramref name="padPromptsLeft"/>. With <paramref name="sparse"/> the sparse targets are built too.
     /// Fails, before libtorch sees them, on ids outside the vocabulary and on a prompt and target longer together than
     /// <paramref name="maxPositions"/>.
     /// </summary>
     public static MicroBatchTensors Build(TrainingMicroBatch batch, int vocabSize, int padId, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device,
-        Func<IReadOnlyList<int>, IReadOnlyList<int>>? prompt = null, bool padPromptsLeft = false, int? maxPositions = null)
+        bool padPromptsLeft = false, int? maxPositions = null)
     {
         CheckIds(batch, vocabSize);
-        var sources = batch.Examples.Select(e => prompt is null ? e.EncoderIds : [.. prompt(e.EncoderIds)])
+        var sources = batch.Examples.Select(e => e.EncoderIds)
             .Select(s => maxSourceLength is { } ms && s.Length > ms ? s[^ms..] : s).ToArray();
         var targets = batch.Examples.Select(e => maxTargetLength is { } mt && e.DecoderIds.Length > mt ? e.DecoderIds[..mt] : e.DecoderIds).ToArray();
         if (maxPositions is { } positions && sources.Max(s => s.Length) + targets.Max(t => t.Length) > positions)
