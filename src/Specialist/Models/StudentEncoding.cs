@@ -66,6 +66,12 @@ public sealed class StudentEncoding
     /// <summary>The prompt's ids as the student reads them.</summary>
     public IReadOnlyList<int> Prompt(string text) => _chat?.Encode(text) ?? Tokenizer.Encode(text).Ids;
 
+    /// <summary>
+    /// How many ids every prompt begins with, whatever its text (a decoder-only student's BOS and its template's part
+    /// before the message; none for T5): a prompt cut to a length keeps them, and its last ids.
+    /// </summary>
+    public int PromptHeadLength => _chat?.HeadLength ?? 0;
+
     /// <summary>The target's ids as the student is trained on them, ending with <see cref="EndOfTargetIds"/>.</summary>
     public int[] Target(string text)
     {

@@ -122,6 +122,7 @@ public static class TrainingRecipe
         using var model = StudentModel.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
         model.EnsureFits(tokenizer, tokenizerPath);
         var encoding = StudentEncoding.Read(config.Student, tokenizer);
+        var promptHead = encoding.PromptHeadLength;
         model.Module.train();
         using var optimizer = new TrainingOptimizer(model.Module.parameters(), config.Lr, config.WeightDecay);
 
@@ -187,7 +188,7 @@ public static class TrainingRecipe
                 var name = replayed ? ReplayMix.Prefix + batch.Name : batch.Name;
                 using var scope = NewDisposeScope();
                 var sparse = distribution && batch.IsCot && !replayed; // answer-only and replayed (gold) batches always use cross-entropy
-                using var tensors = MicroBatchTensors.Build(batch, model, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
+                using var tensors = MicroBatchTensors.Build(batch, model, promptHead, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
                 var logits = model.TargetLogits(tensors.InputIds, tensors.AttentionMask, tensors.Labels, tensors.LabelMask);
                 var loss = sparse
                     ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)

@@ -11,6 +11,7 @@ using Specialist.Teachers.Serving;
 using Specialist.Tests.Tokenization;
 using Specialist.Tests.Training;
 using Specialist.Tokenization;
+using Specialist.Training;
 
 namespace Specialist.Tests.Pipeline;
 
@@ -118,9 +119,21 @@ public sealed class ChatTemplateStudentTests
         var set = Path.Combine(TestPaths.NewTempDir(), "set");
         TrainingTestKit.Check(CliRunner.Run("distill-set", "build", "--gold", SetName, "--student", student, "--out", set, "--formats", "zs-ao,zs-cot",
             "--batch-size", "zs-ao=4,zs-cot=4", "--dev-set", "none", "--data-root", dataRoot));
+        var tokenizer = Tokenizers.LoadFromModelFolder(student);
+        var encoding = StudentEncoding.Read(student, tokenizer);
+        using var model = StudentModel.Load(student);
         using (var distill = DistillSet.Open(set))
         {
             Assert.Equal(template ? "llama3" : "plain", distill.Manifest.StudentPrompt);
+            // A training batch's prompts cut to max_source_len keep the BOS (and the template's head) and their last ids.
+            var examples = distill.Read(distill.Plan[0]);
+            var head = encoding.PromptHeadLength;
+            Assert.Equal(template ? tokenizer.Encode("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n").Ids : [bos], examples[0].EncoderIds[..head]);
+            using var tensors = MicroBatchTensors.Build(new TrainingMicroBatch(distill.Plan[0].Format, examples), model, head, maxSourceLength: head + 5,
+                maxTargetLength: null, sparse: false, new TorchSharp.torch.Device(TorchSharp.DeviceType.CPU));
+            var rows = tensors.InputIds.data<long>().ToArray().Chunk(head + 5).ToList();
+            for (var r = 0; r < examples.Count; r++)
+                Assert.Equal([.. examples[r].EncoderIds[..head], .. examples[r].EncoderIds[^5..]], rows[r].Select(id => (int)id));
             foreach (var format in distill.Formats)
                 for (var i = 0; i < distill.Count(format); i++)
                 {
@@ -132,15 +145,12 @@ public sealed class ChatTemplateStudentTests
                 }
         }
 
-        var tokenizer = Tokenizers.LoadFromModelFolder(student);
-        var encoding = StudentEncoding.Read(student, tokenizer);
         var prompt = TrainingPrompts.Input(TrainingFormat.ZeroShotCot, Question);
         var ids = encoding.Prompt(prompt);
         Assert.Equal(bos, ids[0]);
         Assert.Equal(1, ids.Count(id => id == bos));
         // What the generator is given is those ids: the model's continuation of them, stopping at the end of answer.
         var options = new GenerationOptions { MaxNewTokens = 6, MinNewTokens = 6 };
-        using var model = StudentModel.Load(student);
         Assert.Equal(model.Generate([ids], options with { EndIds = [end] }, tokenizer.VocabularySize).Single().Tokens,
             encoding.Generate(model, [prompt], options).Single().Tokens);
     }

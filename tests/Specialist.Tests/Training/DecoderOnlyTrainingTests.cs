@@ -31,7 +31,7 @@ public class DecoderOnlyTrainingTests
     {
         using var student = Student();
         using var scope = NewDisposeScope();
-        using var t = MicroBatchTensors.Build(Batch, student, maxSourceLength: 3, maxTargetLength: null, sparse: true, new Device(DeviceType.CPU));
+        using var t = MicroBatchTensors.Build(Batch, student, promptHead: 0, maxSourceLength: 3, maxTargetLength: null, sparse: true, new Device(DeviceType.CPU));
         // Prompts (as the set stores them for this student: no end of sequence) keep their last 3 tokens and end in the same column.
         Assert.Equal(new long[] { 12, 13, 14, 0, 0, 15 }, t.InputIds.data<long>().ToArray());
         Assert.Equal(new long[] { 1, 1, 1, 0, 0, 1 }, t.AttentionMask.data<long>().ToArray());
@@ -52,7 +52,7 @@ public class DecoderOnlyTrainingTests
         using var student = Student();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var t = MicroBatchTensors.Build(Batch, student, null, null, sparse: true, new Device(DeviceType.CPU));
+        using var t = MicroBatchTensors.Build(Batch, student, 0, null, null, sparse: true, new Device(DeviceType.CPU));
         var logits = student.TargetLogits(t.InputIds, t.AttentionMask, t.Labels, t.LabelMask);
         var crossEntropy = SequenceLosses.CrossEntropy(logits, t.Labels, t.LabelMask).item<float>();
         var distribution = SequenceLosses.Distribution(logits, t.TargetIds!, t.TargetProbabilities!, t.LabelMask).item<float>();
@@ -88,7 +88,7 @@ public class DecoderOnlyTrainingTests
     {
         using var student = Student();
         var longBatch = new TrainingMicroBatch(TrainingFormat.ZeroShotCot, [Example([.. Enumerable.Repeat(5, 400)], [.. Enumerable.Repeat(6, 200), 1])]);
-        var error = Assert.Throws<SpecialistException>(() => MicroBatchTensors.Build(longBatch, student, null, null, false, new Device(DeviceType.CPU)));
+        var error = Assert.Throws<SpecialistException>(() => MicroBatchTensors.Build(longBatch, student, 0, null, null, false, new Device(DeviceType.CPU)));
         Assert.Contains("400 prompt and 201 target positions", error.Message);
         Assert.Contains("max_position_embeddings 512", error.Message);
     }
