@@ -80,7 +80,7 @@ internal sealed class GenerateCommand
         var tokenizer = Tokenizers.LoadFromModelFolder(modelDir);
         using var model = StudentModel.Load(modelDir, dtype, device, strict ? null : CliApp.Warn);
         model.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(modelDir));
-        var results = model.Generate([.. prompts.Select(p => model.Prompt(tokenizer.Encode(p.Text).Ids))], options, tokenizer.VocabularySize);
+        var results = StudentEncoding.Read(modelDir, tokenizer).Generate(model, [.. prompts.Select(p => p.Text)], options);
 
         if (json)
         {

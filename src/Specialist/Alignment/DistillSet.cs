@@ -40,6 +40,13 @@ public sealed record DistillSetManifest(
     int FormatVersion, string Source, string SourcePath, string? Teacher, string StudentFolder, string TokenizerSha256, int VocabularySize,
     ulong Seed, int Questions, int ExcludedDevQuestions, IReadOnlyList<DistillFormatInfo> Formats, DistillAlignmentInfo? Alignment, string Created)
 {
+    /// <summary>
+    /// How the student writes prompts and targets (<see cref="Models.StudentEncoding.Name"/>): <c>t5</c>, <c>plain</c>,
+    /// <c>chatml</c> or <c>llama3</c>; a set fits only a student with the same rule. Sets written before it was recorded
+    /// have none, and were written as <c>t5</c> is.
+    /// </summary>
+    public string? StudentPrompt { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

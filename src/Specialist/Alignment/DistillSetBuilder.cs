@@ -69,10 +69,11 @@ public static class DistillSetBuilder
         var student = Tokenizers.LoadFromModelFolder(request.StudentFolder);
         var configPath = Path.Combine(request.StudentFolder, T5Checkpoint.ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"{Path.GetFullPath(configPath)} does not exist: --student must be a Hugging Face model folder");
-        // Either family: the set is the same for T5 (prompt to the encoder) and decoder-only students (prompt and target as one sequence).
+        // The student's own rule writes prompts and targets: T5's tokenizer ids, or a decoder-only student's chat prompt and end of answer.
         var config = StudentModel.ReadConfig(request.StudentFolder);
         if (config.VocabSize < student.VocabularySize)
             throw new SpecialistException($"{configPath}: vocab_size {config.VocabSize} is smaller than the tokenizer's {student.VocabularySize} pieces");
+        var encoding = StudentEncoding.For(config, request.StudentFolder, student);
 
         var data = new DataOptions(request.DataRoot);
         var train = ProblemSets.Load(request.TrainSet, data);
@@ -104,16 +105,16 @@ public static class DistillSetBuilder
             var cots = chunk.SelectMany(q => q.Cots).ToList();
             var decoded = new Dictionary<Cot, (int[] Ids, SparseTargets Targets)>(ReferenceEqualityComparer.Instance);
             var aligned = new (int[] Ids, SparseTargets Targets)[cots.Count];
-            Parallel.For(0, cots.Count, i => aligned[i] = Decoder(cots[i], student, aligner));
+            Parallel.For(0, cots.Count, i => aligned[i] = Decoder(cots[i], encoding, aligner));
             for (var i = 0; i < cots.Count; i++) decoded[cots[i]] = aligned[i];
             var encoded = new (int[] Encoder, int[] Decoder, SparseTargets Targets)[specs.Count];
             Parallel.For(0, specs.Count, i =>
             {
                 var spec = specs[i];
-                var encoder = Ids(student.Encode(spec.Input));
+                int[] encoder = [.. encoding.Prompt(spec.Input)];
                 if (spec.Cot is null)
                 {
-                    var ids = Ids(student.Encode(spec.AnswerOnlyTarget!));
+                    var ids = encoding.Target(spec.AnswerOnlyTarget!);
                     encoded[i] = (encoder, ids, SparseTargets.OneHot(ids));
                 }
                 else encoded[i] = (encoder, decoded[spec.Cot].Ids, decoded[spec.Cot].Targets);
@@ -144,7 +145,10 @@ public static class DistillSetBuilder
             source?.ExcludedDev ?? train.Count - pool.Count,
             [.. formats.Select(f => new DistillFormatInfo(DistillFormats.Name(f), counts[f], request.BatchSizes[f], plan.Count(b => b.Format == f)))],
             source is null ? null : new DistillAlignmentInfo(AlignmentOptions.ModeName(request.Alignment.Mode), request.Alignment.Renormalize, request.Alignment.Merge, soft, cotTokens),
-            DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture))
+        {
+            StudentPrompt = encoding.Name,
+        };
         writer.Commit(plan, manifest);
         return manifest;
     }
@@ -156,19 +160,20 @@ public static class DistillSetBuilder
         TrainingPrompts.Input(format, q.Problem.Question,
             TrainingPrompts.IsInContext(format) ? sampler.Draw(TrainingPrompts.DemoCount, questionId: q.Problem.Id) : null);
 
-    private static (int[] Ids, SparseTargets Targets) Decoder(Cot cot, ITokenizer student, TokenAligner aligner)
+    private static (int[] Ids, SparseTargets Targets) Decoder(Cot cot, StudentEncoding encoding, TokenAligner aligner)
     {
         if (cot.Teacher is null)
         {
-            var ids = Ids(student.Encode(cot.Text));
+            var ids = encoding.Target(cot.Text);
             return (ids, SparseTargets.OneHot(ids));
         }
+        // The aligner maps the teacher onto the text's tokens; the ids that end a target (T5's </s>, a decoder-only
+        // student's end of answer) follow them, one-hot, as Target writes them.
         var aligned = aligner.Align(cot.Teacher);
-        var eos = student.EosId ?? throw new SpecialistException($"the student tokenizer {student.Name} has no end-of-sequence id");
-        return ([.. aligned.StudentIds, eos], aligned.Targets.WithOneHotEnd(eos));
+        var end = encoding.EndOfTargetIds is { Count: > 0 } endIds ? endIds
+            : throw new SpecialistException($"the student tokenizer {encoding.Tokenizer.Name} has no end-of-sequence id");
+        return ([.. aligned.StudentIds, .. end], aligned.Targets.WithOneHotEnd(end));
     }
-
-    private static int[] Ids(TokenizedText encoded) => [.. encoded.Ids];
 
     /// <summary>
     /// The questions of an annotation store with their kept samples, read as a stream in the store's order (question

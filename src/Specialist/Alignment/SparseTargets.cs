@@ -42,13 +42,13 @@ public sealed class SparseTargets
         return new SparseTargets(starts, ids.ToArray(), probabilities, new TargetKind[ids.Length]);
     }
 
-    /// <summary>These targets followed by one one-hot position on <paramref name="id"/> (the decoder's final end of sequence).</summary>
-    internal SparseTargets WithOneHotEnd(int id)
+    /// <summary>These targets followed by a one-hot position on each of <paramref name="ids"/> (the ids that end a target: an end of sequence or of answer).</summary>
+    internal SparseTargets WithOneHotEnd(IReadOnlyList<int> ids)
     {
-        var starts = new int[_starts.Length + 1];
+        var starts = new int[_starts.Length + ids.Count];
         _starts.CopyTo(starts, 0);
-        starts[^1] = _ids.Length + 1;
-        return new SparseTargets(starts, [.. _ids, id], [.. _probabilities, 1.0], [.. _kinds, TargetKind.OneHot]);
+        for (var k = 1; k <= ids.Count; k++) starts[_starts.Length - 1 + k] = _ids.Length + k;
+        return new SparseTargets(starts, [.. _ids, .. ids], [.. _probabilities, .. ids.Select(_ => 1.0)], [.. _kinds, .. ids.Select(_ => TargetKind.OneHot)]);
     }
 
     /// <summary>The number of positions.</summary>

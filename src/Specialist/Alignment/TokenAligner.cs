@@ -61,8 +61,7 @@ public sealed class TokenAligner
         ArgumentNullException.ThrowIfNull(student);
         var work = t_workspace ??= new Workspace();
         var tokens = student.Tokens;
-        var m = tokens.Count;
-        if (m > 0 && Student.AppendsEos && tokens[m - 1].Id == Student.EosId && tokens[m - 1].Length == 0) m--;
+        var m = Tokenizers.TextTokenCount(Student, student);
         var n = teacher.Count;
         var lookup = teacher.Vocabulary.For(Student);
 

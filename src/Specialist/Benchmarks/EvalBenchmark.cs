@@ -56,9 +56,9 @@ public static class EvalBenchmark
                 var problems = allProblems.Take(Math.Max(4, batch)).ToList();
                 var options = new GenerationOptions { BatchSize = batch, MaxNewTokens = newTokens, MinNewTokens = newTokens };
                 progress?.Invoke($"{configName}: batch {batch}, {problems.Count} problems, {newTokens} new tokens each");
-                SetEvaluator.Evaluate(new ModelAnswerSource(model, tokenizer, options with { MaxNewTokens = 4, MinNewTokens = 4 }), "warm-up", problems.Take(batch).ToList(), queries);
+                SetEvaluator.Evaluate(new ModelAnswerSource(model, StudentEncoding.T5(tokenizer), options with { MaxNewTokens = 4, MinNewTokens = 4 }), "warm-up", problems.Take(batch).ToList(), queries);
                 var started = Stopwatch.GetTimestamp();
-                SetEvaluator.Evaluate(new ModelAnswerSource(model, tokenizer, options), "gsm8k-test", problems, queries);
+                SetEvaluator.Evaluate(new ModelAnswerSource(model, StudentEncoding.T5(tokenizer), options), "gsm8k-test", problems, queries);
                 var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 var promptTokens = problems.Average(p => tokenizer.Encode(queries.Render(p)).Ids.Count);
                 figures.Add(new EvalBenchmarkFigure(configName, model.ParameterCount, batch, problems.Count, promptTokens, newTokens, seconds, problems.Count / seconds));

@@ -123,9 +123,9 @@ public static class ModelBenchmark
     private static double DecodeTokensPerSecond(StudentModel model, int batch, bool cache, int promptLength, int newTokens)
     {
         var rng = new Random(1);
-        // Random tokens ending with end of sequence, as a tokenizer that appends it encodes a prompt, then as the model reads it.
+        // Random tokens as the model reads a prompt: T5's encoder input ends with end of sequence, a decoder-only prompt goes on into the answer.
         var prompts = Enumerable.Range(0, batch)
-            .Select(_ => model.Prompt([.. Enumerable.Range(0, promptLength).Select(_ => rng.Next(3, model.Config.VocabSize)), model.EosIds[0]]))
+            .Select(_ => (IReadOnlyList<int>)[.. Enumerable.Range(0, promptLength).Select(_ => rng.Next(3, model.Config.VocabSize)), .. model.PadsPromptsLeft ? [] : model.EosIds.Take(1)])
             .ToList();
         var options = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, BatchSize = batch, UseCache = cache };
         model.Generate(prompts, options with { MaxNewTokens = 4, MinNewTokens = 4 }); // warm-up

@@ -22,31 +22,31 @@ public interface IAnswerSource
 /// <summary>A student model of either family answering greedily, in batches, with the KV cache (<see cref="StudentModel.Generate"/>).</summary>
 public sealed class ModelAnswerSource : IAnswerSource
 {
-    private readonly ITokenizer _tokenizer;
+    private readonly StudentEncoding _encoding;
     private readonly StudentModel _model;
     private readonly GenerationOptions _options;
 
     /// <param name="model">The model; it is not disposed here.</param>
-    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="encoding">How it reads prompts (<see cref="StudentEncoding.Read"/> of its folder), with its tokenizer.</param>
     /// <param name="batchSize">Prompts decoded together.</param>
     /// <param name="maxNewTokens">The most tokens generated per prompt (end-of-sequence included).</param>
-    public ModelAnswerSource(StudentModel model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
-        : this(model, tokenizer, new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens })
+    public ModelAnswerSource(StudentModel model, StudentEncoding encoding, int batchSize = 16, int maxNewTokens = 256)
+        : this(model, encoding, new GenerationOptions { BatchSize = batchSize, MaxNewTokens = maxNewTokens })
     {
     }
 
-    /// <summary>A T5 model (see the other constructor).</summary>
+    /// <summary>A T5 model with its tokenizer (see the other constructor).</summary>
     public ModelAnswerSource(T5Model model, ITokenizer tokenizer, int batchSize = 16, int maxNewTokens = 256)
-        : this(new T5Student(model), tokenizer, batchSize, maxNewTokens)
+        : this(new T5Student(model), StudentEncoding.T5(tokenizer), batchSize, maxNewTokens)
     {
     }
 
     /// <summary>With any greedy options (the benchmark forces a length with <see cref="GenerationOptions.MinNewTokens"/>).</summary>
-    internal ModelAnswerSource(StudentModel model, ITokenizer tokenizer, GenerationOptions options)
+    internal ModelAnswerSource(StudentModel model, StudentEncoding encoding, GenerationOptions options)
     {
         if (options.Sample) throw new ArgumentException("evaluation decodes greedily", nameof(options));
         options.Validate(model.Config.VocabSize);
-        _tokenizer = tokenizer;
+        _encoding = encoding;
         _model = model;
         _options = options;
         Name = $"{model.Config.ModelType} ({model.ParameterCount:N0} parameters)";
@@ -58,7 +58,7 @@ public sealed class ModelAnswerSource : IAnswerSource
 
     public IReadOnlyList<string> Answer(IReadOnlyList<string> prompts)
     {
-        var generated = _model.Generate([.. prompts.Select(p => _model.Prompt(_tokenizer.Encode(p).Ids))], _options, _tokenizer.VocabularySize);
-        return [.. generated.Select(g => _tokenizer.Decode(g.Tokens))];
+        var generated = _encoding.Generate(_model, prompts, _options);
+        return [.. generated.Select(g => _encoding.Tokenizer.Decode(g.Tokens))];
     }
 }

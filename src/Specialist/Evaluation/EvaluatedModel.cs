@@ -69,8 +69,9 @@ public sealed class EvaluatedModel : IDisposable
         {
             var tokenizer = Tokenizers.LoadFromModelFolder(full);
             StudentModel.EnsureFits(summary.Config, tokenizer, Tokenizers.ModelTokenizerFile(full));
+            var encoding = StudentEncoding.For(summary.Config, full, tokenizer);
             var model = StudentModel.Load(full, dtype, device, nonFinite);
-            return (new ModelAnswerSource(model, tokenizer, batchSize, maxNewTokens), model);
+            return (new ModelAnswerSource(model, encoding, batchSize, maxNewTokens), model);
         });
     }
 

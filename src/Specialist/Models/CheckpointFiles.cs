@@ -81,14 +81,23 @@ internal static class CheckpointFiles
     /// <summary>
     /// Copies <paramref name="tokenizerPath"/> into the model folder <paramref name="directory"/> under the name a model
     /// folder keeps it by, as <see cref="Tokenizers.Load"/> tells the kinds apart: a <c>*.json</c> tokenizer as
-    /// tokenizer.json, anything else (a SentencePiece model) as spiece.model.
+    /// tokenizer.json, Llama 2's tokenizer.model as it is, any other SentencePiece model as spiece.model. The files beside
+    /// it that say how the tokenizer is used (<c>tokenizer_config.json</c>: special tokens and the chat template;
+    /// <c>chat_template.jinja</c>) come along, so a trained student is read with the prompt it was trained on
+    /// (<see cref="StudentEncoding"/>).
     /// </summary>
     public static void CopyTokenizer(string tokenizerPath, string directory)
     {
-        var name = tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName : Tokenizers.SentencePieceFileName;
-        var target = Path.Combine(directory, name);
+        var name = tokenizerPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WordLevelTokenizer.FileName
+            : Path.GetFileName(tokenizerPath) == Tokenizers.SentencePieceBpeFileName ? Tokenizers.SentencePieceBpeFileName
+            : Tokenizers.SentencePieceFileName;
         if (!File.Exists(tokenizerPath)) throw new SpecialistException($"tokenizer file {tokenizerPath} does not exist");
+        var target = Path.Combine(directory, name);
         if (Path.GetFullPath(tokenizerPath) != Path.GetFullPath(target)) AtomicFile.Copy(tokenizerPath, target);
+        var from = Path.GetDirectoryName(Path.GetFullPath(tokenizerPath))!;
+        if (from == Path.GetFullPath(directory)) return;
+        foreach (var companion in new[] { TokenizerConfigFile.FileName, TokenizerConfigFile.TemplateFileName })
+            if (File.Exists(Path.Combine(from, companion))) AtomicFile.Copy(Path.Combine(from, companion), Path.Combine(directory, companion));
     }
 
     /// <summary>

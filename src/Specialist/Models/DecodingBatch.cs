@@ -68,7 +68,7 @@ internal abstract class DecodingBatch : IDecodingBatch
     /// <param name="modelVocabulary">The rows of the model's output layer.</param>
     /// <param name="vocabularySize">The tokenizer's vocabulary size when it is smaller than the model's head: ids past it are never generated.</param>
     /// <param name="padId">What an ended row generates.</param>
-    /// <param name="eosIds">The ids that end a row.</param>
+    /// <param name="eosIds">The model's ids that end a row (<see cref="GenerationOptions.EndIds"/> end it too).</param>
     /// <param name="options">How to decode, checked.</param>
     /// <param name="seeds">Per prompt, its sampling stream's seed; null for greedy decoding.</param>
     /// <param name="device">Where the model is: every tensor of the batch lives there; only what is read comes back to the CPU.</param>
@@ -77,7 +77,7 @@ internal abstract class DecodingBatch : IDecodingBatch
         _options = options;
         _modelVocabulary = modelVocabulary;
         _vocabularySize = vocabularySize;
-        _eosIds = eosIds;
+        _eosIds = [.. eosIds.Union(options.EndIds)];
         Device = device;
         using var inference = inference_mode();
         using var scope = NewDisposeScope();

@@ -5,9 +5,9 @@ namespace Specialist.Models;
 /// <summary>
 /// A decoder-only student of the Llama family (<see cref="StudentModel"/>): prompt and target are one sequence, the
 /// prompts padded on the left so that every row's prompt ends in the same column and its target starts in the next;
-/// the logits of that column and the ones after it predict the target tokens. The prompt is the tokenizer's encoding
-/// (with a beginning-of-sequence id where the tokenizer adds one) without an appended end of sequence; the target ends
-/// with one, as a distillation set stores it.
+/// the logits of that column and the ones after it predict the target tokens. Prompt and target ids are written by
+/// <see cref="StudentEncoding"/> (the beginning of sequence once and the chat template in the prompt, the end of answer
+/// ending the target), as a distillation set stores them.
 /// </summary>
 internal sealed class LlamaStudent(LlamaModel model) : StudentModel
 {
@@ -24,9 +24,6 @@ internal sealed class LlamaStudent(LlamaModel model) : StudentModel
     internal override int PadId => model.Config.PaddingId;
 
     internal override bool PadsPromptsLeft => true;
-
-    public override IReadOnlyList<int> Prompt(IReadOnlyList<int> encoded) =>
-        encoded.Count > 1 && model.Config.EosTokenIds.Contains(encoded[^1]) ? [.. encoded.Take(encoded.Count - 1)] : encoded;
 
     internal override Tensor TargetLogits(Tensor promptIds, Tensor promptMask, Tensor labels, Tensor labelMask)
     {

@@ -69,13 +69,6 @@ public abstract class StudentModel : IDisposable
     internal abstract bool PadsPromptsLeft { get; }
 
     /// <summary>
-    /// A prompt as the model reads it, from the ids its tokenizer gave (<see cref="ITokenizer.Encode"/>, or a
-    /// distillation set's encoder ids): T5 reads them as they are; a decoder-only model goes on from the prompt's last
-    /// token, so an end-of-sequence id the tokenizer appended (T5-style tokenizers do) is dropped.
-    /// </summary>
-    public abstract IReadOnlyList<int> Prompt(IReadOnlyList<int> encoded);
-
-    /// <summary>
     /// The logits (batch × target length × vocab) that predict each target token: <paramref name="labels"/>
     /// (batch × target length, right-padded, <paramref name="labelMask"/> 1 on real tokens) given the prompts
     /// <paramref name="promptIds"/> (padded as <see cref="PadsPromptsLeft"/> says, <paramref name="promptMask"/> 1 on
@@ -87,7 +80,8 @@ public abstract class StudentModel : IDisposable
     internal abstract IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int? vocabularySize);
 
     /// <summary>
-    /// Generates a continuation of each prompt (ids from <see cref="Prompt"/>), in prompt order. Ids past
+    /// Generates a continuation of each prompt (ids from <see cref="StudentEncoding.Prompt"/>, which
+    /// <see cref="StudentEncoding.Generate"/> passes with its end of answer in the options), in prompt order. Ids past
     /// <paramref name="vocabularySize"/> (the tokenizer's, when smaller than the model's head) are never generated.
     /// </summary>
     public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int? vocabularySize = null) =>
@@ -99,17 +93,15 @@ public abstract class StudentModel : IDisposable
     /// <summary>
     /// Fails unless <paramref name="tokenizer"/> (read from <paramref name="tokenizerPath"/>) suits a model of
     /// <paramref name="config"/>: every id has a row in the embedding (libtorch would fail on the first larger id, deep
-    /// in a step), and, for a decoder-only model, the tokenizer's end of sequence, which ends every training target, is
-    /// one the model stops at.
+    /// in a step), and, for a decoder-only model, the tokenizer's end of sequence, where it has one, is one the model
+    /// stops at (a tokenizer with neither one nor a chat template is refused by <see cref="StudentEncoding.For"/>).
     /// </summary>
     public static void EnsureFits(IModelConfig config, ITokenizer tokenizer, string tokenizerPath)
     {
         if (tokenizer.VocabularySize > config.VocabSize)
             throw new SpecialistException($"tokenizer {tokenizerPath} has {tokenizer.VocabularySize} ids, more than the config's vocab_size {config.VocabSize}");
-        if (config is LlamaConfig llama && (tokenizer.EosId is not { } eos || !llama.EosTokenIds.Contains(eos)))
-            throw new SpecialistException(tokenizer.EosId is { } id
-                ? $"tokenizer {tokenizerPath} ends sequences with id {id}, but the config's eos_token_id is [{string.Join(", ", llama.EosTokenIds)}]: set eos_token_id to {id} in config.json"
-                : $"tokenizer {tokenizerPath} has no end-of-sequence id, which a decoder-only student needs to end its targets");
+        if (config is LlamaConfig llama && tokenizer.EosId is { } eos && !llama.EosTokenIds.Contains(eos))
+            throw new SpecialistException($"tokenizer {tokenizerPath} ends sequences with id {eos}, but the config's eos_token_id is [{string.Join(", ", llama.EosTokenIds)}]: set eos_token_id to {eos} in config.json");
     }
 
     /// <summary>Saves the model into <paramref name="directory"/> in Hugging Face layout, with the tokenizer file copied in (see <see cref="CheckpointFiles.CopyTokenizer"/>).</summary>

@@ -43,6 +43,12 @@ public sealed record GenerationOptions
     /// </summary>
     public int TopLogprobs { get; init; }
 
+    /// <summary>
+    /// Ids that end a sequence besides the model's own end-of-sequence ids (config.json's): a chat template's end of
+    /// answer, which <see cref="StudentEncoding"/> puts here, as Hugging Face's generation config lists it.
+    /// </summary>
+    public IReadOnlyList<int> EndIds { get; init; } = [];
+
     internal void Validate(int vocabSize)
     {
         var problems = new List<string>();
@@ -53,6 +59,7 @@ public sealed record GenerationOptions
         if (!(TopP > 0 && TopP <= 1)) problems.Add($"top-p is {TopP}, must be in (0, 1]");
         if (TopK < 0) problems.Add($"top-k is {TopK}, must be 0 (off) or positive");
         if (TopLogprobs < 0 || TopLogprobs > vocabSize) problems.Add($"top logprobs is {TopLogprobs}, must be in [0, {vocabSize}]");
+        if (EndIds.Any(id => id < 0 || id >= vocabSize)) problems.Add($"end ids [{string.Join(", ", EndIds)}] must be in [0, {vocabSize})");
         if (problems.Count > 0) throw new SpecialistException("invalid generation options: " + string.Join("; ", problems));
     }
 }

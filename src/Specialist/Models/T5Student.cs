@@ -22,8 +22,6 @@ internal sealed class T5Student(T5Model model) : StudentModel
 
     internal override bool PadsPromptsLeft => false;
 
-    public override IReadOnlyList<int> Prompt(IReadOnlyList<int> encoded) => encoded;
-
     internal override Tensor TargetLogits(Tensor promptIds, Tensor promptMask, Tensor labels, Tensor labelMask) =>
         model.forward(promptIds, promptMask, model.ShiftRight(labels));
 

@@ -92,6 +92,12 @@ public sealed class ChatPrompt
     /// <summary>The ids that end an answer (<c>&lt;|im_end|&gt;</c>, <c>&lt;|eot_id|&gt;</c>, or the end-of-sequence id): a training target ends with them, generation stops at them.</summary>
     public IReadOnlyList<int> EndOfAnswerIds { get; }
 
+    /// <summary>
+    /// How many ids every <see cref="Encode"/> begins with, whatever the text: the beginning of sequence and the
+    /// template's part before the message (special tokens and newlines end pre-tokenizer pieces, so they encode alike alone).
+    /// </summary>
+    internal int HeadLength => (_bos is null ? 0 : 1) + Tokenizers.TextTokenCount(_tokenizer, _tokenizer.Encode(_before));
+
     /// <summary>The prompt's text up to where the answer begins, special tokens written as their text.</summary>
     public string Render(string text)
     {
@@ -105,9 +111,8 @@ public sealed class ChatPrompt
         var encoded = _tokenizer.Encode(Render(text));
         var ids = new List<int>(encoded.Ids.Count + 1);
         if (_bos is { } bos) ids.Add(bos);
-        ids.AddRange(encoded.Ids);
         // A prompt goes on with the answer, so it does not end the sequence.
-        if (_tokenizer.AppendsEos && encoded.Tokens is [.., { Length: 0 } last] && last.Id == _tokenizer.EosId) ids.RemoveAt(ids.Count - 1);
+        ids.AddRange(encoded.Ids.Take(Tokenizers.TextTokenCount(_tokenizer, encoded)));
         return ids;
     }
 

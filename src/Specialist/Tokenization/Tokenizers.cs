@@ -62,6 +62,16 @@ public static class Tokenizers
             $"{TokenizerJsonFileName} (Qwen2, Llama 3, word-level)");
     }
 
+    /// <summary>
+    /// How many of <paramref name="encoded"/>'s tokens stand for its text: all but the end of sequence
+    /// <paramref name="tokenizer"/> appended, where it appends one (<see cref="ITokenizer.AppendsEos"/>).
+    /// </summary>
+    internal static int TextTokenCount(ITokenizer tokenizer, TokenizedText encoded)
+    {
+        var tokens = encoded.Tokens;
+        return tokenizer.AppendsEos && tokens is [.., { Length: 0 } last] && last.Id == tokenizer.EosId ? tokens.Count - 1 : tokens.Count;
+    }
+
     private static ITokenizer LoadJson(string path)
     {
         var file = JsonSection.ReadFile(Path.GetFullPath(path));

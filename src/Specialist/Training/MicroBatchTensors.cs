@@ -36,26 +36,30 @@ internal sealed class MicroBatchTensors : IDisposable
     public required long Tokens { get; init; }
 
     /// <summary>
-    /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts (<see cref="StudentModel.Prompt"/>),
-    /// padded on its side, and its longest sequence (see the other overload).
+    /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts padded on its side, and its longest
+    /// sequence; a prompt cut to <paramref name="maxSourceLength"/> keeps its first <paramref name="promptHead"/> ids
+    /// (<see cref="StudentEncoding.PromptHeadLength"/>) as well (see the other overload).
     /// </summary>
-    public static MicroBatchTensors Build(TrainingMicroBatch batch, StudentModel student, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device) =>
-        Build(batch, student.Config.VocabSize, student.PadId, maxSourceLength, maxTargetLength, sparse, device, student.Prompt, student.PadsPromptsLeft, student.MaxPositions);
+    public static MicroBatchTensors Build(TrainingMicroBatch batch, StudentModel student, int promptHead, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device) =>
+        Build(batch, student.Config.VocabSize, student.PadId, maxSourceLength, maxTargetLength, sparse, device, student.PadsPromptsLeft, student.MaxPositions, promptHead);
 
     /// <summary>
-    /// Pads <paramref name="batch"/>. Sources (made prompts by <paramref name="prompt"/>, as they are when null) longer
-    /// than <paramref name="maxSourceLength"/> keep their last tokens (the question and end of sequence; the first
-    /// demonstrations go), targets longer than <paramref name="maxTargetLength"/> their first; sources are padded on the
+    /// Pads <paramref name="batch"/>. Sources (prompts as the set's student reads them, <see cref="StudentEncoding.Prompt"/>)
+    /// longer than <paramref name="maxSourceLength"/> keep their last tokens (the question and what follows it; the first
+    /// demonstrations go) after their first <paramref name="promptHead"/> (a decoder-only prompt's BOS and template
+    /// head), targets longer than <paramref name="maxTargetLength"/> their first; sources are padded on the
     /// left when <paramref name="padPromptsLeft"/>. With <paramref name="sparse"/> the sparse targets are built too.
     /// Fails, before libtorch sees them, on ids outside the vocabulary and on a prompt and target longer together than
     /// <paramref name="maxPositions"/>.
     /// </summary>
     public static MicroBatchTensors Build(TrainingMicroBatch batch, int vocabSize, int padId, int? maxSourceLength, int? maxTargetLength, bool sparse, Device device,
-        Func<IReadOnlyList<int>, IReadOnlyList<int>>? prompt = null, bool padPromptsLeft = false, int? maxPositions = null)
+        bool padPromptsLeft = false, int? maxPositions = null, int promptHead = 0)
     {
         CheckIds(batch, vocabSize);
-        var sources = batch.Examples.Select(e => prompt is null ? e.EncoderIds : [.. prompt(e.EncoderIds)])
-            .Select(s => maxSourceLength is { } ms && s.Length > ms ? s[^ms..] : s).ToArray();
+        if (maxSourceLength is { } limit && limit <= promptHead)
+            throw new SpecialistException($"max_source_len {limit} leaves nothing of a prompt's text after the {promptHead} ids its chat template begins with: raise it");
+        var sources = batch.Examples.Select(e => e.EncoderIds)
+            .Select(s => maxSourceLength is { } ms && s.Length > ms ? [.. s[..promptHead], .. s[^(ms - promptHead)..]] : s).ToArray();
         var targets = batch.Examples.Select(e => maxTargetLength is { } mt && e.DecoderIds.Length > mt ? e.DecoderIds[..mt] : e.DecoderIds).ToArray();
         if (maxPositions is { } positions && sources.Max(s => s.Length) + targets.Max(t => t.Length) > positions)
             throw new SpecialistException($"a {batch.Name} micro-batch needs {sources.Max(s => s.Length)} prompt and {targets.Max(t => t.Length)} target positions, " +

@@ -109,7 +109,7 @@ public sealed record TrainingConfig
     public string Dtype { get; init; } = "fp32";
     /// <summary>libtorch intra-op threads; fixed per run because CPU results depend on it (exact resume).</summary>
     public int Threads { get; init; }
-    /// <summary>Keep at most this many encoder tokens (the last ones: the question and the end of sequence); null = all.</summary>
+    /// <summary>Keep at most this many prompt tokens (the last ones: the question and what follows it, after a decoder-only prompt's BOS and template head); null = all.</summary>
     public int? MaxSourceLen { get; init; }
     /// <summary>Keep at most this many decoder target tokens (the first ones); null = all.</summary>
     public int? MaxTargetLen { get; init; }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Specialist.Alignment;
+using Specialist.Models;
 using Specialist.Prompts;
 using Specialist.Tokenization;
 
@@ -77,6 +78,10 @@ internal sealed class TrainingData : IDisposable
             if (sha != manifest.TokenizerSha256)
                 throw new SpecialistException($"distillation set {set.Directory} was encoded with another tokenizer (sha256 {manifest.TokenizerSha256[..12]}…) " +
                     $"than the student {config.Student} ({Path.GetFileName(tokenizerFile)} sha256 {sha[..12]}…): build the set with --student {config.Student}");
+            var rule = StudentEncoding.Read(config.Student, Tokenizers.LoadFromModelFolder(config.Student)).Name;
+            if ((manifest.StudentPrompt ?? StudentEncoding.T5Name) != rule)
+                throw new SpecialistException($"distillation set {set.Directory} holds prompts and targets written for a '{manifest.StudentPrompt ?? StudentEncoding.T5Name}' student " +
+                    $"(manifest.json: field 'student_prompt'), but the student {config.Student} writes them as '{rule}': build the set with --student {config.Student}");
             var wanted = formats.Count == 0 ? set.Formats.ToHashSet() : formats.Select(DistillFormats.Parse).ToHashSet();
             var missing = wanted.Where(f => set.Count(f) == 0).Select(DistillFormats.Name).ToList();
             if (missing.Count > 0)

@@ -121,6 +121,8 @@ public static class TrainingRecipe
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
         using var model = StudentModel.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
         model.EnsureFits(tokenizer, tokenizerPath);
+        var encoding = StudentEncoding.Read(config.Student, tokenizer);
+        var promptHead = encoding.PromptHeadLength;
         model.Module.train();
         using var optimizer = new TrainingOptimizer(model.Module.parameters(), config.Lr, config.WeightDecay);
 
@@ -186,7 +188,7 @@ public static class TrainingRecipe
                 var name = replayed ? ReplayMix.Prefix + batch.Name : batch.Name;
                 using var scope = NewDisposeScope();
                 var sparse = distribution && batch.IsCot && !replayed; // answer-only and replayed (gold) batches always use cross-entropy
-                using var tensors = MicroBatchTensors.Build(batch, model, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
+                using var tensors = MicroBatchTensors.Build(batch, model, promptHead, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
                 var logits = model.TargetLogits(tensors.InputIds, tensors.AttentionMask, tensors.Labels, tensors.LabelMask);
                 var loss = sparse
                     ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)
@@ -227,7 +229,7 @@ public static class TrainingRecipe
             var checkpoint = RunCheckpoints.RelativePath(step);
             if (evaluate)
             {
-                var eval = Evaluate(model, tokenizer, generator, queries, evalSets, config, step, checkpoint);
+                var eval = Evaluate(model, encoding, generator, queries, evalSets, config, step, checkpoint);
                 evaluations.Add(eval);
                 metrics.Write(eval);
                 report?.Invoke(new TrainingEvent(step, totalSteps, Eval: eval));
@@ -266,11 +268,11 @@ public static class TrainingRecipe
     /// Greedy CoT decoding on every evaluation set (batched, KV cache) with the current weights. libtorch's generator is
     /// put back afterwards, so the training losses do not depend on when or how often a run evaluates.
     /// </summary>
-    private static EvalRecord Evaluate(StudentModel model, ITokenizer tokenizer, Generator generator, EvaluationQueries queries,
+    private static EvalRecord Evaluate(StudentModel model, StudentEncoding encoding, Generator generator, EvaluationQueries queries,
         IReadOnlyList<(string Name, IReadOnlyList<Problem> Problems)> sets, TrainingConfig config, long step, string checkpoint)
     {
         using var rng = generator.get_state();
-        var source = new ModelAnswerSource(model, tokenizer, config.EvalBatchSize, config.EvalMaxNewTokens);
+        var source = new ModelAnswerSource(model, encoding, config.EvalBatchSize, config.EvalMaxNewTokens);
         var accuracy = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, problems) in sets) accuracy[name] = SetEvaluator.Evaluate(source, name, problems, queries).Accuracy;
         model.Module.train();

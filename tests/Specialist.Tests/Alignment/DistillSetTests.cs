@@ -195,7 +195,7 @@ public sealed class DistillSetTests
         ]);
         var aligned = new TokenAligner(T5).Align(teacher);
         var decoder = aligned.StudentIds.Append(1).ToArray();
-        var bytes = DistillSet.EncodeExample("gsm8k-train/3", 2, [10, 20, 1], decoder, aligned.Targets.WithOneHotEnd(1));
+        var bytes = DistillSet.EncodeExample("gsm8k-train/3", 2, [10, 20, 1], decoder, aligned.Targets.WithOneHotEnd([1]));
 
         var example = DistillSet.DecodeExample(TrainingFormat.ZeroShotCot, bytes);
 

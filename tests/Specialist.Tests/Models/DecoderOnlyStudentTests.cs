@@ -80,9 +80,10 @@ public class DecoderOnlyStudentTests
         // The model's own greedy continuation of the prompt (without the end of sequence T5's tokenizer appends).
         var tokenizer = Tokenizers.LoadFromModelFolder(dir);
         using var model = StudentModel.Load(dir);
+        var encoding = StudentEncoding.Read(dir, tokenizer);
         var encoded = tokenizer.Encode(Prompt).Ids;
-        Assert.Equal(encoded.Take(encoded.Count - 1), model.Prompt(encoded));
-        var expected = model.Generate([model.Prompt(encoded)], new GenerationOptions { MaxNewTokens = 10, TopLogprobs = 3 }, tokenizer.VocabularySize).Single();
+        Assert.Equal(encoded.Take(encoded.Count - 1), encoding.Prompt(Prompt));
+        var expected = encoding.Generate(model, [Prompt], new GenerationOptions { MaxNewTokens = 10, TopLogprobs = 3 }).Single();
         Assert.Equal(tokenizer.Decode(expected.Tokens), line["output"]!.GetValue<string>());
         var texts = TokenTexts.Build(tokenizer, model.Config.VocabSize);
         var shown = expected.Finished ? expected.Tokens.Take(expected.Tokens.Count - 1) : expected.Tokens;

@@ -5,29 +5,11 @@ namespace Specialist.Tests.Tokenization;
 
 public sealed class ChatPromptTests
 {
-    // The templates as the models' tokenizer_config.json hold them (Jinja writes a newline as \n inside its strings).
-    private const string Qwen2Template =
-        @"{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
-
-    private const string Llama3Template =
-        @"{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
-
     private static readonly (string, string)[] Merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he")];
 
-    private static HuggingFaceTokenizerFolder Qwen(string? template) => new()
-    {
-        Merges = Merges,
-        AddedTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        Config = new JsonObject { ["eos_token"] = "<|im_end|>", ["pad_token"] = "<|endoftext|>", ["chat_template"] = template },
-    };
+    private static HuggingFaceTokenizerFolder Qwen(string? template) => HuggingFaceTokenizerFolder.Qwen2(Merges, template);
 
-    private static readonly HuggingFaceTokenizerFolder Llama3 = new()
-    {
-        Merges = Merges,
-        AddedTokens = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
-        BosPrefix = "<|begin_of_text|>",
-        Config = new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>", ["chat_template"] = Llama3Template },
-    };
+    private static readonly HuggingFaceTokenizerFolder Llama3 = HuggingFaceTokenizerFolder.Llama3(Merges, HuggingFaceTokenizerFolder.Llama3Template);
 
     /// <summary>Writes the folder and reads its tokenizer and chat prompt, as a training run would.</summary>
     private static (ITokenizer Tokenizer, ChatPrompt Prompt) Open(HuggingFaceTokenizerFolder files)
@@ -56,7 +38,7 @@ public sealed class ChatPromptTests
     [MemberData(nameof(Templates))]
     public void RendersTheModelsTemplateForOneUserMessage(string model, ChatFormat format, string text, string rendered, string first, string end)
     {
-        var files = model == "qwen2" ? Qwen(Qwen2Template) : Llama3;
+        var files = model == "qwen2" ? Qwen(HuggingFaceTokenizerFolder.Qwen2Template) : Llama3;
         var (tokenizer, prompt) = Open(files);
         Assert.Equal(format, prompt.Format);
         Assert.Equal(rendered, prompt.Render(text));
@@ -70,11 +52,7 @@ public sealed class ChatPromptTests
     [Fact]
     public void WithoutATemplateThePromptIsPlainAfterTheBos()
     {
-        var files = new HuggingFaceTokenizerFolder
-        {
-            Merges = Merges, AddedTokens = Llama3.AddedTokens, BosPrefix = "<|begin_of_text|>",
-            Config = new JsonObject { ["eos_token"] = "<|end_of_text|>" },
-        };
+        var files = HuggingFaceTokenizerFolder.Llama3(Merges, template: null, eosToken: "<|end_of_text|>");
         var (_, prompt) = Open(files);
         Assert.Equal(ChatFormat.Plain, prompt.Format);
         Assert.Equal(" the", prompt.Render(" the"));
@@ -82,7 +60,7 @@ public sealed class ChatPromptTests
         Assert.Equal([files.IdOf("<|end_of_text|>")], prompt.EndOfAnswerIds);
 
         // Qwen2 has no BOS; a plain prompt is the text's tokens.
-        var qwen = Qwen(Qwen2Template).Load();
+        var qwen = Qwen(HuggingFaceTokenizerFolder.Qwen2Template).Load();
         Assert.Equal(qwen.Encode("the").Ids, ChatPrompt.Plain(qwen).Encode("the"));
     }
 
@@ -111,7 +89,7 @@ public sealed class ChatPromptTests
     [Fact]
     public void ATemplateWhoseSpecialTokensTheTokenizerLacksIsRefused()
     {
-        var files = new HuggingFaceTokenizerFolder { Merges = Merges, Config = new JsonObject { ["chat_template"] = Qwen2Template } };
+        var files = new HuggingFaceTokenizerFolder { Merges = Merges, Config = new JsonObject { ["chat_template"] = HuggingFaceTokenizerFolder.Qwen2Template } };
         var folder = files.Write();
         var e = Assert.Throws<SpecialistException>(() => ChatPrompt.FromModelFolder(folder, Tokenizers.LoadFromModelFolder(folder)));
         Assert.Contains("\"<|im_start|>\" to be one token", e.Message);

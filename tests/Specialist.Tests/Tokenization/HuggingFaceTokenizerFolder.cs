@@ -16,6 +16,32 @@ internal sealed class HuggingFaceTokenizerFolder
     /// <summary>Qwen2's split pattern, as its tokenizer.json holds it.</summary>
     public const string QwenPattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    // The chat templates as the models' tokenizer_config.json hold them (Jinja writes a newline as \n inside its strings).
+    public const string Qwen2Template =
+        @"{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+    public const string Llama3Template =
+        @"{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    /// <summary>Qwen2's special tokens, <paramref name="eosToken"/> its end of sequence, and <paramref name="template"/> its chat template (none when null).</summary>
+    public static HuggingFaceTokenizerFolder Qwen2((string, string)[] merges, string? template, string eosToken = "<|im_end|>") => new()
+    {
+        Merges = merges,
+        AddedTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        Config = new JsonObject { ["eos_token"] = eosToken, ["pad_token"] = "<|endoftext|>", ["chat_template"] = template },
+    };
+
+    /// <summary>Llama 3's special tokens, its BOS put before a text by the post-processor, <paramref name="eosToken"/> its end of sequence, and <paramref name="template"/> its chat template (none when null).</summary>
+    public static HuggingFaceTokenizerFolder Llama3((string, string)[] merges, string? template, string eosToken = "<|eot_id|>") => new()
+    {
+        Merges = merges,
+        AddedTokens = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+        BosPrefix = "<|begin_of_text|>",
+        Config = template is null
+            ? new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = eosToken }
+            : new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = eosToken, ["chat_template"] = template },
+    };
+
     public required (string Left, string Right)[] Merges { get; init; }
     public string[] AddedTokens { get; init; } = [];
 

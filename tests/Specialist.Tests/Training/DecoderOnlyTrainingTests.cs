@@ -19,20 +19,20 @@ public class DecoderOnlyTrainingTests
     // Position 1 of the first target has teacher candidates (22: 0.6, 9: 0.3).
     private static readonly TrainingMicroBatch Batch = new(TrainingFormat.ZeroShotCot,
     [
-        Example([11, 12, 13, 14, 1], [21, 22, 23, 1], new SparseTargets([0, 1, 3, 4, 5], [21, 22, 9, 23, 1], [1, 0.6, 0.3, 1, 1],
+        Example([11, 12, 13, 14], [21, 22, 23, 1], new SparseTargets([0, 1, 3, 4, 5], [21, 22, 9, 23, 1], [1, 0.6, 0.3, 1, 1],
             [TargetKind.OneHot, TargetKind.Teacher, TargetKind.OneHot, TargetKind.OneHot])),
-        Example([15, 1], [25, 26, 1]),
+        Example([15], [25, 26, 1]),
     ]);
 
     private static StudentModel Student() => StudentModel.Load(TrainingTestKit.DecoderOnlyStudent);
 
     [Fact]
-    public void The_batch_is_the_prompt_left_padded_without_its_end_of_sequence_then_the_target_right_padded_masked_exactly()
+    public void The_batch_is_the_prompt_left_padded_then_the_target_right_padded_masked_exactly()
     {
         using var student = Student();
         using var scope = NewDisposeScope();
-        using var t = MicroBatchTensors.Build(Batch, student, maxSourceLength: 3, maxTargetLength: null, sparse: true, new Device(DeviceType.CPU));
-        // Prompts lose the end of sequence T5's tokenizer appends, keep their last 3 tokens and end in the same column.
+        using var t = MicroBatchTensors.Build(Batch, student, promptHead: 0, maxSourceLength: 3, maxTargetLength: null, sparse: true, new Device(DeviceType.CPU));
+        // Prompts (as the set stores them for this student: no end of sequence) keep their last 3 tokens and end in the same column.
         Assert.Equal(new long[] { 12, 13, 14, 0, 0, 15 }, t.InputIds.data<long>().ToArray());
         Assert.Equal(new long[] { 1, 1, 1, 0, 0, 1 }, t.AttentionMask.data<long>().ToArray());
         // Targets keep their end of sequence; the mask is 1 exactly on them.
@@ -52,18 +52,18 @@ public class DecoderOnlyTrainingTests
         using var student = Student();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var t = MicroBatchTensors.Build(Batch, student, null, null, sparse: true, new Device(DeviceType.CPU));
+        using var t = MicroBatchTensors.Build(Batch, student, 0, null, null, sparse: true, new Device(DeviceType.CPU));
         var logits = student.TargetLogits(t.InputIds, t.AttentionMask, t.Labels, t.LabelMask);
         var crossEntropy = SequenceLosses.CrossEntropy(logits, t.Labels, t.LabelMask).item<float>();
         var distribution = SequenceLosses.Distribution(logits, t.TargetIds!, t.TargetProbabilities!, t.LabelMask).item<float>();
 
-        // By hand: each example's prompt (without end of sequence) and target run alone, unpadded; position p - 1 + i
+        // By hand: each example's prompt and target run alone, unpadded; position p - 1 + i
         // predicts target token i; the losses average over the 4 + 3 target tokens.
         var module = (LlamaModel)student.Module;
         double crossSum = 0, klSum = 0;
         foreach (var e in Batch.Examples)
         {
-            var prompt = e.EncoderIds[..^1];
+            var prompt = e.EncoderIds;
             var sequence = prompt.Concat(e.DecoderIds).Select(id => (long)id).ToArray();
             var ids = tensor(sequence, [1, sequence.Length]);
             var mask = ones_like(ids);
@@ -87,8 +87,8 @@ public class DecoderOnlyTrainingTests
     public void A_prompt_and_target_longer_than_the_positions_are_refused_before_libtorch()
     {
         using var student = Student();
-        var longBatch = new TrainingMicroBatch(TrainingFormat.ZeroShotCot, [Example([.. Enumerable.Repeat(5, 400), 1], [.. Enumerable.Repeat(6, 200), 1])]);
-        var error = Assert.Throws<SpecialistException>(() => MicroBatchTensors.Build(longBatch, student, null, null, false, new Device(DeviceType.CPU)));
+        var longBatch = new TrainingMicroBatch(TrainingFormat.ZeroShotCot, [Example([.. Enumerable.Repeat(5, 400)], [.. Enumerable.Repeat(6, 200), 1])]);
+        var error = Assert.Throws<SpecialistException>(() => MicroBatchTensors.Build(longBatch, student, 0, null, null, false, new Device(DeviceType.CPU)));
         Assert.Contains("400 prompt and 201 target positions", error.Message);
         Assert.Contains("max_position_embeddings 512", error.Message);
     }
@@ -98,7 +98,7 @@ public class DecoderOnlyTrainingTests
     {
         string[] Options(string run) =>
         [
-            "--student", TrainingTestKit.DecoderOnlyStudent, "--data", TrainingTestKit.StoreSet, "--out", run, "--data-root", TestPaths.DataRoot,
+            "--student", TrainingTestKit.DecoderOnlyStudent, "--data", TrainingTestKit.DecoderOnlyStoreSet, "--out", run, "--data-root", TestPaths.DataRoot,
             "--lr", "5e-3", "--max-source-len", "64", "--max-target-len", "48", "--eval-limit", "2", "--eval-max-new-tokens", "8", "--threads", "1",
         ];
         string[] options = ["--loss", "distribution", "--steps", "8", "--grad-accum", "2", "--eval-every", "4", "--save-every", "2", "--json"];

@@ -27,15 +27,23 @@ internal static class TrainingTestKit
         return dir;
     });
 
-    private static readonly Lazy<string> LazyStoreSet = new(() =>
+    private static readonly Lazy<string> LazyStore = new(() =>
     {
         var train = ProblemSets.Load("gsm8k-train", new DataOptions(TestPaths.DataRoot));
-        var store = StoreKit.Create([.. train.Skip(300).Take(24)], q => 1 + q % 3);
+        return StoreKit.Create([.. train.Skip(300).Take(24)], q => 1 + q % 3).Path;
+    });
+
+    private static readonly Lazy<string> LazyStoreSet = new(() => BuildStoreSet(Student));
+
+    private static readonly Lazy<string> LazyDecoderOnlyStoreSet = new(() => BuildStoreSet(DecoderOnlyStudent));
+
+    private static string BuildStoreSet(string student)
+    {
         var dir = Path.Combine(TestPaths.NewTempDir(), "store-set");
-        Check(CliRunner.Run("distill-set", "build", "--store", store.Path, "--student", Student, "--out", dir,
+        Check(CliRunner.Run("distill-set", "build", "--store", LazyStore.Value, "--student", student, "--out", dir,
             "--formats", "zs-cot,ic-ao", "--batch-size", "zs-cot=2,ic-ao=2", "--data-root", TestPaths.DataRoot));
         return dir;
-    });
+    }
 
     private static readonly Lazy<string> LazyDecoderOnlyStudent = new(() =>
     {
@@ -61,8 +69,8 @@ internal static class TrainingTestKit
     public static string Student => LazyStudent.Value;
 
     /// <summary>
-    /// A random Qwen2-shaped decoder-only student with T5's tokenizer (made by <c>model init --config qwen2.json</c>), so
-    /// it trains on the same distillation sets as <see cref="Student"/>.
+    /// A random Qwen2-shaped decoder-only student with T5's tokenizer (made by <c>model init --config qwen2.json</c>): its
+    /// sets hold the same texts as <see cref="Student"/>'s, its prompts without T5's appended end of sequence.
     /// </summary>
     public static string DecoderOnlyStudent => LazyDecoderOnlyStudent.Value;
 
@@ -71,6 +79,9 @@ internal static class TrainingTestKit
 
     /// <summary>24 GSM8K questions' teacher chains of thought with top-k targets, zero-shot CoT and in-context answer-only, micro-batches of 2.</summary>
     public static string StoreSet => LazyStoreSet.Value;
+
+    /// <summary><see cref="StoreSet"/>'s store and options, built for <see cref="DecoderOnlyStudent"/>.</summary>
+    public static string DecoderOnlyStoreSet => LazyDecoderOnlyStoreSet.Value;
 
     /// <summary>Options for quick runs: short sequences, a high rate (the tiny student starts far off), small evaluations, one thread.</summary>
     public static string[] QuickOptions(string data, string run) =>

@@ -83,38 +83,48 @@ public sealed record ServeOptions
 /// <summary>A loaded model with what serving it needs.</summary>
 internal sealed class ServedModel : IDisposable
 {
-    private ServedModel(string name, StudentModel model, ITokenizer tokenizer)
+    private ServedModel(string name, StudentModel model, StudentEncoding encoding)
     {
         Name = name;
         Model = model;
-        Tokenizer = tokenizer;
-        Texts = TokenTexts.Build(tokenizer, model.Config.VocabSize);
+        Encoding = encoding;
+        Texts = TokenTexts.Build(encoding.Tokenizer, model.Config.VocabSize);
+        EndIds = [.. model.EosIds.Union(encoding.StopIds)];
     }
 
     public string Name { get; }
     public StudentModel Model { get; }
-    public ITokenizer Tokenizer { get; }
+
+    /// <summary>How the model reads a prompt: a request's prompt (or user message) is written as the student was trained on it.</summary>
+    public StudentEncoding Encoding { get; }
+
+    public ITokenizer Tokenizer => Encoding.Tokenizer;
     public TokenTexts Texts { get; }
 
-    /// <summary>The generation batches of prompts encoded by <see cref="Tokenizer"/> (<see cref="StudentModel.Prompt"/> applied here).</summary>
+    /// <summary>The ids that end a choice (finish reason <c>stop</c>, left out of its text): the model's end of sequence and the student's end of answer.</summary>
+    public IReadOnlyList<int> EndIds { get; }
+
+    /// <summary>The generation batches of prompts from <see cref="StudentEncoding.Prompt"/>, stopping at <see cref="EndIds"/>.</summary>
     public IReadOnlyList<PlannedBatch> Plan(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options) =>
-        Model.Plan([.. prompts.Select(Model.Prompt)], options, Tokenizer.VocabularySize);
+        Model.Plan(prompts, Encoding.Stopping(options), Tokenizer.VocabularySize);
 
     /// <summary>Loads a model folder of any student family on <paramref name="device"/> (null: the CPU).</summary>
     public static ServedModel Load(string directory, string? name, TorchSharp.torch.Device? device = null)
     {
         var tokenizer = Tokenizers.LoadFromModelFolder(directory);
         var model = StudentModel.Load(directory, device: device);
+        StudentEncoding encoding;
         try
         {
             model.EnsureFits(tokenizer, Tokenizers.ModelTokenizerFile(directory));
+            encoding = StudentEncoding.Read(directory, tokenizer);
         }
         catch
         {
             model.Dispose();
             throw;
         }
-        return new ServedModel(name ?? new DirectoryInfo(Path.GetFullPath(directory)).Name, model, tokenizer);
+        return new ServedModel(name ?? new DirectoryInfo(Path.GetFullPath(directory)).Name, model, encoding);
     }
 
     public void Dispose() => Model.Dispose();
@@ -335,7 +345,7 @@ public sealed class TeacherServer : IAsyncDisposable
         long completionTokens = 0;
         for (var index = 0; index < rows.Count; index++)
         {
-            var choice = RenderedChoice.Render(rows[index], _model.Texts, _model.Model.EosIds, request.Stop);
+            var choice = RenderedChoice.Render(rows[index], _model.Texts, _model.EndIds, request.Stop);
             completionTokens += choice.GeneratedTokens;
             choices.Add(new JsonObject
             {
@@ -369,7 +379,7 @@ public sealed class TeacherServer : IAsyncDisposable
         long completionTokens = 0;
         for (var i = 0; i < request.N; i++)
         {
-            var choice = RenderedChoice.Render(rows[i], _model.Texts, _model.Model.EosIds, request.Stop);
+            var choice = RenderedChoice.Render(rows[i], _model.Texts, _model.EndIds, request.Stop);
             completionTokens += choice.GeneratedTokens;
             choices.Add(new JsonObject
             {
@@ -439,7 +449,7 @@ public sealed class TeacherServer : IAsyncDisposable
 
     private IReadOnlyList<int> Encode(string text, string param)
     {
-        var ids = _model.Tokenizer.Encode(text).Ids;
+        var ids = _model.Encoding.Prompt(text);
         if (ids.Count > _options.MaxPromptTokens)
             throw OpenAiRequests.Invalid($"the prompt is {ids.Count} tokens, over this server's limit of {_options.MaxPromptTokens} (--max-prompt-tokens)", param, "context_length_exceeded");
         return ids;
