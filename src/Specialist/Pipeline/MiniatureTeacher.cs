@@ -108,22 +108,30 @@ internal static class MiniatureTeacher
     private const string BuildingSuffix = ".building";
 
     /// <summary>
+    /// The lock file of the teacher in <paramref name="folder"/>: in the cache's <c>locks</c> folder, so the teachers
+    /// folder holds teachers only. It stays after use: deleting a lock file others may have open would let two runs hold "the" lock.
+    /// </summary>
+    internal static string LockFile(string folder) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(folder))!)!, "locks", Path.GetFileName(folder) + ".lock");
+
+    /// <summary>
     /// Holds the teacher's cache lock until disposed: runs sharing a cache (seeds run side by side) then train one
     /// teacher, and the others wait for it and reuse it instead of training it again into the same work folder. The lock
     /// is the operating system's on an open file, so it dies with its process: a killed run never leaves it held.
     /// </summary>
     public static IDisposable Lock(string folder, Action waiting, CancellationToken stop)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        var file = LockFile(folder);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         var told = false;
         while (true)
         {
             stop.ThrowIfCancellationRequested();
             try
             {
-                return new FileStream(folder + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (File.Exists(folder + ".lock"))
+            catch (IOException) when (File.Exists(file))
             {
                 if (!told) waiting();
                 told = true;

@@ -16,29 +16,29 @@ public sealed class MiniatureTeacherTests
         var first = MiniatureTeacher.Lock(folder, () => throw new Xunit.Sdk.XunitException("the first run has nobody to wait for"), CancellationToken.None);
         var waiting = new TaskCompletionSource();
         var second = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), CancellationToken.None));
-        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(120));
         Assert.False(second.IsCompleted);
         first.Dispose();
-        (await second.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        (await second.WaitAsync(TimeSpan.FromSeconds(120))).Dispose();
     }
 
     [Fact]
     public async Task A_holder_killed_with_SIGKILL_releases_the_lock()
     {
         var folder = Path.Combine(TestPaths.NewTempDir(), "teachers", "default-0123456789ab");
-        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(MiniatureTeacher.LockFile(folder))!);
         // util-linux's flock takes the same kind of lock .NET takes for FileShare.None, from another process.
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", folder + ".lock", "sleep", "600"]))!;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", MiniatureTeacher.LockFile(folder), "sleep", "600"]))!;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (!IsHeld(folder) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.True(IsHeld(folder), "the flock process did not take the lock");
 
         using var stop = new CancellationTokenSource();
         var waiting = new TaskCompletionSource();
         var waiter = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), stop.Token));
-        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(120));
         holder.Kill(entireProcessTree: true);
-        (await waiter.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        (await waiter.WaitAsync(TimeSpan.FromSeconds(120))).Dispose();
     }
 
     [Fact]
@@ -49,16 +49,20 @@ public sealed class MiniatureTeacherTests
         using var stop = new CancellationTokenSource();
         var waiting = new TaskCompletionSource();
         var waiter = Task.Run(() => MiniatureTeacher.Lock(folder, () => waiting.TrySetResult(), stop.Token));
-        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(120));
         stop.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(120)));
     }
 
     private static bool IsHeld(string folder)
     {
         try
         {
-            using var probe = new FileStream(folder + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            using var probe = new FileStream(MiniatureTeacher.LockFile(folder), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
             return false;
         }
         catch (IOException)
