@@ -111,10 +111,12 @@ internal static class AlignCommand
     private static void Benchmark(string root, string tokenizer, string teacher, int repeats, bool json)
     {
         if (repeats < 1) throw new UsageException("--repeats must be at least 1");
+        var stop = MachineLoad.Start();
         var result = ProgressDisplay.Run("bench align", json, display => AlignBenchmark.Run(root, tokenizer, teacher, repeats, display.Log));
+        var load = stop();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, BenchJson));
+            BenchCommand.WriteJson(result, load);
             return;
         }
         var table = new Table().AddColumns("figure", "value");
@@ -129,9 +131,8 @@ internal static class AlignCommand
             table.AddRow(v.Name, $"soft {v.SoftShare:P2}, agreement {v.Agreement:P4} (ids {v.SupportAgreement:P4}), {v.SamplesDiffering} texts differ");
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{result.Threads} threads, best of {result.Repeats} passes; the process had {result.CpuSecondsPerWallSecond:F2} CPU-seconds per second");
+        BenchCommand.WriteLoad(load);
     }
-
-    private static readonly JsonSerializerOptions BenchJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private static void PrintTable(AlignmentItem item, AlignedText aligned, TokenAligner aligner)
     {

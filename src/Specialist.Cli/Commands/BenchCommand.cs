@@ -22,6 +22,17 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>Writes a benchmark's figures as one JSON object, with the load readings (<see cref="MachineLoad.AddTo"/>).</summary>
+    internal static void WriteJson<T>(T result, MachineLoad load) =>
+        Console.WriteLine(load.AddTo(JsonSerializer.SerializeToNode(result, Json)!.AsObject()).ToJsonString());
+
+    /// <summary>Writes the load readings after a benchmark's text figures, and the under-load line when they were taken under load.</summary>
+    internal static void WriteLoad(MachineLoad load)
+    {
+        Console.WriteLine(load.Summary);
+        if (load.Warning is { } warning) Console.WriteLine(warning);
+    }
+
     /// <summary>Requests/s of <c>serve</c> with and without batching concurrent requests (a random model of --config when no --model is given).</summary>
     private static Command ServeBench()
     {
@@ -48,9 +59,16 @@ internal static class BenchCommand
         }
         try
         {
+            var stop = MachineLoad.Start();
             var result = await ProgressDisplay.RunAsync("bench serve", json, display => ServeBenchmark.RunAsync(modelDir, requests, concurrency, maxTokens, display.Log));
-            if (json) Console.WriteLine(JsonSerializer.Serialize(result, Json));
-            else Console.WriteLine($"{result.Model}: batched {result.Batched.RequestsPerSecond:F2} requests/s, unbatched {result.Unbatched.RequestsPerSecond:F2} requests/s ({result.Speedup:F1}x)");
+            var load = stop();
+            if (json)
+            {
+                WriteJson(result, load);
+                return;
+            }
+            Console.WriteLine($"{result.Model}: batched {result.Batched.RequestsPerSecond:F2} requests/s, unbatched {result.Unbatched.RequestsPerSecond:F2} requests/s ({result.Speedup:F1}x)");
+            WriteLoad(load);
         }
         finally
         {
@@ -61,29 +79,35 @@ internal static class BenchCommand
     private static Command Model()
     {
         var config = CliOptions.Text("--config", "NAME|config.json", "the model's config: a T5 name, or a config.json of model_type t5, llama or qwen2", "t5-small");
-        var steps = CliOptions.Int("--steps", "N", "training steps timed", 5);
+        var steps = CliOptions.Int("--steps", "N", "training steps timed in fp32 and as many in bf16 mixed precision, in turn", 5);
+        var trainOnly = CliOptions.Flag("--train-only", "time training only, no decoding");
         var json = CliOptions.Json();
-        var command = new Command("model", "training and decoding speed of a random model, MFU, peak memory") { config, steps, json };
-        command.SetAction(parsed => Model(parsed.GetValue(config)!, parsed.GetValue(steps), parsed.GetValue(json)));
+        var command = new Command("model", "training (fp32 and bf16 mixed) and decoding speed of a random model, MFU, peak memory") { config, steps, trainOnly, json };
+        command.SetAction(parsed => Model(parsed.GetValue(config)!, parsed.GetValue(steps), !parsed.GetValue(trainOnly), parsed.GetValue(json)));
         return command;
     }
 
-    private static void Model(string config, int steps, bool json)
+    private static void Model(string config, int steps, bool decode, bool json)
     {
-        var result = ProgressDisplay.Run("bench model", json, display => ModelBenchmark.Run(config, trainSteps: steps, progress: display.Log));
+        if (steps < 1) throw new UsageException("--steps must be at least 1");
+        var stop = MachineLoad.Start();
+        var result = ProgressDisplay.Run("bench model", json, display => ModelBenchmark.Run(config, trainSteps: steps, decode: decode, progress: display.Log));
+        var load = stop();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, Json));
+            WriteJson(result, load);
             return;
         }
         var table = new Table().AddColumns("figure", "value");
         void Row(string name, string value) => table.AddRow(name, value);
         Row("config", $"{result.Config} ({result.Parameters / 1e6:F1}M parameters, {result.Threads} threads)");
-        Row("fp32 GEMM peak", $"{result.GemmPeakGflops:F1} GFLOP/s");
-        Row("training", $"{result.TrainTokensPerSecond:F0} tokens/s, {result.TrainGflops:F1} GFLOP/s, MFU {100 * result.Mfu:F1} %");
+        Row("GEMM peak", $"fp32 {result.GemmPeakGflops:F1} GFLOP/s, bf16 {result.Bf16GemmPeakGflops:F1} GFLOP/s");
+        Row("training, fp32", $"{result.TrainTokensPerSecond:F0} tokens/s, {result.TrainGflops:F1} GFLOP/s, MFU {100 * result.Mfu:F1} %");
+        Row("training, bf16 mixed", $"{result.MixedTrainTokensPerSecond:F0} tokens/s ({result.MixedSpeedup:F2}x fp32, steps in turn)");
         foreach (var d in result.Decode)
             Row($"decode batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
         Row("peak RSS", $"{result.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture)} MB");
         AnsiConsole.Write(table);
+        WriteLoad(load);
     }
 }

@@ -137,10 +137,12 @@ internal static class EvalCommand
         var batches = batchesText.Split(',').Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
             : throw new UsageException($"--batches: '{b}' is not a positive integer")).ToList();
         if (newTokens < 1) throw new UsageException("--new-tokens must be at least 1");
+        var stop = MachineLoad.Start();
         var result = ProgressDisplay.Run("bench eval", json, display => EvalBenchmark.Run(dataRoot, configs, batches, newTokens, display.Log));
+        var load = stop();
         if (json)
         {
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(result, new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower }));
+            BenchCommand.WriteJson(result, load);
             return;
         }
         var table = new Table().AddColumns("config", "parameters", "batch", "problems", "prompt tokens", "new tokens", "seconds", "problems/s");
@@ -150,6 +152,7 @@ internal static class EvalCommand
                 Count(f.NewTokens), f.Seconds.ToString("F2", CultureInfo.InvariantCulture), f.ProblemsPerSecond.ToString("F3", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         Console.WriteLine($"{result.Threads} threads; {result.Prompt}; greedy, end-of-sequence suppressed until {newTokens} tokens");
+        BenchCommand.WriteLoad(load);
     }
 
     private static Table AccuracyTable(string what, IReadOnlyDictionary<string, SetAccuracy> rows)

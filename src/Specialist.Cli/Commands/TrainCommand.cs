@@ -52,7 +52,7 @@ internal sealed class TrainCommand
         ["data_root"] = ("DIR", "the data root of the dev sets (default: $SPECIALIST_DATA, else ./data)"),
         ["seed"] = ("S", "the seed of initialisation order, dropout and data order"),
         ["device"] = ("cpu|cuda|cuda:N", "where the model trains; cuda needs the CUDA build (README \"Devices\")"),
-        ["dtype"] = ("fp32|bf16", "the weights' type"),
+        ["dtype"] = ("fp32|bf16", "bf16: mixed precision, matrix multiplies in bf16 (AMX on recent Xeons), weights, optimiser state and loss in fp32"),
         ["threads"] = ("N", "libtorch's threads (0: its default)"),
         ["max_source_len"] = ("N", "truncate inputs to N tokens"),
         ["max_target_len"] = ("N", "truncate targets to N tokens"),
@@ -152,40 +152,66 @@ internal sealed class TrainCommand
         if (e.Checkpoint is { } checkpoint) display.Log($"saved {checkpoint}");
     }
 
-    /// <summary><c>specialist bench train</c>: tokens/s per student shape and loss, and memory over a long run (<see cref="TrainBenchmark"/>).</summary>
+    /// <summary><c>specialist bench train</c>: tokens/s and loss curves per student shape, loss and precision, and memory over a long run (<see cref="TrainBenchmark"/>).</summary>
     public static Command Benchmark()
     {
         var configs = CliOptions.Text("--configs", "A,B", "the student configs", string.Join(",", TrainBenchmark.DefaultConfigs));
-        var steps = CliOptions.Int("--steps", "N", "steps timed per config and loss", 5);
-        var memorySteps = CliOptions.Int("--memory-steps", "N", "steps of the memory run", 500);
+        var steps = CliOptions.Int("--steps", "N", "steps timed per config, loss and dtype (after one warm-up step)", 5);
+        var dtypes = CliOptions.Text("--dtype", "fp32,bf16", "the precisions: fp32, bf16 (mixed precision, as train --dtype bf16) or both, compared step by step",
+            string.Join(",", TrainBenchmark.DefaultDtypes));
+        var losses = CliOptions.Text("--losses", "sample,distribution", "the losses", string.Join(",", TrainBenchmark.DefaultLosses.Select(l => l.ToString().ToLowerInvariant())));
+        var curves = CliOptions.Text("--curves", "FILE", "write every case's loss per step as CSV (config,loss,dtype,step,value; step 0 is the warm-up)");
+        var memorySteps = CliOptions.Int("--memory-steps", "N", "steps of the memory run (0: none)", 500);
         var json = CliOptions.Json();
-        var command = new Command("train", "training tokens/s per student shape and loss, and memory over a long run") { configs, steps, memorySteps, json };
+        var command = new Command("train", "training tokens/s and loss curves per student shape, loss and precision, and memory over a long run")
+        {
+            configs, steps, dtypes, losses, curves, memorySteps, json,
+        };
         var data = new DataArgs(command, customSet: false);
-        command.SetAction(parsed => Benchmark(data.Root(parsed), parsed.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parsed.GetValue(steps), parsed.GetValue(memorySteps), parsed.GetValue(json)));
+        static string[] List(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        command.SetAction(parsed => Benchmark(data.Root(parsed), List(parsed.GetValue(configs)!), parsed.GetValue(steps), List(parsed.GetValue(dtypes)!),
+            List(parsed.GetValue(losses)!), parsed.GetValue(curves), parsed.GetValue(memorySteps), parsed.GetValue(json)));
         return command;
     }
 
-    private static void Benchmark(string dataRoot, IReadOnlyList<string> configs, int steps, int memorySteps, bool json)
+    private static void Benchmark(string dataRoot, IReadOnlyList<string> configs, int steps, IReadOnlyList<string> dtypes, IReadOnlyList<string> lossNames, string? curves,
+        int memorySteps, bool json)
     {
-        if (steps < 1 || memorySteps < 10) throw new UsageException("--steps must be at least 1 and --memory-steps at least 10");
+        if (steps < 1 || memorySteps is > 0 and < 10) throw new UsageException("--steps must be at least 1 and --memory-steps 0 or at least 10");
+        if (dtypes.Count == 0 || dtypes.Any(d => d is not ("fp32" or "bf16"))) throw new UsageException($"--dtype: '{string.Join(",", dtypes)}' is not fp32, bf16 or both");
+        var losses = lossNames.Select(l => l switch
+        {
+            "sample" => LossKind.Sample,
+            "distribution" => LossKind.Distribution,
+            _ => throw new UsageException($"--losses: '{l}' is not sample or distribution"),
+        }).Distinct().ToList();
+        if (losses.Count == 0) throw new UsageException("--losses: none given");
+        var stop = MachineLoad.Start();
         var result = ProgressDisplay.Run("bench train", json, display => TrainBenchmark.Run(Path.Combine(dataRoot, "tokenizers", "t5", Tokenizers.SentencePieceFileName),
-            configs, steps, memorySteps: memorySteps, progress: display.Log));
+            configs, steps, memorySteps: memorySteps, dtypes: [.. dtypes.Distinct()], losses: losses, progress: display.Log));
+        var load = stop();
+        if (curves is not null) AtomicFile.WriteText(curves, result.LossCurvesCsv());
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            BenchCommand.WriteJson(result, load);
             return;
         }
-        var table = new Table().AddColumns("config", "loss", "parameters", "tokens/s", "step", "loss alone", "peak RSS");
+        var table = new Table().AddColumns("config", "loss", "dtype", "parameters", "tokens/s", "step", "loss alone", "last loss", "peak RSS");
         foreach (var f in result.Speed)
-            table.AddRow(f.Config, f.Loss, $"{f.Parameters / 1e6:F1}M", $"{f.TokensPerSecond:N0}", $"{f.StepMs:N0} ms", $"{f.LossMs:N1} ms", $"{f.PeakRssMb:N0} MB");
+            table.AddRow(f.Config, f.Loss, f.Dtype, $"{f.Parameters / 1e6:F1}M", $"{f.TokensPerSecond:N0}", $"{f.StepMs:N0} ms", $"{f.LossMs:N1} ms",
+                $"{f.StepLosses[^1]:F4}", $"{f.PeakRssMb:N0} MB");
         AnsiConsole.Write(table);
         foreach (var o in result.DistributionOverhead)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{o.Config}: distribution matching costs {o.MeasuredPercent:+0.0;-0.0} % per step as measured, {o.LossOnlyPercent:+0.0;-0.0} % from the loss alone"));
-        var m = result.Memory;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"memory, {m.Config} over {m.Steps} steps: {m.RssAfterWarmupMb:F0} MB after {m.WarmupSteps} steps, at most {m.RssMaxMb:F0} MB after ({m.GrowthPercent:+0.0;-0.0} %), {m.RssEndMb:F0} MB at the end ({result.Threads} threads)"));
+                $"{o.Config}, {o.Dtype}: distribution matching costs {o.MeasuredPercent:+0.0;-0.0} % per step as measured, {o.LossOnlyPercent:+0.0;-0.0} % from the loss alone"));
+        foreach (var p in result.Precision)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{p.Config}, {p.Loss}: bf16 mixed precision {p.Speedup:F2}x fp32's tokens/s (run after one another); loss over the last tenth {p.FinalLossBf16:F4} against {p.FinalLossFp32:F4} ({p.GapPercent:+0.00;-0.00} %)"));
+        if (result.Memory is { } m)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"memory, {m.Config} over {m.Steps} steps: {m.RssAfterWarmupMb:F0} MB after {m.WarmupSteps} steps, at most {m.RssMaxMb:F0} MB after ({m.GrowthPercent:+0.0;-0.0} %), {m.RssEndMb:F0} MB at the end ({result.Threads} threads)"));
+        if (curves is not null) Console.WriteLine($"loss curves: {curves}");
+        BenchCommand.WriteLoad(load);
     }
 
     private static void Print(TrainingResult result, bool json)

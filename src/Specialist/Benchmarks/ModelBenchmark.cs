@@ -10,15 +10,22 @@ namespace Specialist.Benchmarks;
 /// <param name="Parameters">Parameter count.</param>
 /// <param name="Threads">libtorch intra-op threads.</param>
 /// <param name="GemmPeakGflops">fp32 GEMM throughput of this machine, measured in the same run (best of square matmuls).</param>
-/// <param name="TrainTokensPerSecond">Source + target tokens per second of forward + backward + AdamW.</param>
+/// <param name="Bf16GemmPeakGflops">The same in bf16 (AMX-BF16 where the CPU has it).</param>
+/// <param name="TrainTokensPerSecond">Source + target tokens per second of forward + backward + AdamW, fp32.</param>
+/// <param name="MixedTrainTokensPerSecond">The same with bf16 mixed precision (<c>train --dtype bf16</c>: fp32 weights and
+/// optimiser, bf16 matrix multiplies), its steps interleaved with the fp32 ones so both see the same machine.</param>
 /// <param name="TrainGflops">Achieved model FLOP/s of training (matmul FLOPs counted analytically, see <see cref="ModelBenchmark.TrainingFlopsPerStep(T5Config, int, int, int)"/> and its decoder-only overload).</param>
 /// <param name="Mfu">TrainGflops / GemmPeakGflops.</param>
 /// <param name="Decode">Generated tokens per second per (batch, cache) case.</param>
 /// <param name="PeakRssMb">Peak resident memory of the process (VmHWM).</param>
 public sealed record ModelBenchmarkResult(
-    string Config, long Parameters, int Threads, double GemmPeakGflops,
-    double TrainTokensPerSecond, double TrainGflops, double Mfu,
-    IReadOnlyList<DecodeFigure> Decode, double PeakRssMb);
+    string Config, long Parameters, int Threads, double GemmPeakGflops, double Bf16GemmPeakGflops,
+    double TrainTokensPerSecond, double TrainGflops, double Mfu, double MixedTrainTokensPerSecond,
+    IReadOnlyList<DecodeFigure> Decode, double PeakRssMb)
+{
+    /// <summary>bf16 mixed-precision training tokens/s over fp32's.</summary>
+    public double MixedSpeedup => TrainTokensPerSecond > 0 ? MixedTrainTokensPerSecond / TrainTokensPerSecond : 0;
+}
 
 /// <summary>Decoding speed at one batch size, with or without the KV cache.</summary>
 public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double TokensPerSecond);
@@ -27,23 +34,28 @@ public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double T
 /// <c>specialist bench model</c>: training and decoding speed of a student shape (a built-in T5, or a T5, Llama or
 /// Qwen2 config.json) on this machine, and the model FLOP utilisation (MFU) of training against this machine's own fp32
 /// GEMM peak, measured in the same run. A decoder-only model trains on source and target as one sequence, as the
-/// training recipe does.
+/// training recipe does. Training is timed in fp32 and in bf16 mixed precision, step by step in turn.
 /// </summary>
 public static class ModelBenchmark
 {
-    /// <summary>Runs the benchmark: training batch 8 × (128 source + 128 target) tokens; decoding 128 new tokens at batch 1 and 8.</summary>
-    public static ModelBenchmarkResult Run(string configName, int trainSteps = 5, int batch = 8, int sourceLength = 128, int targetLength = 128, int newTokens = 128, Action<string>? progress = null)
+    /// <summary>
+    /// Runs the benchmark: training batch 8 × (128 source + 128 target) tokens; decoding 128 new tokens at batch 1 and 8
+    /// (not when <paramref name="decode"/> is false: <see cref="ModelBenchmarkResult.Decode"/> is then empty).
+    /// </summary>
+    public static ModelBenchmarkResult Run(string configName, int trainSteps = 5, int batch = 8, int sourceLength = 128, int targetLength = 128, int newTokens = 128,
+        bool decode = true, Action<string>? progress = null)
     {
         TorchRuntime.EnsureLoaded();
         var config = StudentModel.ResolveConfig(configName);
         torch.manual_seed(0);
         using var model = StudentModel.Create(config);
 
-        progress?.Invoke("measuring the fp32 GEMM peak");
+        progress?.Invoke("measuring the fp32 and bf16 GEMM peaks");
         var peak = GemmPeakGflops();
+        var bf16Peak = GemmPeakGflops(ScalarType.BFloat16);
 
-        progress?.Invoke($"training {trainSteps} steps");
-        var stepSeconds = TrainStepSeconds(model, trainSteps, batch, sourceLength, targetLength);
+        progress?.Invoke($"training {trainSteps} steps in fp32 and {trainSteps} in bf16 mixed precision, in turn");
+        var (stepSeconds, mixedStepSeconds) = TrainStepSeconds(model, trainSteps, batch, sourceLength, targetLength);
         var trainTokensPerSecond = batch * (sourceLength + targetLength) / stepSeconds;
         var flops = config switch
         {
@@ -53,15 +65,15 @@ public static class ModelBenchmark
         };
         var trainGflops = flops / stepSeconds / 1e9;
 
-        var decode = new List<DecodeFigure>();
-        foreach (var decodeBatch in new[] { 1, 8 })
+        var decoding = new List<DecodeFigure>();
+        foreach (var decodeBatch in decode ? [1, 8] : Array.Empty<int>())
             foreach (var cache in new[] { true, false })
             {
                 progress?.Invoke($"decoding batch {decodeBatch}, {(cache ? "with" : "without")} cache");
-                decode.Add(new DecodeFigure(decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
+                decoding.Add(new DecodeFigure(decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
             }
-        return new ModelBenchmarkResult(configName, model.ParameterCount, torch.get_num_threads(), peak,
-            trainTokensPerSecond, trainGflops, trainGflops / peak, decode, PeakRssMegabytes());
+        return new ModelBenchmarkResult(configName, model.ParameterCount, torch.get_num_threads(), peak, bf16Peak,
+            trainTokensPerSecond, trainGflops, trainGflops / peak, batch * (sourceLength + targetLength) / mixedStepSeconds, decoding, PeakRssMegabytes());
     }
 
     /// <summary>
@@ -95,14 +107,16 @@ public static class ModelBenchmark
         return 3 * 2 * batch * length * perToken;
     }
 
-    private static double TrainStepSeconds(StudentModel model, int steps, int batch, int sourceLength, int targetLength)
+    /// <summary>The median step time in fp32 and in bf16 mixed precision, the steps alternating between the two.</summary>
+    private static (double Fp32, double Mixed) TrainStepSeconds(StudentModel model, int steps, int batch, int sourceLength, int targetLength)
     {
         var config = model.Config;
         model.Module.train();
         using var optimizer = optim.AdamW(model.Module.parameters(), lr: 1e-4);
-        double Step()
+        double Step(ScalarType? matmulType)
         {
             using var scope = NewDisposeScope();
+            model.MatmulType = matmulType;
             var inputs = randint(3, config.VocabSize, [batch, sourceLength], dtype: ScalarType.Int64, device: model.Device);
             var labels = randint(3, config.VocabSize, [batch, targetLength], dtype: ScalarType.Int64, device: model.Device);
             var mask = ones_like(inputs);
@@ -114,10 +128,19 @@ public static class ModelBenchmark
             optimizer.step();
             return Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
-        Step(); // warm-up: allocator and kernel selection
-        var times = Enumerable.Range(0, steps).Select(_ => Step()).Order().ToList();
+        // A warm-up step of each (allocator and kernel selection), then the two in turn.
+        Step(null);
+        Step(ScalarType.BFloat16);
+        var fp32 = new List<double>();
+        var mixed = new List<double>();
+        for (var i = 0; i < steps; i++)
+        {
+            fp32.Add(Step(null));
+            mixed.Add(Step(ScalarType.BFloat16));
+        }
+        model.MatmulType = null;
         model.Module.eval();
-        return times[times.Count / 2];
+        return (fp32.Order().ElementAt(steps / 2), mixed.Order().ElementAt(steps / 2));
     }
 
     private static double DecodeTokensPerSecond(StudentModel model, int batch, bool cache, int promptLength, int newTokens)
@@ -135,15 +158,15 @@ public static class ModelBenchmark
         return outputs.Sum(o => o.Tokens.Count) / seconds;
     }
 
-    /// <summary>fp32 GEMM FLOP/s: the best of several square matmul sizes, each timed for about half a second.</summary>
-    internal static double GemmPeakGflops()
+    /// <summary>GEMM FLOP/s in <paramref name="dtype"/>: the best of several square matmul sizes, each timed for about half a second.</summary>
+    internal static double GemmPeakGflops(ScalarType dtype = ScalarType.Float32)
     {
         var best = 0.0;
         foreach (var n in new[] { 1024, 2048 })
         {
             using var scope = NewDisposeScope();
-            var a = randn(n, n);
-            var b = randn(n, n);
+            var a = randn(n, n).to(dtype);
+            var b = randn(n, n).to(dtype);
             a.matmul(b).Dispose();
             var reps = 0;
             var started = Stopwatch.GetTimestamp();

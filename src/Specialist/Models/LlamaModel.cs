@@ -23,9 +23,16 @@ public sealed class LlamaModel : nn.Module
 {
     private readonly LlamaDecoder model;
     private readonly Linear? lm_head;
+    private readonly MatmulPrecision precision = new();
 
     /// <summary>The configuration the model was built from.</summary>
     public LlamaConfig Config { get; }
+
+    /// <summary>
+    /// The dtype the matrix multiplies run in (linear layers, attention, the output layer); null (the default): the
+    /// weights'. bf16 over fp32 weights is mixed-precision training (see <see cref="MatmulPrecision"/>).
+    /// </summary>
+    public ScalarType? MatmulType { get => precision.ComputeType; set => precision.ComputeType = value; }
 
     /// <summary>The dtype of the weights.</summary>
     public ScalarType DType => model.EmbeddingWeight.dtype;
@@ -48,7 +55,7 @@ public sealed class LlamaModel : nn.Module
             throw new ArgumentException($"weights are float32, bfloat16, float16 or float64, not {dtype}", nameof(dtype));
         TorchRuntime.EnsureLoaded();
         Config = config;
-        model = new LlamaDecoder(config, dtype);
+        model = new LlamaDecoder(config, dtype, precision);
         if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();
         if (initialize) InitializeWeights(generator);
@@ -119,7 +126,7 @@ public sealed class LlamaModel : nn.Module
         model.forward(inputIds, attentionMask, positionIds, cache);
 
     /// <summary>The output layer: the embedding matrix when tied, else <c>lm_head</c>.</summary>
-    internal Tensor Logits(Tensor hidden) => lm_head is null ? F.linear(hidden, model.EmbeddingWeight) : lm_head.call(hidden);
+    internal Tensor Logits(Tensor hidden) => lm_head is null ? precision.Linear(hidden, model.EmbeddingWeight) : precision.Linear(lm_head, hidden);
 
     /// <summary>
     /// The positions of a left-padded batch, as Hugging Face's <c>generate</c> makes them: each row counts its real
@@ -191,11 +198,11 @@ internal sealed class LlamaDecoder : nn.Module
     private readonly RmsNorm norm;
     private readonly LlamaConfig _config;
 
-    public LlamaDecoder(LlamaConfig config, ScalarType dtype) : base("model")
+    public LlamaDecoder(LlamaConfig config, ScalarType dtype, MatmulPrecision precision) : base("model")
     {
         _config = config;
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, dtype: dtype);
-        layers = new ModuleList<LlamaDecoderLayer>([.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, dtype))]);
+        layers = new ModuleList<LlamaDecoderLayer>([.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, dtype, precision))]);
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype);
         RegisterComponents();
     }
@@ -252,10 +259,10 @@ internal sealed class LlamaDecoderLayer : nn.Module
     private readonly RmsNorm input_layernorm;
     private readonly RmsNorm post_attention_layernorm;
 
-    public LlamaDecoderLayer(LlamaConfig config, int index, ScalarType dtype) : base($"layer{index}")
+    public LlamaDecoderLayer(LlamaConfig config, int index, ScalarType dtype, MatmulPrecision precision) : base($"layer{index}")
     {
-        self_attn = new LlamaAttention(config, index, dtype);
-        mlp = new LlamaMlp(config, dtype);
+        self_attn = new LlamaAttention(config, index, dtype, precision);
+        mlp = new LlamaMlp(config, dtype, precision);
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype);
         RegisterComponents();
@@ -274,9 +281,11 @@ internal sealed class LlamaAttention : nn.Module
 {
     private readonly Linear q_proj, k_proj, v_proj, o_proj;
     private readonly int _heads, _kvHeads, _headDim, _layer;
+    private readonly MatmulPrecision _precision;
 
-    public LlamaAttention(LlamaConfig config, int layer, ScalarType dtype) : base("self_attn")
+    public LlamaAttention(LlamaConfig config, int layer, ScalarType dtype, MatmulPrecision precision) : base("self_attn")
     {
+        _precision = precision;
         (_heads, _kvHeads, _headDim, _layer) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, layer);
         q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, hasBias: config.QkvBias, dtype: dtype);
         k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.QkvBias, dtype: dtype);
@@ -289,7 +298,7 @@ internal sealed class LlamaAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long batch = hidden.shape[0], length = hidden.shape[1];
-        Tensor Heads(Linear projection, int heads) => projection.call(hidden).view(batch, length, heads, _headDim).transpose(1, 2);
+        Tensor Heads(Linear projection, int heads) => _precision.Linear(projection, hidden).view(batch, length, heads, _headDim).transpose(1, 2);
         var (c, s) = (cos.unsqueeze(1), sin.unsqueeze(1));
         var q = Rotate(Heads(q_proj, _heads), c, s);
         var k = Rotate(Heads(k_proj, _kvHeads), c, s);
@@ -302,10 +311,10 @@ internal sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(groups, 1);
             v = v.repeat_interleave(groups, 1);
         }
-        var scores = matmul(q, k.transpose(2, 3)) / Math.Sqrt(_headDim) + mask;
+        var scores = _precision.Matmul(q, k.transpose(2, 3)) / Math.Sqrt(_headDim) + mask;
         var weights = F.softmax(scores.to(TorchRuntime.AccumulationType(scores.dtype)), -1).to(scores.dtype);
-        var output = matmul(weights, v).transpose(1, 2).reshape(batch, length, _heads * _headDim);
-        return o_proj.call(output).MoveToOuterDisposeScope();
+        var output = _precision.Matmul(weights, v).transpose(1, 2).reshape(batch, length, _heads * _headDim);
+        return _precision.Linear(o_proj, output).MoveToOuterDisposeScope();
     }
 
     /// <summary>x·cos + rotate_half(x)·sin, rotate_half swapping the head's halves as (−second, first).</summary>
@@ -321,14 +330,16 @@ internal sealed class LlamaAttention : nn.Module
 internal sealed class LlamaMlp : nn.Module
 {
     private readonly Linear gate_proj, up_proj, down_proj;
+    private readonly MatmulPrecision _precision;
 
-    public LlamaMlp(LlamaConfig config, ScalarType dtype) : base("mlp")
+    public LlamaMlp(LlamaConfig config, ScalarType dtype, MatmulPrecision precision) : base("mlp")
     {
+        _precision = precision;
         gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, dtype: dtype);
         up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, dtype: dtype);
         down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: false, dtype: dtype);
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x) => down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
+    public Tensor forward(Tensor x) => _precision.Linear(down_proj, F.silu(_precision.Linear(gate_proj, x)) * _precision.Linear(up_proj, x));
 }

@@ -17,6 +17,8 @@ internal sealed class LlamaStudent(LlamaModel model) : StudentModel
 
     public override Device Device => model.Device;
 
+    public override ScalarType? MatmulType { get => model.MatmulType; set => model.MatmulType = value; }
+
     public override IReadOnlyList<int> EosIds => model.Config.EosTokenIds;
 
     internal override int? MaxPositions => model.Config.MaxPositionEmbeddings;

@@ -53,6 +53,12 @@ public abstract class StudentModel : IDisposable
     /// <summary>The device the weights are on.</summary>
     public abstract Device Device { get; }
 
+    /// <summary>
+    /// The dtype the matrix multiplies run in; null (the default): the weights'. bf16 over fp32 weights is
+    /// mixed-precision training: fp32 weights, gradients, optimiser state, norms, softmax and loss, bf16 multiplies.
+    /// </summary>
+    public abstract ScalarType? MatmulType { get; set; }
+
     /// <summary>The ids that end a generated sequence.</summary>
     public abstract IReadOnlyList<int> EosIds { get; }
 

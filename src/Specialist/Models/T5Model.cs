@@ -25,9 +25,16 @@ public sealed class T5Model : nn.Module
     private readonly T5Stack encoder;
     private readonly T5Stack decoder;
     private readonly Linear? lm_head;
+    private readonly MatmulPrecision precision = new();
 
     /// <summary>The configuration the model was built from.</summary>
     public T5Config Config { get; }
+
+    /// <summary>
+    /// The dtype the matrix multiplies run in (linear layers, attention, the output layer); null (the default): the
+    /// weights'. bf16 over fp32 weights is mixed-precision training (see <see cref="MatmulPrecision"/>).
+    /// </summary>
+    public ScalarType? MatmulType { get => precision.ComputeType; set => precision.ComputeType = value; }
 
     /// <summary>The dtype of the weights.</summary>
     public ScalarType DType => shared.weight!.dtype;
@@ -51,8 +58,8 @@ public sealed class T5Model : nn.Module
         TorchRuntime.EnsureLoaded();
         Config = config;
         shared = nn.Embedding(config.VocabSize, config.DModel, dtype: dtype);
-        encoder = new T5Stack(config, isDecoder: false, dtype);
-        decoder = new T5Stack(config, isDecoder: true, dtype);
+        encoder = new T5Stack(config, isDecoder: false, dtype, precision);
+        decoder = new T5Stack(config, isDecoder: true, dtype, precision);
         if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.DModel, config.VocabSize, hasBias: false, dtype: dtype);
         RegisterComponents();
         if (initialize) InitializeWeights(generator);
@@ -179,9 +186,9 @@ public sealed class T5Model : nn.Module
 
     internal Tensor Logits(Tensor decoderHidden)
     {
-        if (lm_head is not null) return lm_head.call(decoderHidden);
+        if (lm_head is not null) return precision.Linear(lm_head, decoderHidden);
         // Tied embeddings (v1.0): Mesh TensorFlow rescales the decoder output before reusing the embedding matrix.
-        return F.linear(decoderHidden * Math.Pow(Config.DModel, -0.5), shared.weight!);
+        return precision.Linear(decoderHidden * Math.Pow(Config.DModel, -0.5), shared.weight!);
     }
 
     // --- Incremental decoding: one new token per step against cached keys and values. ---
@@ -230,12 +237,12 @@ internal sealed class T5Stack : nn.Module
     private readonly bool isDecoder;
     private readonly double dropoutRate;
 
-    public T5Stack(T5Config config, bool isDecoder, ScalarType dtype) : base(isDecoder ? "decoder" : "encoder")
+    public T5Stack(T5Config config, bool isDecoder, ScalarType dtype, MatmulPrecision precision) : base(isDecoder ? "decoder" : "encoder")
     {
         this.isDecoder = isDecoder;
         dropoutRate = config.DropoutRate;
         var count = isDecoder ? config.NumDecoderLayers : config.NumLayers;
-        block = new ModuleList<T5Block>([.. Enumerable.Range(0, count).Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0, dtype))]);
+        block = new ModuleList<T5Block>([.. Enumerable.Range(0, count).Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0, dtype, precision))]);
         final_layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         RegisterComponents();
     }
@@ -295,11 +302,11 @@ internal sealed class T5Block : nn.Module
 {
     private readonly ModuleList<nn.Module> layer;
 
-    public T5Block(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, ScalarType dtype) : base("T5Block")
+    public T5Block(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, ScalarType dtype, MatmulPrecision precision) : base("T5Block")
     {
-        layer = new ModuleList<nn.Module>(new T5LayerSelfAttention(config, isDecoder, hasRelativeAttentionBias, dtype));
-        if (isDecoder) layer.Add(new T5LayerCrossAttention(config, dtype));
-        layer.Add(new T5LayerFF(config, dtype));
+        layer = new ModuleList<nn.Module>(new T5LayerSelfAttention(config, isDecoder, hasRelativeAttentionBias, dtype, precision));
+        if (isDecoder) layer.Add(new T5LayerCrossAttention(config, dtype, precision));
+        layer.Add(new T5LayerFF(config, dtype, precision));
         RegisterComponents();
     }
 
@@ -345,9 +352,9 @@ internal sealed class T5LayerSelfAttention : nn.Module
     private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
-    public T5LayerSelfAttention(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, ScalarType dtype) : base("T5LayerSelfAttention")
+    public T5LayerSelfAttention(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, ScalarType dtype, MatmulPrecision precision) : base("T5LayerSelfAttention")
     {
-        SelfAttention = new T5Attention(config, hasRelativeAttentionBias, bidirectional: !isDecoder, dtype);
+        SelfAttention = new T5Attention(config, hasRelativeAttentionBias, bidirectional: !isDecoder, dtype, precision);
         layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
@@ -370,9 +377,9 @@ internal sealed class T5LayerCrossAttention : nn.Module
     private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
-    public T5LayerCrossAttention(T5Config config, ScalarType dtype) : base("T5LayerCrossAttention")
+    public T5LayerCrossAttention(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5LayerCrossAttention")
     {
-        EncDecAttention = new T5Attention(config, hasRelativeAttentionBias: false, bidirectional: true, dtype);
+        EncDecAttention = new T5Attention(config, hasRelativeAttentionBias: false, bidirectional: true, dtype, precision);
         layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
@@ -394,9 +401,9 @@ internal sealed class T5LayerFF : nn.Module
     private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
-    public T5LayerFF(T5Config config, ScalarType dtype) : base("T5LayerFF")
+    public T5LayerFF(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5LayerFF")
     {
-        DenseReluDense = config.IsGatedAct ? new T5DenseGatedActDense(config, dtype) : new T5DenseActDense(config, dtype);
+        DenseReluDense = config.IsGatedAct ? new T5DenseGatedActDense(config, dtype, precision) : new T5DenseActDense(config, dtype, precision);
         layer_norm = new RmsNorm(config.DModel, config.LayerNormEpsilon, dtype);
         dropoutRate = config.DropoutRate;
         RegisterComponents();
@@ -415,9 +422,11 @@ internal sealed class T5DenseActDense : nn.Module
 {
     private readonly Linear wi, wo;
     private readonly double dropoutRate;
+    private readonly MatmulPrecision precision;
 
-    public T5DenseActDense(T5Config config, ScalarType dtype) : base("T5DenseActDense")
+    public T5DenseActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseActDense")
     {
+        this.precision = precision;
         wi = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false, dtype: dtype);
         dropoutRate = config.DropoutRate;
@@ -426,8 +435,8 @@ internal sealed class T5DenseActDense : nn.Module
 
     public Tensor forward(Tensor x)
     {
-        var h = F.relu(wi.call(x));
-        return wo.call(training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
+        var h = F.relu(precision.Linear(wi, x));
+        return precision.Linear(wo, training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
     }
 }
 
@@ -436,9 +445,11 @@ internal sealed class T5DenseGatedActDense : nn.Module
 {
     private readonly Linear wi_0, wi_1, wo;
     private readonly double dropoutRate;
+    private readonly MatmulPrecision precision;
 
-    public T5DenseGatedActDense(T5Config config, ScalarType dtype) : base("T5DenseGatedActDense")
+    public T5DenseGatedActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseGatedActDense")
     {
+        this.precision = precision;
         wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false, dtype: dtype);
@@ -449,8 +460,8 @@ internal sealed class T5DenseGatedActDense : nn.Module
     public Tensor forward(Tensor x)
     {
         // Hugging Face's "gelu_new" is GELU with the tanh approximation.
-        var h = F.gelu(wi_0.call(x), GELU.Approximate.tanh) * wi_1.call(x);
-        return wo.call(training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
+        var h = F.gelu(precision.Linear(wi_0, x), GELU.Approximate.tanh) * precision.Linear(wi_1, x);
+        return precision.Linear(wo, training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
     }
 }
 
@@ -462,9 +473,11 @@ internal sealed class T5Attention : nn.Module
     private readonly int heads, dKv, numBuckets, maxDistance;
     private readonly bool bidirectional;
     private readonly double dropoutRate;
+    private readonly MatmulPrecision precision;
 
-    public T5Attention(T5Config config, bool hasRelativeAttentionBias, bool bidirectional, ScalarType dtype) : base("T5Attention")
+    public T5Attention(T5Config config, bool hasRelativeAttentionBias, bool bidirectional, ScalarType dtype, MatmulPrecision precision) : base("T5Attention")
     {
+        this.precision = precision;
         heads = config.NumHeads;
         dKv = config.DKv;
         numBuckets = config.RelativeAttentionNumBuckets;
@@ -510,15 +523,15 @@ internal sealed class T5Attention : nn.Module
     public Tensor Attend(Tensor queries, Tensor keys, Tensor values, Tensor bias)
     {
         using var scope = NewDisposeScope();
-        var scores = matmul(queries, keys.transpose(2, 3)) + bias;
+        var scores = precision.Matmul(queries, keys.transpose(2, 3)) + bias;
         var weights = F.softmax(scores.to(TorchRuntime.AccumulationType(scores.dtype)), -1).to(scores.dtype);
         if (training && dropoutRate > 0) weights = F.dropout(weights, dropoutRate, training);
-        var context = matmul(weights, values).transpose(1, 2);
-        return o.call(context.reshape(context.shape[0], context.shape[1], heads * dKv)).MoveToOuterDisposeScope();
+        var context = precision.Matmul(weights, values).transpose(1, 2);
+        return precision.Linear(o, context.reshape(context.shape[0], context.shape[1], heads * dKv)).MoveToOuterDisposeScope();
     }
 
     // (batch, length, d_model) -> (batch, heads, length, d_kv)
-    private Tensor Heads(Linear projection, Tensor x) => projection.call(x).view(x.shape[0], x.shape[1], heads, dKv).transpose(1, 2);
+    private Tensor Heads(Linear projection, Tensor x) => precision.Linear(projection, x).view(x.shape[0], x.shape[1], heads, dKv).transpose(1, 2);
 
     /// <summary>The learned bias (1, heads, queries, keys) for queries at positions offset… and keys at 0…</summary>
     public Tensor PositionBias(long queryLength, long keyLength, long queryOffset)

@@ -14,6 +14,8 @@ internal sealed class T5Student(T5Model model) : StudentModel
 
     public override Device Device => model.Device;
 
+    public override ScalarType? MatmulType { get => model.MatmulType; set => model.MatmulType = value; }
+
     public override IReadOnlyList<int> EosIds => [model.Config.EosTokenId];
 
     internal override int? MaxPositions => null;

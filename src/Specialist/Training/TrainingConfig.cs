@@ -105,8 +105,14 @@ public sealed record TrainingConfig
     public long Seed { get; init; }
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="Models.TorchRuntime.ResolveDevice"/>).</summary>
     public string Device { get; init; } = Models.TorchRuntime.DefaultDeviceName;
-    /// <summary><c>fp32</c> or <c>bf16</c> weights (no mixed precision, as the paper).</summary>
+    /// <summary>
+    /// <c>fp32</c>, or <c>bf16</c>: mixed precision, the matrix multiplies in bf16 (<see cref="Models.StudentModel.MatmulType"/>)
+    /// while weights, gradients, optimiser state, norms, softmax, the loss and checkpoints stay fp32.
+    /// </summary>
     public string Dtype { get; init; } = "fp32";
+
+    /// <summary>The dtype the student's matrix multiplies run in, as <see cref="Dtype"/> says; null: fp32, the weights'.</summary>
+    internal TorchSharp.torch.ScalarType? MatmulType => Dtype == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : null;
     /// <summary>libtorch intra-op threads; fixed per run because CPU results depend on it (exact resume).</summary>
     public int Threads { get; init; }
     /// <summary>Keep at most this many prompt tokens (the last ones: the question and what follows it, after a decoder-only prompt's BOS and template head); null = all.</summary>

@@ -119,7 +119,9 @@ public static class TrainingRecipe
         var modelFolder = resumeFrom ?? config.Student;
         var tokenizerPath = Tokenizers.ModelTokenizerFile(config.Student);
         var tokenizer = Tokenizers.LoadFromModelFolder(config.Student);
-        using var model = StudentModel.Load(modelFolder, T5Checkpoint.ParseDType(config.Dtype), device);
+        // bf16 is mixed precision: the weights, their gradients, the optimiser state and checkpoints stay fp32.
+        using var model = StudentModel.Load(modelFolder, ScalarType.Float32, device);
+        model.MatmulType = config.MatmulType;
         model.EnsureFits(tokenizer, tokenizerPath);
         var encoding = StudentEncoding.Read(config.Student, tokenizer);
         var promptHead = encoding.PromptHeadLength;
