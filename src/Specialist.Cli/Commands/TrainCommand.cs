@@ -117,7 +117,7 @@ internal sealed class TrainCommand
                                          string.Join(", ", given.Select(s => s.Option.Name).Append(configFile is null ? null : "--config").OfType<string>()));
             return null;
         }
-        var config = configFile is null ? D : TrainingConfig.ReadFile(configFile, D);
+        var config = configFile is null ? D : TrainingConfig.ReadFile(configFile);
         foreach (var (key, option) in given) config = config.With(key, parsed.GetValue(option)!);
         try { config.Validate(); }
         catch (SpecialistException e) { throw new UsageException(e.Message); }

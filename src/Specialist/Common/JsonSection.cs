@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace Specialist;
 
 /// <summary>
-/// One JSON object of a settings file (a run or training config, a checkpoint's <c>config.json</c>, a tokenizer file,
-/// a safetensors header) with typed reads. Every settings reader reads through it, so all of them refuse a duplicate
+/// One JSON object of a file in someone else's format (a Hugging Face <c>config.json</c>, a tokenizer file, a safetensors
+/// header) with typed reads; our own settings files are read through their records' contracts (<see cref="SettingsFile"/>),
+/// which builds on it for the file and its errors. Every reader reads through it, so all of them refuse a duplicate
 /// key (<see cref="JsonInput"/>), a value of the wrong kind (<c>"10"</c> where an integer belongs) and a number out of
 /// range (<c>1e400</c>) alike, with a <see cref="DataFormatException"/> naming the file, the line and the field by its
 /// dotted path from the top (<c>train.lr</c>). An absent key and a JSON null both read as absent (null).
@@ -56,16 +57,18 @@ internal sealed class JsonSection
     public DataFormatException Error(string? key, string problem)
     {
         var field = Field(key);
-        // Lines are kept for keys outside lists; an item's key gets its list's line.
-        var line = _lines.TryGetValue(field ?? "", out var l) ? l : _lines.GetValueOrDefault(Path.Split('[')[0], 1);
-        return new DataFormatException(File, $"line {line}", field, problem);
+        return new DataFormatException(File, $"line {Line(field ?? "")}", field, problem);
     }
 
-    /// <summary>Refuses any key not in <paramref name="known"/>; <paramref name="what"/> names what the keys are (e.g. "a training setting").</summary>
-    public void AllowOnly(IReadOnlyCollection<string> known, string what)
+    /// <summary>
+    /// The line of <paramref name="field"/> (a dotted path from the top), or of the nearest object or list around it that
+    /// has one: lines are kept for keys outside lists, so an item's key gets its list's line, and a key left out its object's.
+    /// </summary>
+    private int Line(string field)
     {
-        foreach (var key in Names)
-            if (!known.Contains(key)) throw Error(key, $"is not {what} (the keys are: {string.Join(", ", known)})");
+        while (!_lines.ContainsKey(field) && field.Length > 0)
+            field = field[..Math.Max(0, field.LastIndexOfAny(['.', '[']))];
+        return _lines.GetValueOrDefault(field, 1);
     }
 
     /// <summary>The object at <paramref name="key"/>; absent, an empty object when <paramref name="required"/> is false.</summary>
@@ -130,13 +133,6 @@ internal sealed class JsonSection
         var other => throw Wrong(key, other, "a list of strings"),
     };
 
-    public IReadOnlyList<double>? Numbers(string key) => Node[key] switch
-    {
-        null => null,
-        JsonArray a when a.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.Number) => [.. a.Select(i => Finite(key, (JsonValue)i!))],
-        var other => throw Wrong(key, other, "a list of numbers"),
-    };
-
     /// <summary>A list of integers of at least <paramref name="minimum"/> each (a tensor's shape, a pair of offsets).</summary>
     public IReadOnlyList<long>? Longs(string key, long minimum) => Node[key] switch
     {
@@ -145,24 +141,6 @@ internal sealed class JsonSection
             => [.. a.Select(i => i!.GetValue<long>())],
         var other => throw Wrong(key, other, string.Create(CultureInfo.InvariantCulture, $"a list of integers of at least {minimum}")),
     };
-
-    /// <summary>Reads <paramref name="text"/> (the value at <paramref name="key"/>) with a library parser; its complaint becomes an error naming the key.</summary>
-    public T Parse<T>(string key, string text, Func<string, T> parse)
-    {
-        try
-        {
-            return parse(text);
-        }
-        catch (SpecialistException e) when (e is not DataFormatException)
-        {
-            throw Error(key, e.Message);
-        }
-    }
-
-    public void AtLeast(string key, long? value, long minimum)
-    {
-        if (value < minimum) throw Error(key, string.Create(CultureInfo.InvariantCulture, $"is {value}, must be at least {minimum}"));
-    }
 
     private double Finite(string key, JsonValue v)
     {

@@ -23,16 +23,19 @@ public sealed record RunTeacher
     public static RunTeacher Defaults { get; } = new() { Endpoint = new Uri("http://127.0.0.1/v1"), Model = "" };
 
     /// <summary>The OpenAI-compatible base URL including <c>/v1</c>; the key comes from <c>$OPENAI_API_KEY</c>.</summary>
+    [JsonConverter(typeof(EndpointJson))]
     public required Uri Endpoint { get; init; }
     /// <summary>The model name the endpoint serves.</summary>
     public required string Model { get; init; }
+    [JsonConverter(typeof(TeacherApiJson))]
     public TeacherApi Api { get; init; } = TeacherApi.Completions;
     /// <summary>The set whose questions are annotated; the distillation set is built from its questions and demonstrations.</summary>
     public string Set { get; init; } = DistillSetRequest.DefaultTrainSet;
     public int Samples { get; init; } = 4;
-    /// <summary>The API's <c>n</c> per request; null = <see cref="Samples"/>, at most 16 (<see cref="RequestSamples"/>).</summary>
+    /// <summary>The API's <c>n</c>; null = <see cref="Samples"/>, at most 16 (<see cref="RequestSamples"/>).</summary>
     public int? SamplesPerRequest { get; init; }
     /// <summary>The samples one request asks for: <see cref="SamplesPerRequest"/> or its default.</summary>
+    [JsonIgnore]
     public int RequestSamples => SamplesPerRequest ?? Math.Min(Samples, 16);
     /// <summary>Questions per completions request (<see cref="AnnotationJob.QuestionsPerRequest"/>).</summary>
     public int QuestionsPerRequest { get; init; } = 1;
@@ -53,11 +56,36 @@ public sealed record RunTeacher
     public double Timeout { get; init; } = 120;
     public int MaxRetries { get; init; } = 5;
     /// <summary>Dollars per million prompt and completion tokens, to record a cost per request; null records none.</summary>
+    [JsonConverter(typeof(TeacherPriceJson))]
     public TeacherPrice? Price { get; init; }
 
     /// <summary>The sampling settings the store records, for a prompt template with hash <paramref name="promptHash"/>.</summary>
     public AnnotationConfig Sampling(string promptHash) =>
         new(Model, Api, promptHash, Temperature, TopP, MaxTokens, TopLogprobs, Stop ?? Teachers.AnnotationConfig.DefaultStop(Api), Seed);
+
+    /// <summary>Fails, naming the key (<c>samples is 0, must be at least 1</c>), when a setting is out of range.</summary>
+    public void Validate()
+    {
+        SettingException.AtLeast("samples", Samples, 1);
+        SettingException.AtLeast("samples_per_request", SamplesPerRequest, 1);
+        SettingException.AtLeast("questions_per_request", QuestionsPerRequest, 1);
+        SettingException.AtLeast("max_tokens", MaxTokens, 1);
+        if (QuestionsPerRequest > 1 && Api != TeacherApi.Completions)
+            throw new SettingException("questions_per_request", $"is {QuestionsPerRequest}, but the chat API takes one prompt per request: use \"api\": \"completions\" or 1");
+        SettingException.AtLeast("limit", Limit, 1);
+        SettingException.AtLeast("concurrency", Concurrency, 1);
+        SettingException.AtLeast("max_retries", MaxRetries, 0);
+        if (!(Timeout > 0)) throw new SettingException("timeout", string.Create(CultureInfo.InvariantCulture, $"is {Timeout}, must be a positive number of seconds"));
+        if (Price is { InputPerMillion: < 0 } or { OutputPerMillion: < 0 }) throw new SettingException("price", TeacherPriceJson.Expected);
+        try
+        {
+            Sampling("").Validate();
+        }
+        catch (SpecialistException e) when (e is not SettingException)
+        {
+            throw new SettingException(null, e.Message);
+        }
+    }
 }
 
 /// <summary>The <c>distill</c> section: how the distillation set is built from the store (<c>specialist distill-set build</c>).</summary>
@@ -66,12 +94,32 @@ public sealed record RunDistill
     /// <summary>Every setting at its default: the one place the distillation set's defaults live.</summary>
     public static RunDistill Defaults { get; } = new();
 
+    [JsonConverter(typeof(FormatListJson))]
     public IReadOnlyList<TrainingFormat> Formats { get; init; } = DistillFormats.All;
+    [JsonIgnore]
     public AlignmentOptions Alignment { get; init; } = new();
-    /// <summary>Micro-batch size per format (the paper's 250M sizes unless set).</summary>
+
+    // The file spells Alignment out as three keys.
+    [JsonInclude, JsonPropertyName("alignment"), JsonConverter(typeof(AlignmentModeJson))]
+    internal AlignmentMode AlignmentMode { get => Alignment.Mode; init => Alignment = Alignment with { Mode = value }; }
+    [JsonInclude, JsonPropertyName("renormalize")]
+    internal bool Renormalize { get => Alignment.Renormalize; init => Alignment = Alignment with { Renormalize = value }; }
+    [JsonInclude, JsonPropertyName("merge")]
+    internal bool Merge { get => Alignment.Merge; init => Alignment = Alignment with { Merge = value }; }
+
+    /// <summary>Micro-batch size per format (the paper's 250M sizes unless set); a file's sizes replace those of the formats it names.</summary>
+    [JsonPropertyName("batch_size"), JsonConverter(typeof(FormatBatchSizesJson))]
     public IReadOnlyDictionary<TrainingFormat, int> BatchSizes { get; init; } = DistillFormats.PaperBatchSizes;
-    /// <summary>Questions left out of training and of the annotation, as questions and demonstrations; null = none.</summary>
+    /// <summary>Questions left out of training and of the annotation, as questions and demonstrations; null = none (<c>"none"</c> in a file).</summary>
+    [JsonConverter(typeof(DevSetJson))]
     public string? DevSet { get; init; } = DistillSetRequest.DefaultDevSet;
+
+    /// <summary>Fails, naming the key, when a setting is out of range.</summary>
+    public void Validate()
+    {
+        if (Formats.Count == 0) throw new SettingException("formats", $"is empty: name at least one of {string.Join(", ", DistillFormats.All.Select(DistillFormats.Name))}");
+        foreach (var (format, size) in BatchSizes) SettingException.AtLeast($"batch_size.{DistillFormats.Name(format)}", size, 1);
+    }
 }
 
 /// <summary>The <c>eval</c> section: what the student is evaluated on before and after (<c>specialist eval</c>'s settings).</summary>
@@ -83,7 +131,7 @@ public sealed record RunEvaluation
     public IReadOnlyList<string> Sets { get; init; } = ["gsm8k-test", "multiarith-test", "asdiv-test", "svamp-test", "bbh"];
     /// <summary><c>4shot</c>, <c>zeroshot</c> or <c>teacher</c>.</summary>
     public string Prompt { get; init; } = "4shot";
-    [JsonConverter(typeof(JsonStringEnumConverter<BbhMode>))]
+    [JsonConverter(typeof(BbhModeJson))]
     public BbhMode BbhMode { get; init; } = BbhMode.Cot;
     /// <summary>The first this many problems of each set (and of each BBH task); null = all.</summary>
     public int? Limit { get; init; }
@@ -91,11 +139,38 @@ public sealed record RunEvaluation
     public int MaxNewTokens { get; init; } = 256;
     /// <summary><c>fp32</c>, <c>bf16</c> or <c>fp16</c>.</summary>
     public string Dtype { get; init; } = "fp32";
+
+    /// <summary>Fails, naming the key, when a setting is out of range or an unknown name.</summary>
+    public void Validate()
+    {
+        if (Sets.Count == 0) throw new SettingException("sets", "is empty: name at least one set");
+        Named("prompt", Prompt, EvaluationQueries.ParseStyle);
+        Named("dtype", Dtype, T5Checkpoint.ParseDType);
+        SettingException.AtLeast("limit", Limit, 1);
+        SettingException.AtLeast("batch_size", BatchSize, 1);
+        SettingException.AtLeast("max_new_tokens", MaxNewTokens, 1);
+    }
+
+    private static void Named<T>(string key, string name, Func<string, T> parse)
+    {
+        try
+        {
+            parse(name);
+        }
+        catch (SpecialistException e)
+        {
+            throw new SettingException(key, e.Message);
+        }
+    }
 }
 
-/// <summary>The JSON contracts of the run config's sections, generated at build time (snake_case keys in declaration order, nulls written).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(RunEvaluation))]
+/// <summary>
+/// The JSON contracts of the run config and its sections, generated at build time: snake_case keys in declaration
+/// order, nulls written, unknown keys refused (<see cref="SettingsFile"/> names them first).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(RunConfig))]
 internal sealed partial class RunConfigJson : JsonSerializerContext;
 
 /// <summary>
@@ -111,29 +186,16 @@ public sealed record RunConfig
     public required string DataRoot { get; init; }
     /// <summary>The student's Hugging Face model folder, evaluated as "before" and trained from.</summary>
     public required string Student { get; init; }
-    /// <summary>Seeds the demonstration draws and the training run.</summary>
+    /// <summary>Seeds the demonstration draws and the training run; 0 when a file leaves it out (default(long): the top level has no Defaults record).</summary>
     public long Seed { get; init; }
     public required RunTeacher Teacher { get; init; }
-    public RunDistill Distill { get; init; } = new();
+    public RunDistill Distill { get; init; } = RunDistill.Defaults;
     /// <summary>The training settings; <see cref="ConfiguredRun"/> fills in the distillation set and the run folder.</summary>
-    public required TrainingConfig Train { get; init; }
-    public RunEvaluation Eval { get; init; } = new();
-
-    private const string TopLevel = "top level";
+    public TrainingConfig Train { get; init; } = TrainingConfig.Defaults;
+    public RunEvaluation Eval { get; init; } = RunEvaluation.Defaults;
 
     /// <summary>Training keys the run sets itself: from the top level, or from the stages before training.</summary>
     private static readonly string[] RunOwnedTrainingKeys = ["student", "data", "out", "data_root", "seed"];
-
-    /// <summary>The top-level keys and each section's keys.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
-    {
-        [TopLevel] = ["out", "data_root", "student", "seed", "teacher", "distill", "train", "eval"],
-        ["teacher"] = ["endpoint", "model", "api", "set", "samples", "samples_per_request", "questions_per_request", "temperature", "top_p", "max_tokens", "top_logprobs",
-            "stop", "seed", "prompt_file", "limit", "concurrency", "timeout", "max_retries", "price"],
-        ["distill"] = ["formats", "alignment", "renormalize", "merge", "batch_size", "dev_set"],
-        ["train"] = [.. TrainingConfig.Keys.Except(RunOwnedTrainingKeys)],
-        ["eval"] = ["sets", "prompt", "bbh_mode", "limit", "batch_size", "max_new_tokens", "dtype"],
-    };
 
     /// <summary>
     /// Reads and checks a run config. An unknown key, a value of the wrong kind or out of range, a missing required
@@ -144,142 +206,73 @@ public sealed record RunConfig
     /// <param name="outOverride">Replaces the file's <c>out</c> (the command line's <c>--out</c>).</param>
     public static RunConfig ReadFile(string path, string? outOverride = null)
     {
-        var top = JsonSection.ReadFile(path);
-        top.AllowOnly(Keys[TopLevel], "a top-level setting");
-        var output = outOverride ?? top.String("out") ?? throw top.Error("out", "is missing: the run folder (or give --out)");
-        var dataRoot = ExistingPath(top, "data_root", Data.DataRoot.Resolve(null), directory: true);
-        var student = ExistingPath(top, "student", null, directory: true);
-        var seed = top.Long("seed") ?? 0;
-        if (seed < 0) throw top.Error("seed", $"is {seed}, must be at least 0");
-        var distill = ReadDistill(Section(top, "distill", required: false));
-        return new RunConfig
+        var file = SettingsFile.Read(path, "a top-level setting");
+        var root = file.Root;
+        // The command line and the environment stand in for keys the file leaves out.
+        if (outOverride is not null) root["out"] = outOverride;
+        if (root["out"] is null) throw file.Error("out", "is missing: the run folder (or give --out)");
+        var dataRootGiven = root["data_root"] is not null;
+        if (!dataRootGiven) root["data_root"] = Data.DataRoot.Resolve(null);
+        if (root["teacher"] is JsonObject teacher && teacher["endpoint"] is null)
+            teacher["endpoint"] = Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
+                ?? throw file.Error("teacher.endpoint", "is missing (and $OPENAI_BASE_URL is not set): the teacher's base URL including /v1");
+        if (root["train"] is JsonObject train)
+            foreach (var owned in RunOwnedTrainingKeys.Where(key => train[key] is not null))
+                throw file.Error($"train.{owned}", "is set by the run (student, data_root and seed at the top level; data and out in the run folder): leave it out of train");
+
+        var read = file.Deserialize(RunConfigJson.Default.RunConfig, RunTeacher.Defaults, RunDistill.Defaults, TrainingConfig.Defaults, RunEvaluation.Defaults);
+        var dataRoot = ExistingPath(file, "data_root", read.DataRoot, dataRootGiven, directory: true);
+        var student = ExistingPath(file, "student", read.Student, given: true, directory: true);
+        var config = read with
         {
-            Out = Path.GetFullPath(output),
+            Out = Path.GetFullPath(read.Out),
             DataRoot = dataRoot,
             Student = student,
-            Seed = seed,
-            Teacher = ReadTeacher(Section(top, "teacher", required: true)),
-            Distill = distill,
-            Train = ReadTrain(Section(top, "train", required: false), student, dataRoot, seed, distill),
-            Eval = ReadEval(Section(top, "eval", required: false)),
+            Teacher = read.Teacher.PromptFile is { } prompt
+                ? read.Teacher with { PromptFile = ExistingPath(file, "teacher.prompt_file", prompt, given: true, directory: false) }
+                : read.Teacher,
+            Train = read.Train with { Student = student, DataRoot = dataRoot, Seed = read.Seed },
         };
-    }
-
-    private static RunTeacher ReadTeacher(JsonSection s)
-    {
-        var endpointText = s.String("endpoint") ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL")
-            ?? throw s.Error("endpoint", "is missing (and $OPENAI_BASE_URL is not set): the teacher's base URL including /v1");
-        var samples = s.Int("samples") ?? RunTeacher.Defaults.Samples;
-        var teacher = new RunTeacher
-        {
-            Endpoint = s.Parse("endpoint", endpointText, TeacherClientOptions.ParseEndpoint),
-            Model = s.String("model") ?? throw s.Error("model", "is missing: the model name the endpoint serves"),
-            Api = s.Parse("api", s.String("api") ?? Teachers.AnnotationConfig.ApiName(RunTeacher.Defaults.Api), Teachers.AnnotationConfig.ParseApi),
-            Set = s.String("set") ?? RunTeacher.Defaults.Set,
-            Samples = samples,
-            SamplesPerRequest = s.Int("samples_per_request"),
-            QuestionsPerRequest = s.Int("questions_per_request") ?? RunTeacher.Defaults.QuestionsPerRequest,
-            Temperature = s.Double("temperature") ?? RunTeacher.Defaults.Temperature,
-            TopP = s.Double("top_p") ?? RunTeacher.Defaults.TopP,
-            MaxTokens = s.Int("max_tokens") ?? RunTeacher.Defaults.MaxTokens,
-            TopLogprobs = s.Int("top_logprobs") ?? RunTeacher.Defaults.TopLogprobs,
-            Stop = s.Strings("stop"),
-            Seed = s.Long("seed"),
-            PromptFile = s.Has("prompt_file") ? ExistingPath(s, "prompt_file", null, directory: false) : null,
-            Limit = s.Int("limit"),
-            Concurrency = s.Int("concurrency") ?? RunTeacher.Defaults.Concurrency,
-            Timeout = s.Double("timeout") ?? RunTeacher.Defaults.Timeout,
-            MaxRetries = s.Int("max_retries") ?? RunTeacher.Defaults.MaxRetries,
-            Price = s.Numbers("price") switch
-            {
-                null => null,
-                [var input, var output] when input >= 0 && output >= 0 => new TeacherPrice(input, output),
-                _ => throw s.Error("price", "must be [input, output]: dollars per million prompt and completion tokens, each at least 0"),
-            },
-        };
-        s.AtLeast("samples", teacher.Samples, 1);
-        s.AtLeast("samples_per_request", teacher.SamplesPerRequest, 1);
-        s.AtLeast("questions_per_request", teacher.QuestionsPerRequest, 1);
-        if (teacher.QuestionsPerRequest > 1 && teacher.Api != TeacherApi.Completions)
-            throw s.Error("questions_per_request", $"is {teacher.QuestionsPerRequest}, but the chat API takes one prompt per request: use \"api\": \"completions\" or 1");
-        s.AtLeast("limit", teacher.Limit, 1);
-        s.AtLeast("concurrency", teacher.Concurrency, 1);
-        s.AtLeast("max_retries", teacher.MaxRetries, 0);
-        if (!(teacher.Timeout > 0)) throw s.Error("timeout", $"is {teacher.Timeout}, must be a positive number of seconds");
-        try
-        {
-            teacher.Sampling("").Validate();
-        }
-        catch (SpecialistException e)
-        {
-            throw s.Error(null, e.Message);
-        }
-        return teacher;
-    }
-
-    private static RunDistill ReadDistill(JsonSection s)
-    {
-        var formats = s.Strings("formats") is { } names
-            ? names.Count == 0 ? throw s.Error("formats", "is empty: name at least one of ic-cot, ic-ao, zs-cot, zs-ao")
-                : s.Parse("formats", string.Join(",", names), DistillFormats.ParseList)
-            : RunDistill.Defaults.Formats;
-        var sizes = new Dictionary<TrainingFormat, int>(RunDistill.Defaults.BatchSizes);
-        if (s.Child("batch_size", required: false) is { } batch)
-            foreach (var name in batch.Names)
-            {
-                var size = batch.Int(name) ?? throw batch.Error(name, "is null, expected an integer");
-                batch.AtLeast(name, size, 1);
-                sizes[batch.Parse(name, name, DistillFormats.Parse)] = size;
-            }
-        var devSet = s.String("dev_set") ?? RunDistill.Defaults.DevSet ?? "none";
-        return new RunDistill
-        {
-            Formats = formats,
-            Alignment = new AlignmentOptions(s.Parse("alignment", s.String("alignment") ?? AlignmentOptions.ModeName(RunDistill.Defaults.Alignment.Mode), AlignmentOptions.ParseMode), s.Bool("renormalize") ?? RunDistill.Defaults.Alignment.Renormalize, s.Bool("merge") ?? RunDistill.Defaults.Alignment.Merge),
-            BatchSizes = sizes,
-            DevSet = devSet == "none" ? null : devSet,
-        };
-    }
-
-    private static TrainingConfig ReadTrain(JsonSection s, string student, string dataRoot, long seed, RunDistill distill)
-    {
-        var config = TrainingConfig.Read(s, TrainingConfig.Defaults) with { Student = student, DataRoot = dataRoot, Seed = seed };
-        try
-        {
-            (config with { Data = "distill", Out = "train" }).Validate();
-        }
-        catch (SpecialistException e)
-        {
-            throw s.Error(null, e.Message);
-        }
-        if (config.OodSets.Count == 0)
-            throw s.Error("eval_sets", "must hold a set other than id_set: the run evaluates the best OOD checkpoint (best-ood) after training");
-        var built = distill.Formats.Select(DistillFormats.Name).ToList();
-        foreach (var format in config.Formats)
-            if (!built.Contains(format)) throw s.Error("formats", $"names {format}, which distill.formats does not build ({string.Join(", ", built)})");
+        file.Check(config.Validate);
         return config;
     }
 
-    private static RunEvaluation ReadEval(JsonSection s)
+    /// <summary>
+    /// Fails, naming the section and the key (<c>teacher.max_tokens is 0, must be at least 1</c>), when a setting is out
+    /// of range or the sections disagree.
+    /// </summary>
+    public void Validate()
     {
-        var sets = s.Strings("sets");
-        if (sets is { Count: 0 }) throw s.Error("sets", "is empty: name at least one set");
-        var eval = new RunEvaluation
+        SettingException.AtLeast("seed", Seed, 0);
+        SettingException.Within("teacher", Teacher.Validate);
+        SettingException.Within("distill", Distill.Validate);
+        SettingException.Within("train", () =>
         {
-            Sets = sets ?? RunEvaluation.Defaults.Sets,
-            Prompt = s.String("prompt") ?? RunEvaluation.Defaults.Prompt,
-            BbhMode = s.Parse("bbh_mode", s.String("bbh_mode") ?? BbhAnswerScorer.ModeName(RunEvaluation.Defaults.BbhMode), BbhAnswerScorer.ParseMode),
-            Limit = s.Int("limit"),
-            BatchSize = s.Int("batch_size") ?? RunEvaluation.Defaults.BatchSize,
-            MaxNewTokens = s.Int("max_new_tokens") ?? RunEvaluation.Defaults.MaxNewTokens,
-            Dtype = s.String("dtype") ?? RunEvaluation.Defaults.Dtype,
-        };
-        s.Parse("prompt", eval.Prompt, EvaluationQueries.ParseStyle);
-        s.Parse("dtype", eval.Dtype, T5Checkpoint.ParseDType);
-        s.AtLeast("limit", eval.Limit, 1);
-        s.AtLeast("batch_size", eval.BatchSize, 1);
-        s.AtLeast("max_new_tokens", eval.MaxNewTokens, 1);
-        return eval;
+            var train = Train with { Data = "distill", Out = "train" };
+            train.ValidateValues();
+            try
+            {
+                train.Validate();
+            }
+            catch (SpecialistException e)
+            {
+                throw new SettingException(null, e.Message);
+            }
+            if (Train.OodSets.Count == 0)
+                throw new SettingException("eval_sets", "must hold a set other than id_set: the run evaluates the best OOD checkpoint (best-ood) after training");
+            var built = Distill.Formats.Select(DistillFormats.Name).ToList();
+            foreach (var format in Train.Formats.Where(f => !built.Contains(f)))
+                throw new SettingException("formats", $"names {format}, which distill.formats does not build ({string.Join(", ", built)})");
+        });
+        SettingException.Within("eval", Eval.Validate);
+    }
+
+    /// <summary>The resolved config as <see cref="ReadFile"/> reads it back (through <see cref="RunConfigJson"/>; train without the keys the run sets).</summary>
+    internal JsonObject ToJson()
+    {
+        var json = JsonSerializer.SerializeToNode(this, RunConfigJson.Default.RunConfig)!.AsObject();
+        foreach (var key in RunOwnedTrainingKeys) json["train"]!.AsObject().Remove(key);
+        return json;
     }
 
     /// <summary>
@@ -289,67 +282,95 @@ public sealed record RunConfig
     /// </summary>
     internal JsonObject Settings()
     {
-        static JsonArray Strings(IEnumerable<string> items) => new([.. items.Select(s => (JsonNode?)JsonValue.Create(s))]);
+        var settings = ToJson();
+        settings.Remove("out");
+        var teacher = settings["teacher"]!.AsObject();
+        foreach (var key in new[] { "endpoint", "concurrency", "timeout", "max_retries", "price" }) teacher.Remove(key);
+        teacher["samples_per_request"] = Teacher.RequestSamples;
+        teacher["stop"] = new JsonArray([.. Teacher.Sampling("").Stop.Select(s => (JsonNode?)JsonValue.Create(s))]);
+        // Only when set: a run folder recorded before teacher seeds (or several questions per request) existed still matches its config.
+        if (Teacher.Seed is null) teacher.Remove("seed");
+        if (Teacher.QuestionsPerRequest == 1) teacher.Remove("questions_per_request");
+        var distill = settings["distill"]!.AsObject();
+        // The sizes of the formats built, as recorded before the section was read through its contract.
         var batch = new JsonObject();
         foreach (var format in DistillFormats.All.Where(Distill.Formats.Contains)) batch[DistillFormats.Name(format)] = Distill.BatchSizes[format];
-        var train = JsonNode.Parse(Train.ToJson())!.AsObject();
-        foreach (var key in RunOwnedTrainingKeys) train.Remove(key);
-        var teacher = new JsonObject
-        {
-            ["model"] = Teacher.Model,
-            ["api"] = Teachers.AnnotationConfig.ApiName(Teacher.Api),
-            ["set"] = Teacher.Set,
-            ["samples"] = Teacher.Samples,
-            ["samples_per_request"] = Teacher.RequestSamples,
-            ["temperature"] = Teacher.Temperature,
-            ["top_p"] = Teacher.TopP,
-            ["max_tokens"] = Teacher.MaxTokens,
-            ["top_logprobs"] = Teacher.TopLogprobs,
-            ["stop"] = Strings(Teacher.Sampling("").Stop),
-            ["prompt_file"] = Teacher.PromptFile,
-            ["limit"] = Teacher.Limit,
-        };
-        // Only when set: a run folder recorded before teacher seeds existed still matches its config.
-        if (Teacher.Seed is { } teacherSeed) teacher["seed"] = teacherSeed;
-        if (Teacher.QuestionsPerRequest != 1) teacher["questions_per_request"] = Teacher.QuestionsPerRequest;
-        return new JsonObject
-        {
-            ["data_root"] = DataRoot,
-            ["student"] = Student,
-            ["seed"] = Seed,
-            ["teacher"] = teacher,
-            ["distill"] = new JsonObject
-            {
-                ["formats"] = Strings(Distill.Formats.Select(DistillFormats.Name)),
-                ["alignment"] = AlignmentOptions.ModeName(Distill.Alignment.Mode),
-                ["renormalize"] = Distill.Alignment.Renormalize,
-                ["merge"] = Distill.Alignment.Merge,
-                ["batch_size"] = batch,
-                ["dev_set"] = Distill.DevSet,
-            },
-            ["train"] = train,
-            ["eval"] = JsonSerializer.SerializeToNode(Eval, RunConfigJson.Default.RunEvaluation),
-        };
+        distill["batch_size"] = batch;
+        distill["dev_set"] = Distill.DevSet;
+        return settings;
     }
 
-    /// <summary>A path (made absolute) that must exist; <paramref name="fallback"/> when absent, or an error when that is null too.</summary>
-    private static string ExistingPath(JsonSection s, string key, string? fallback, bool directory)
+    /// <summary><paramref name="path"/> made absolute; it must exist. <paramref name="given"/>: the file names it (else it is the default).</summary>
+    private static string ExistingPath(SettingsFile file, string field, string path, bool given, bool directory)
     {
-        var given = s.String(key);
-        var path = Path.GetFullPath(given ?? fallback ?? throw s.Error(key, $"is missing: the {(directory ? "folder" : "file")} it names is required"));
-        if (directory ? !Directory.Exists(path) : !File.Exists(path))
-            throw s.Error(key, $"{(given is null ? "defaults to" : "names")} {path}, which is not a{(directory ? " folder" : " file")}");
-        return path;
+        var full = Path.GetFullPath(path);
+        if (directory ? !Directory.Exists(full) : !File.Exists(full))
+            throw file.Error(field, $"{(given ? "names" : "defaults to")} {full}, which is not a{(directory ? " folder" : " file")}");
+        return full;
+    }
+}
+
+/// <summary>The teacher's base URL, read by <see cref="TeacherClientOptions.ParseEndpoint"/>.</summary>
+internal sealed class EndpointJson() : NameConverter<Uri>(TeacherClientOptions.ParseEndpoint, uri => uri.OriginalString);
+
+internal sealed class TeacherApiJson() : NameConverter<TeacherApi>(Teachers.AnnotationConfig.ParseApi, Teachers.AnnotationConfig.ApiName);
+
+internal sealed class AlignmentModeJson() : NameConverter<AlignmentMode>(AlignmentOptions.ParseMode, AlignmentOptions.ModeName);
+
+internal sealed class BbhModeJson() : NameConverter<BbhMode>(BbhAnswerScorer.ParseMode, BbhAnswerScorer.ModeName);
+
+/// <summary>The dev set: a set name, or <c>"none"</c> for none (a JSON null is the key left out: the default set).</summary>
+internal sealed class DevSetJson() : NameConverter<string?>(name => name == "none" ? null : name, name => name ?? "none")
+{
+    public override bool HandleNull => true;
+}
+
+/// <summary>Distillation formats by name, in <see cref="DistillFormats.All"/>'s order, each once (<see cref="DistillFormats.ParseList"/>).</summary>
+internal sealed class FormatListJson : JsonConverter<IReadOnlyList<TrainingFormat>>
+{
+    public override IReadOnlyList<TrainingFormat> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        SettingsJson.ReadStrings(ref reader) is { Count: > 0 } names ? SettingsJson.Parse(string.Join(",", names), DistillFormats.ParseList) : [];
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<TrainingFormat> value, JsonSerializerOptions options) =>
+        SettingsJson.WriteStrings(writer, value.Select(DistillFormats.Name));
+}
+
+/// <summary>Micro-batch sizes <c>{format: N}</c>: the formats named take their size, the others keep <see cref="RunDistill.Defaults"/>' sizes.</summary>
+internal sealed class FormatBatchSizesJson : JsonConverter<IReadOnlyDictionary<TrainingFormat, int>>
+{
+    public override IReadOnlyDictionary<TrainingFormat, int> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var sizes = new Dictionary<TrainingFormat, int>(RunDistill.Defaults.BatchSizes);
+        foreach (var (_, format, size) in SettingsJson.ReadIntegers(ref reader, DistillFormats.Parse)) sizes[format] = size;
+        return sizes;
     }
 
-    /// <summary>The section <paramref name="key"/> of <paramref name="parent"/>, its keys checked against <see cref="Keys"/>.</summary>
-    private static JsonSection Section(JsonSection parent, string key, bool required)
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<TrainingFormat, int> value, JsonSerializerOptions options)
     {
-        var section = parent.Child(key, required);
-        if (key == "train")
-            foreach (var owned in RunOwnedTrainingKeys.Where(section.Has))
-                throw section.Error(owned, "is set by the run (student, data_root and seed at the top level; data and out in the run folder): leave it out of train");
-        if (Keys.TryGetValue(key, out var known)) section.AllowOnly(known, $"a {key} setting");
-        return section;
+        writer.WriteStartObject();
+        foreach (var format in DistillFormats.All.Where(value.ContainsKey)) writer.WriteNumber(DistillFormats.Name(format), value[format]);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>A price as <c>[input, output]</c> dollars per million prompt and completion tokens.</summary>
+internal sealed class TeacherPriceJson : JsonConverter<TeacherPrice>
+{
+    public const string Expected = "must be [input, output]: dollars per million prompt and completion tokens, each at least 0";
+
+    public override TeacherPrice Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var numbers = new List<double>();
+        if (reader.TokenType == JsonTokenType.StartArray)
+            while (reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var number) && double.IsFinite(number)) numbers.Add(number);
+        return reader.TokenType == JsonTokenType.EndArray && numbers is [var input, var output] ? new TeacherPrice(input, output) : throw new SettingValueException(Expected);
+    }
+
+    public override void Write(Utf8JsonWriter writer, TeacherPrice value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(value.InputPerMillion);
+        writer.WriteNumberValue(value.OutputPerMillion);
+        writer.WriteEndArray();
     }
 }

@@ -17,11 +17,12 @@ public enum LossKind
 }
 
 /// <summary>
-/// The JSON contract of <see cref="TrainingConfig"/>, generated at build time: the run folder's <c>config.json</c> is
-/// written through it (snake_case keys in declaration order, nulls written, indented).
+/// The JSON contract of <see cref="TrainingConfig"/>, generated at build time: config files and the run folder's
+/// <c>config.json</c> are read and written through it (snake_case keys in declaration order, nulls written, indented,
+/// unknown keys refused).
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(TrainingConfig))]
 internal sealed partial class TrainingConfigJson : JsonSerializerContext;
 
@@ -41,13 +42,17 @@ public sealed record TrainingConfig
     public string Data { get; init; } = "";
     /// <summary>The run folder.</summary>
     public string Out { get; init; } = "";
+    [JsonConverter(typeof(LossJson))]
     public LossKind Loss { get; init; } = LossKind.Sample;
     /// <summary>The formats trained on (names as in the distillation set, e.g. <c>ic-cot</c>); empty = all the set holds.</summary>
+    [JsonConverter(typeof(FormatNamesJson))]
     public IReadOnlyList<string> Formats { get; init; } = [];
     public double Lr { get; init; } = 5e-4;
     /// <summary>Warm-up in optimiser steps.</summary>
     public int Warmup { get; init; } = 10;
+    [JsonConverter(typeof(ScheduleJson))]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+    [JsonConverter(typeof(HorizonJson))]
     public ScheduleHorizon LrHorizon { get; init; } = ScheduleHorizon.Steps;
     /// <summary>Passes over the data; used when <see cref="Steps"/> is null.</summary>
     public int Epochs { get; init; } = 10;
@@ -59,6 +64,7 @@ public sealed record TrainingConfig
     /// Examples per micro-batch, by format name; <c>"*"</c> applies to every format not named; formats named nowhere
     /// keep the distillation set's sizes (by default the paper's 250M sizes: ic-cot 25, ic-ao 35, zs-cot 40, zs-ao 60).
     /// </summary>
+    [JsonConverter(typeof(BatchSizesJson))]
     public IReadOnlyDictionary<string, int> BatchSize
     {
         get => _batchSize;
@@ -90,7 +96,7 @@ public sealed record TrainingConfig
 
     /// <summary>The OOD sets as given (<c>ood_sets</c>: empty when they follow from the evaluation sets), as <c>config.json</c> records them.</summary>
     [JsonInclude, JsonPropertyName("ood_sets"), JsonPropertyOrder(1)]
-    internal IReadOnlyList<string> OodSetsGiven => _oodSets;
+    internal IReadOnlyList<string> OodSetsGiven { get => _oodSets; init => _oodSets = value; }
     /// <summary>Evaluate only the first this many problems of each set; null = all.</summary>
     public int? EvalLimit { get; init; }
     /// <summary><c>4shot</c> or <c>zeroshot</c> (Prompts.EvaluationQueries).</summary>
@@ -130,8 +136,8 @@ public sealed record TrainingConfig
     [JsonPropertyOrder(3)]
     public double ReplayShare { get; init; } = 0.1;
 
-    /// <summary>How one key is set: from its text on the command line, and from a config file's JSON value of the right kind.</summary>
-    private sealed record Setting(Func<TrainingConfig, string, TrainingConfig> FromText, Func<TrainingConfig, JsonSection, string, TrainingConfig> FromJson);
+    /// <summary>How one key is set from its text on the command line (a file's values are read through <see cref="TrainingConfigJson"/>).</summary>
+    private delegate TrainingConfig Setting(TrainingConfig config, string text);
 
     // Every key, in the order the docs and the recorded config.json list them, with the kind of value it takes.
     private static readonly (string Key, Setting Setting)[] Table =
@@ -140,7 +146,7 @@ public sealed record TrainingConfig
         ("data", Text((c, v) => c with { Data = v })),
         ("out", Text((c, v) => c with { Out = v })),
         ("loss", Choice(ParseLoss, (c, v) => c with { Loss = v })),
-        ("formats", Names((c, v) => c with { Formats = v }, name => DistillFormats.Name(DistillFormats.Parse(name)))),
+        ("formats", Names((c, v) => c with { Formats = v }, FormatNamesJson.Normalize)),
         ("lr", Number((c, v) => c with { Lr = v })),
         ("warmup", Integer((c, v) => c with { Warmup = v })),
         ("schedule", Choice(ParseSchedule, (c, v) => c with { Schedule = v })),
@@ -148,9 +154,7 @@ public sealed record TrainingConfig
         ("epochs", Integer((c, v) => c with { Epochs = v })),
         ("steps", OptionalInteger((c, v) => c with { Steps = v })),
         ("grad_accum", Integer((c, v) => c with { GradAccum = v })),
-        ("batch_size", new Setting(
-            (c, text) => c with { BatchSize = text.Length == 0 ? new Dictionary<string, int>() : ParseBatchSizes(text) },
-            (c, s, key) => s.Has(key) ? c with { BatchSize = ReadBatchSizes(s, key) } : c)),
+        ("batch_size", (c, text) => c with { BatchSize = text.Length == 0 ? new Dictionary<string, int>() : ParseBatchSizes(text) }),
         ("max_grad_norm", Number((c, v) => c with { MaxGradNorm = v })),
         ("weight_decay", Number((c, v) => c with { WeightDecay = v })),
         ("eval_every", Integer((c, v) => c with { EvalEvery = v })),
@@ -163,9 +167,7 @@ public sealed record TrainingConfig
         ("save_every", OptionalInteger((c, v) => c with { SaveEvery = v })),
         ("keep_last", Integer((c, v) => c with { KeepLast = v })),
         ("data_root", Text((c, v) => c with { DataRoot = v })),
-        ("seed", new Setting(
-            (c, text) => c with { Seed = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw NotAnInteger(text) },
-            (c, s, key) => s.Long(key) is { } v ? c with { Seed = v } : c)),
+        ("seed", (c, text) => c with { Seed = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw NotAnInteger(text) }),
         ("device", Text((c, v) => c with { Device = v })),
         ("dtype", Text((c, v) => c with { Dtype = v })),
         ("threads", Integer((c, v) => c with { Threads = v })),
@@ -193,34 +195,15 @@ public sealed record TrainingConfig
     }
 
     /// <summary>
-    /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep <paramref name="start"/>'s
-    /// values. An unknown key, a value of the wrong kind or out of range is an error naming the file, the line and the key.
+    /// Reads a config file (JSON object with the <see cref="Keys"/>); missing keys keep their defaults. An unknown key, a
+    /// value of the wrong kind or out of range is an error naming the file, the line and the key; problems between keys
+    /// (which the command line may still settle) are left to <see cref="Validate"/>.
     /// </summary>
-    public static TrainingConfig ReadFile(string path, TrainingConfig start) => Read(JsonSection.ReadFile(path), start);
-
-    /// <summary>
-    /// <paramref name="start"/> with the settings of <paramref name="settings"/>, a JSON object with the <see cref="Keys"/>
-    /// (a config file, or a run config's <c>train</c> section); errors name the file, the line and the key. A value out
-    /// of range is reported at its key; problems between keys (which the command line may still settle) are left to
-    /// <see cref="Validate"/>.
-    /// </summary>
-    internal static TrainingConfig Read(JsonSection settings, TrainingConfig start)
+    public static TrainingConfig ReadFile(string path)
     {
-        settings.AllowOnly(Keys, "a training setting");
-        var config = start;
-        foreach (var key in settings.Names)
-        {
-            try
-            {
-                config = Settings[key].FromJson(config, settings, key);
-            }
-            catch (SpecialistException e) when (e is not DataFormatException)
-            {
-                throw settings.Error(key, e.Message);
-            }
-        }
-        foreach (var (key, problem) in config.Problems())
-            if (key is not null && settings.Has(key)) throw settings.Error(key, problem);
+        var file = SettingsFile.Read(path, "a training setting");
+        var config = file.Deserialize(TrainingConfigJson.Default.TrainingConfig, Defaults);
+        file.Check(() => config.ValidateValues(file.Has));
         return config;
     }
 
@@ -231,42 +214,44 @@ public sealed record TrainingConfig
     /// </summary>
     public TrainingConfig With(string key, string value) =>
         Settings.TryGetValue(key, out var setting)
-            ? setting.FromText(this, value)
+            ? setting(this, value)
             : throw new SpecialistException($"'{key}' is not a training setting (the settings are: {string.Join(", ", Keys)})");
 
-    private static Setting Text(Func<TrainingConfig, string, TrainingConfig> set) => Choice(v => v, set);
+    private static Setting Text(Func<TrainingConfig, string, TrainingConfig> set) => (c, text) => set(c, text);
 
     /// <summary>A string read by <paramref name="parse"/>, which refuses the names it does not know.</summary>
-    private static Setting Choice<T>(Func<string, T> parse, Func<TrainingConfig, T, TrainingConfig> set) => new(
-        (c, text) => set(c, parse(text)),
-        (c, s, key) => s.String(key) is { } v ? set(c, s.Parse(key, v, parse)) : c);
+    private static Setting Choice<T>(Func<string, T> parse, Func<TrainingConfig, T, TrainingConfig> set) => (c, text) => set(c, parse(text));
 
-    private static Setting Integer(Func<TrainingConfig, int, TrainingConfig> set) => new(
-        (c, text) => set(c, ParseInt(text)),
-        (c, s, key) => s.Int(key) is { } v ? set(c, v) : c);
+    private static Setting Integer(Func<TrainingConfig, int, TrainingConfig> set) => (c, text) => set(c, ParseInt(text));
 
-    /// <summary>An integer or none: <c>none</c> (or nothing) on the command line, null in a file.</summary>
-    private static Setting OptionalInteger(Func<TrainingConfig, int?, TrainingConfig> set) => new(
-        (c, text) => set(c, text is "none" or "null" or "" ? null : ParseInt(text)),
-        (c, s, key) => set(c, s.Int(key)));
+    /// <summary>An integer or none: <c>none</c> (or nothing) on the command line.</summary>
+    private static Setting OptionalInteger(Func<TrainingConfig, int?, TrainingConfig> set) =>
+        (c, text) => set(c, text is "none" or "null" or "" ? null : ParseInt(text));
 
-    private static Setting Number(Func<TrainingConfig, double, TrainingConfig> set) => new(
-        (c, text) => set(c, double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw new SpecialistException($"'{text}' is not a number")),
-        (c, s, key) => s.Double(key) is { } v ? set(c, v) : c);
+    private static Setting Number(Func<TrainingConfig, double, TrainingConfig> set) =>
+        (c, text) => set(c, double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw new SpecialistException($"'{text}' is not a number"));
 
-    /// <summary>A list of names, comma-separated on the command line, a list of strings in a file; <paramref name="check"/> reads each.</summary>
+    /// <summary>A list of names, comma-separated; <paramref name="check"/> reads each.</summary>
     private static Setting Names(Func<TrainingConfig, IReadOnlyList<string>, TrainingConfig> set, Func<string, string>? check = null)
     {
         var read = check ?? (name => name);
-        return new(
-            (c, text) => set(c, [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(read)]),
-            (c, s, key) => s.Strings(key) is { } names ? set(c, [.. names.Select(n => s.Parse(key, n, read))]) : c);
+        return (c, text) => set(c, [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(read)]);
     }
 
     private static int ParseInt(string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw NotAnInteger(text);
 
     private static SpecialistException NotAnInteger(string text) => new($"'{text}' is not an integer");
+
+    /// <summary>
+    /// Fails, naming the key (<see cref="SettingException"/>), at the first value out of range among the keys
+    /// <paramref name="given"/> (all when null); problems between keys are left to <see cref="Validate"/>.
+    /// </summary>
+    internal void ValidateValues(Func<string, bool>? given = null)
+    {
+        foreach (var (key, problem) in Problems())
+            if (key is not null && (given is null || given(key))) throw new SettingException(key, problem);
+    }
 
     /// <summary>Fails with every problem at once when the config cannot run.</summary>
     public void Validate()
@@ -318,8 +303,6 @@ public sealed record TrainingConfig
     /// <summary>The resolved config as the run folder records it (every key, snake_case; <see cref="TrainingConfigJson"/>).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, TrainingConfigJson.Default.TrainingConfig) + "\n";
 
-    private static string Name<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
-
     internal static LossKind ParseLoss(string name) => name switch
     {
         "sample" => LossKind.Sample,
@@ -358,26 +341,11 @@ public sealed record TrainingConfig
         return BatchSizes(sizes, (_, problem) => new SpecialistException(problem));
     }
 
-    /// <summary>A config file's batch_size: one integer for every format, or an object <c>{format: N}</c> (empty: the set's sizes).</summary>
-    private static IReadOnlyDictionary<string, int> ReadBatchSizes(JsonSection s, string key)
-    {
-        switch (s.Node[key])
-        {
-            case JsonObject:
-                var table = s.Child(key, required: true);
-                return BatchSizes([.. table.Names.Select(f => (f, table.Int(f) ?? throw table.Error(f, "is null, expected an integer")))], table.Error);
-            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                return BatchSizes([("*", s.Int(key)!.Value)], (_, problem) => s.Error(key, problem));
-            case var other:
-                throw s.Error(key, $"is {JsonInput.Show(other!.ToJsonString())}, expected an integer or an object {{\"format\": N}}");
-        }
-    }
-
     /// <summary>
     /// Sizes by format name (<c>*</c>: every format not named), each format once, known (a misspelt name would otherwise
     /// be ignored and its format keep the set's size) and sized at least 1; <paramref name="error"/> blames a format.
     /// </summary>
-    private static IReadOnlyDictionary<string, int> BatchSizes(IReadOnlyList<(string Format, int Size)> sizes, Func<string, string, Exception> error)
+    internal static IReadOnlyDictionary<string, int> BatchSizes(IReadOnlyList<(string Format, int Size)> sizes, Func<string, string, Exception> error)
     {
         var table = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (format, size) in sizes)
@@ -388,5 +356,45 @@ public sealed record TrainingConfig
             if (!table.TryAdd(format, size)) throw error(format, $"size for '{format}' is given twice");
         }
         return table;
+    }
+}
+
+internal sealed class LossJson() : NameConverter<LossKind>(TrainingConfig.ParseLoss, loss => loss == LossKind.Sample ? "sample" : "distribution");
+
+internal sealed class ScheduleJson() : NameConverter<ScheduleKind>(TrainingConfig.ParseSchedule, schedule => schedule.ToString().ToLowerInvariant());
+
+internal sealed class HorizonJson() : NameConverter<ScheduleHorizon>(TrainingConfig.ParseHorizon, horizon => horizon == ScheduleHorizon.Steps ? "steps" : "micro-steps");
+
+/// <summary>Format names, each read by <see cref="DistillFormats.Parse"/> (a misspelt one is refused, not ignored).</summary>
+internal sealed class FormatNamesJson : JsonConverter<IReadOnlyList<string>>
+{
+    public static string Normalize(string name) => DistillFormats.Name(DistillFormats.Parse(name));
+
+    public override IReadOnlyList<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        [.. SettingsJson.ReadStrings(ref reader).Select(name => SettingsJson.Parse(name, Normalize))];
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<string> value, JsonSerializerOptions options) => SettingsJson.WriteStrings(writer, value);
+}
+
+/// <summary>batch_size: one integer for every format, or an object <c>{format: N}</c> (<c>*</c>: every format not named; empty: the set's sizes).</summary>
+internal sealed class BatchSizesJson : JsonConverter<IReadOnlyDictionary<string, int>>
+{
+    public override IReadOnlyDictionary<string, int> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var size))
+            return TrainingConfig.BatchSizes([("*", size)], (_, problem) => new SettingValueException(problem));
+        if (reader.TokenType == JsonTokenType.StartObject)
+            return TrainingConfig.BatchSizes([.. SettingsJson.ReadIntegers(ref reader, name => name).Select(e => (e.Name, e.Value))],
+                (format, problem) => new SettingValueException(problem, format));
+        var number = reader.TokenType == JsonTokenType.Number;
+        var text = JsonInput.Show(JsonDocument.ParseValue(ref reader).RootElement.GetRawText());
+        throw new SettingValueException(number ? $"is {text}, expected an integer" : $"is {text}, expected an integer or an object {{\"format\": N}}");
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, int> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (format, size) in value) writer.WriteNumber(format, size);
+        writer.WriteEndObject();
     }
 }

@@ -78,7 +78,7 @@ public static class TrainingRecipe
     {
         var configPath = Path.Combine(runDirectory, ConfigFileName);
         if (!File.Exists(configPath)) throw new SpecialistException($"{runDirectory} holds no training run ({ConfigFileName} is missing)");
-        var config = TrainingConfig.ReadFile(configPath, TrainingConfig.Defaults);
+        var config = TrainingConfig.ReadFile(configPath);
         config.Validate();
         RunCheckpoints.RemoveIncomplete(runDirectory);
         var checkpoints = RunCheckpoints.List(runDirectory);

@@ -71,7 +71,9 @@ public sealed class SettingsDefaultsTests
     {
         var config = RunConfig.ReadFile(Tests.Pipeline.RunConfigTests.Write());
         Assert.Equal(RunTeacher.Defaults with { Endpoint = config.Teacher.Endpoint, Model = config.Teacher.Model }, config.Teacher);
-        Assert.Equal(RunEvaluation.Defaults, config.Eval);
+        // Lists compare by reference in a record's Equals: the sets are compared item by item.
+        Assert.Equal(RunEvaluation.Defaults with { Sets = config.Eval.Sets }, config.Eval);
+        Assert.Equal(RunEvaluation.Defaults.Sets, config.Eval.Sets);
         Assert.Equal(RunDistill.Defaults.Formats, config.Distill.Formats);
         Assert.Equal(RunDistill.Defaults.BatchSizes, config.Distill.BatchSizes);
         Assert.Equal((RunDistill.Defaults.DevSet, RunDistill.Defaults.Alignment), (config.Distill.DevSet, config.Distill.Alignment));
@@ -104,7 +106,7 @@ public sealed class SettingsDefaultsTests
 
         var file = Path.Combine(TestPaths.NewTempDir(), "train.json");
         File.WriteAllText(file, "{\n  \"lr\": 0.001,\n  \"lr_schedule\": \"cosine\"\n}\n");
-        var training = Assert.Throws<DataFormatException>(() => TrainingConfig.ReadFile(file, TrainingConfig.Defaults)).Message;
+        var training = Assert.Throws<DataFormatException>(() => TrainingConfig.ReadFile(file)).Message;
         Assert.Matches($@"{Regex.Escape(file)}: line 3: field 'lr_schedule' is not a training setting", training);
     }
 }

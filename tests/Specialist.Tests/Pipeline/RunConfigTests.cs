@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Specialist.Pipeline;
 using Specialist.Prompts;
+using Specialist.Teachers;
 using Specialist.Training;
 
 namespace Specialist.Tests.Pipeline;
@@ -89,6 +90,65 @@ public sealed class RunConfigTests
 
         var owned = Error(c => c["train"] = new JsonObject { ["student"] = "other" }, out path);
         Assert.Matches($@"{Regex.Escape(path)}: line \d+: field 'train.student' is set by the run", owned);
+    }
+
+    [Theory]
+    [InlineData("teacher")]
+    [InlineData("distill")]
+    [InlineData("train")]
+    [InlineData("eval")]
+    public void An_unknown_key_in_any_section_names_the_file_the_section_and_the_key(string section)
+    {
+        var message = Error(c => (c[section] ??= new JsonObject()).AsObject()["bogus_key"] = 1, out var path);
+        Assert.Matches($@"^{Regex.Escape(path)}: line \d+: field '{section}.bogus_key' is not a {section} setting \(the keys are: ", message);
+    }
+
+    [Fact]
+    public void A_value_out_of_range_is_refused_by_the_sections_validate_naming_the_key()
+    {
+        var message = Error(c => c["teacher"]!["max_tokens"] = 0, out var path);
+        Assert.Equal($"{path}: line 1: field 'teacher.max_tokens' is 0, must be at least 1", message);
+        Assert.Contains("field 'eval.batch_size' is 0, must be at least 1", Error(c => c["eval"] = new JsonObject { ["batch_size"] = 0 }, out _));
+        Assert.Contains("field 'distill.formats' is empty", Error(c => c["distill"] = new JsonObject { ["formats"] = new JsonArray() }, out _));
+        Assert.Matches(@": line \d+: field 'train.lr' is -1, must be positive", Error(c => c["train"] = new JsonObject { ["lr"] = -1 }, out _));
+
+        // Validate itself, without a file, names the section and the key.
+        var config = RunConfig.ReadFile(Write());
+        var problem = Assert.ThrowsAny<SpecialistException>(() => (config with { Teacher = config.Teacher with { MaxTokens = 0 } }).Validate());
+        Assert.Equal("teacher.max_tokens is 0, must be at least 1", problem.Message);
+        Assert.Equal("max_tokens is 0, must be at least 1", Assert.ThrowsAny<SpecialistException>(() => (config.Teacher with { MaxTokens = 0 }).Validate()).Message);
+    }
+
+    [Fact]
+    public void The_written_config_reads_back_as_the_same_config()
+    {
+        var path = Write(c =>
+        {
+            c["seed"] = 7;
+            c["teacher"]!["api"] = "chat";
+            c["teacher"]!["price"] = new JsonArray(0.15, 0.6);
+            c["teacher"]!["seed"] = 3;
+            c["teacher"]!["stop"] = new JsonArray("END");
+            c["distill"] = new JsonObject { ["formats"] = new JsonArray("zs-cot", "ic-cot"), ["alignment"] = "paper", ["merge"] = true, ["batch_size"] = new JsonObject { ["ic-cot"] = 5 }, ["dev_set"] = "none" };
+            c["train"] = new JsonObject { ["loss"] = "distribution", ["lr_horizon"] = "micro-steps", ["batch_size"] = new JsonObject { ["*"] = 8 }, ["ood_sets"] = new JsonArray("svamp-dev"), ["steps"] = 20 };
+            c["eval"] = new JsonObject { ["bbh_mode"] = "ao", ["limit"] = 3, ["dtype"] = "bf16" };
+        });
+        var config = RunConfig.ReadFile(path);
+        var written = Path.Combine(Path.GetDirectoryName(path)!, "written.json");
+        File.WriteAllText(written, config.ToJson().ToJsonString());
+        var back = RunConfig.ReadFile(written);
+
+        Assert.Equal(config.ToJson().ToJsonString(), back.ToJson().ToJsonString());
+        Assert.Equal(config.Settings().ToJsonString(), back.Settings().ToJsonString());
+        Assert.Equal((config.Teacher with { Stop = null }, config.Eval with { Sets = [] }), (back.Teacher with { Stop = null }, back.Eval with { Sets = [] }));
+        Assert.Equal(["END"], back.Teacher.Stop!);
+        Assert.Equal(new TeacherPrice(0.15, 0.6), back.Teacher.Price);
+        Assert.Equal([TrainingFormat.InContextCot, TrainingFormat.ZeroShotCot], back.Distill.Formats);
+        Assert.Equal((Specialist.Alignment.AlignmentMode.Paper, false, true), (back.Distill.Alignment.Mode, back.Distill.Alignment.Renormalize, back.Distill.Alignment.Merge));
+        Assert.Equal(5, back.Distill.BatchSizes[TrainingFormat.InContextCot]);
+        Assert.Null(back.Distill.DevSet);
+        Assert.Equal(config.Train.ToJson(), back.Train.ToJson());
+        Assert.Equal((7L, 7L), (back.Seed, back.Train.Seed));
     }
 
     [Fact]

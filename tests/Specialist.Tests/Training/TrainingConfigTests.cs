@@ -18,7 +18,7 @@ public class TrainingConfigTests
         config.Validate();
         var path = Path.Combine(TestPaths.NewTempDir(), "config.json");
         File.WriteAllText(path, config.ToJson());
-        var read = TrainingConfig.ReadFile(path, new TrainingConfig());
+        var read = TrainingConfig.ReadFile(path);
         Assert.Equal(config.ToJson(), read.ToJson());
         Assert.Equal(["svamp-dev", "asdiv-dev"], read.OodSets);
         Assert.Equal(("/gold-set", 0.25), (read.Replay, read.ReplayShare));
@@ -28,7 +28,7 @@ public class TrainingConfigTests
         Assert.Equal(["svamp-dev", "generic-dev"], plain.OodSets);
         File.WriteAllText(path, plain.ToJson());
         Assert.Contains("\"ood_sets\": []", File.ReadAllText(path));
-        var plainRead = TrainingConfig.ReadFile(path, new TrainingConfig());
+        var plainRead = TrainingConfig.ReadFile(path);
         Assert.Equal(["svamp-dev", "generic-dev"], plainRead.OodSets);
         Assert.Equal(("", 0.1), (plainRead.Replay, plainRead.ReplayShare));
     }
@@ -44,7 +44,7 @@ public class TrainingConfigTests
 
         var path = Path.Combine(TestPaths.NewTempDir(), "config.json");
         File.WriteAllText(path, """{"student": "/s", "data": "/d", "out": "/o", "eval_sets": ["gsm8k-dev", "svamp-dev"]}""");
-        var old = TrainingConfig.ReadFile(path, new TrainingConfig());
+        var old = TrainingConfig.ReadFile(path);
         Assert.Equal(["svamp-dev"], old.OodSets);
         Assert.Equal("", old.Replay);
     }

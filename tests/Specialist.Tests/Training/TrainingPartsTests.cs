@@ -131,7 +131,7 @@ public class TrainingPartsTests
         };
         var path = Path.Combine(TestPaths.NewTempDir(), "config.json");
         File.WriteAllText(path, config.ToJson());
-        var read = TrainingConfig.ReadFile(path, new TrainingConfig());
+        var read = TrainingConfig.ReadFile(path);
         Assert.Equal(config.ToJson(), read.ToJson());
         Assert.Equal(["svamp-dev"], read.OodSets);
         Assert.Null(read.SaveEvery);
