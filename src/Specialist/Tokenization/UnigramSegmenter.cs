@@ -40,8 +40,8 @@ internal sealed class UnigramSegmenter
     private readonly ConcurrentDictionary<byte[], Edge[]>.AlternateLookup<ReadOnlySpan<byte>> _cachedEdges;
     private int _cachedCount;
 
-    /// <summary>A lattice edge within a word: the piece <see cref="Id"/> spans bytes <see cref="Start"/> to <see cref="End"/>.</summary>
-    private readonly record struct Edge(int Id, int Start, int End);
+    /// <summary>A lattice edge within a word: the piece <see cref="Id"/> spans bytes <see cref="Start"/> to <see cref="End"/>; its score is kept beside it for the search.</summary>
+    private readonly record struct Edge(int Id, float Score, int Start, int End);
 
     /// <param name="model">A unigram model.</param>
     /// <param name="cacheCapacity">How many words' edges to keep (0: none); when full, the cache starts afresh.</param>
@@ -99,7 +99,7 @@ internal sealed class UnigramSegmenter
                 {
                     var end = wordStart + edge.End;
                     var start = wordStart + edge.Start;
-                    var score = _scores[edge.Id] + best[start];
+                    var score = edge.Score + best[start];
                     if (from[end] == -1 || score > best[end])
                     {
                         best[end] = score;
@@ -154,10 +154,10 @@ internal sealed class UnigramSegmenter
             for (var end = start + 1; end <= Math.Min(word.Length, start + _maxPieceBytes); end++)
             {
                 if (!_pieceIds.TryGetValue(word[start..end], out var id)) continue;
-                edges.Add(new Edge(id, start, end));
+                edges.Add(new Edge(id, _scores[id], start, end));
                 single |= end - start == charLength;
             }
-            if (!single) edges.Add(new Edge(_unkId, start, start + charLength));
+            if (!single) edges.Add(new Edge(_unkId, _scores[_unkId], start, start + charLength));
             start += charLength;
         }
         return [.. edges];
