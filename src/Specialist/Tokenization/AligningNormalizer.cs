@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -18,6 +19,7 @@ internal sealed class AligningNormalizer
     private readonly string _path;
     private readonly uint[] _trie;
     private readonly byte[] _replacements;
+    private readonly byte[]?[] _asciiReplacements;
     private readonly bool _addDummyPrefix;
     private readonly bool _removeExtraWhitespaces;
     private readonly bool _escapeWhitespaces;
@@ -29,46 +31,85 @@ internal sealed class AligningNormalizer
         _removeExtraWhitespaces = model.RemoveExtraWhitespaces;
         _escapeWhitespaces = model.EscapeWhitespaces;
         (_trie, _replacements) = DecodeCharsmap(model.Path, model.PrecompiledCharsmap);
+        // An ASCII byte followed by another (or by nothing) is normalised by its own rule unless some rule's key
+        // continues it with an ASCII byte; tabulating those rules skips the trie for nearly every byte of English text.
+        _asciiReplacements = new byte[]?[0x80];
+        Span<byte> pair = stackalloc byte[2];
+        for (var a = 0; a < 0x80; a++)
+        {
+            pair[0] = (byte)a;
+            var continued = false;
+            for (var b = 0; b < 0x80 && !continued; b++)
+            {
+                pair[1] = (byte)b;
+                LongestMatch(pair, out var walked);
+                continued = walked == 2;
+            }
+            if (!continued)
+            {
+                NormalizePrefix(pair[..1], out var replacement);
+                _asciiReplacements[a] = replacement.ToArray();
+            }
+        }
     }
 
-    /// <summary>The normalised text and, for each of its UTF-16 positions and one past its end, the position in the original text it came from.</summary>
-    internal readonly record struct Result(string Normalized, int[] ToOriginal);
-
-    public Result Normalize(string text)
+    /// <summary>
+    /// Normalises <paramref name="text"/> into UTF-8, as SentencePiece does, noting for each normalised byte (and one
+    /// past the end) the index in <paramref name="text"/> of the character it came from. Dispose the result.
+    /// </summary>
+    public NormalizedText Normalize(string text)
     {
-        var input = Encoding.UTF8.GetBytes(text);
-        // SentencePiece works on UTF-8 bytes; originalCharAt maps a byte offset of the input back to a string index.
-        var originalCharAt = Utf8ToCharIndex(text, input.Length);
-        var output = new List<byte>(input.Length * 3 / 2 + 4);
-        var toOriginalByte = new List<int>(output.Capacity);
+        var input = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, input);
+            return Normalize(input.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
+    private NormalizedText Normalize(ReadOnlySpan<byte> input)
+    {
+        var output = new NormalizedText(input.Length * 3 / 2 + 4);
+        // Where the input's next byte is: a byte offset and the index of its character in the caller's string.
         var consumed = 0;
+        var consumedChars = 0;
 
         if (_removeExtraWhitespaces)
         {
             while (consumed < input.Length)
             {
-                var length = NormalizePrefix(input.AsSpan(consumed), out var replacement);
+                var length = NormalizePrefix(input[consumed..], out var replacement);
                 if (!replacement.SequenceEqual(" "u8)) break;
+                consumedChars += Utf16Length(input.Slice(consumed, length));
                 consumed += length;
             }
         }
-        if (consumed == input.Length) return new Result("", [originalCharAt[consumed]]);
+        if (consumed == input.Length)
+        {
+            output.End(consumedChars);
+            return output;
+        }
 
-        if (_addDummyPrefix) AppendSpace(output, toOriginalByte, consumed);
+        if (_addDummyPrefix) AppendSpace(output, consumedChars);
         var previousIsSpace = _removeExtraWhitespaces;
         while (consumed < input.Length)
         {
-            var length = NormalizePrefix(input.AsSpan(consumed), out var replacement);
+            var length = NormalizePrefix(input[consumed..], out var replacement);
             while (previousIsSpace && replacement.Length > 0 && replacement[0] == (byte)' ') replacement = replacement[1..];
             if (replacement.Length > 0)
             {
                 foreach (var b in replacement)
                 {
-                    if (b == (byte)' ') AppendSpace(output, toOriginalByte, consumed);
-                    else { output.Add(b); toOriginalByte.Add(consumed); }
+                    if (b == (byte)' ') AppendSpace(output, consumedChars);
+                    else output.Append(b, consumedChars);
                 }
                 previousIsSpace = replacement[^1] == (byte)' ';
             }
+            consumedChars += Utf16Length(input.Slice(consumed, length));
             consumed += length;
             if (!_removeExtraWhitespaces) previousIsSpace = false;
         }
@@ -76,22 +117,15 @@ internal sealed class AligningNormalizer
         if (_removeExtraWhitespaces)
         {
             ReadOnlySpan<byte> space = _escapeWhitespaces ? SpaceSymbolUtf8 : " "u8;
-            while (output.Count >= space.Length && EndsWith(output, space))
-            {
-                var length = output.Count - space.Length;
-                consumed = toOriginalByte[length];
-                output.RemoveRange(length, space.Length);
-                toOriginalByte.RemoveRange(length, space.Length);
-            }
+            while (output.Bytes.EndsWith(space)) consumedChars = output.RemoveLast(space.Length);
         }
-        toOriginalByte.Add(consumed);
-        return ToUtf16(output, toOriginalByte, originalCharAt);
+        output.End(consumedChars);
+        return output;
     }
 
-    private void AppendSpace(List<byte> output, List<int> toOriginalByte, int consumed)
+    private void AppendSpace(NormalizedText output, int origin)
     {
-        ReadOnlySpan<byte> symbol = _escapeWhitespaces ? SpaceSymbolUtf8 : " "u8;
-        foreach (var b in symbol) { output.Add(b); toOriginalByte.Add(consumed); }
+        foreach (var b in _escapeWhitespaces ? SpaceSymbolUtf8 : " "u8) output.Append(b, origin);
     }
 
     /// <summary>
@@ -100,7 +134,12 @@ internal sealed class AligningNormalizer
     /// </summary>
     private int NormalizePrefix(ReadOnlySpan<byte> input, out ReadOnlySpan<byte> replacement)
     {
-        var (length, value) = LongestMatch(input);
+        if (input[0] < 0x80 && (input.Length == 1 || input[1] < 0x80) && _asciiReplacements[input[0]] is { } ascii)
+        {
+            replacement = ascii;
+            return 1;
+        }
+        var (length, value) = LongestMatch(input, out _);
         if (length > 0)
         {
             if (value >= _replacements.Length) throw new SpecialistException($"{_path}: the normaliser's precompiled character map is corrupt (a rule points past its replacements)");
@@ -115,9 +154,13 @@ internal sealed class AligningNormalizer
         return length;
     }
 
-    /// <summary>darts-clone's commonPrefixSearch over the double-array trie, keeping the longest match.</summary>
-    private (int Length, int Value) LongestMatch(ReadOnlySpan<byte> key)
+    /// <summary>
+    /// darts-clone's commonPrefixSearch over the double-array trie, keeping the longest match; <paramref name="walked"/>
+    /// is how many bytes of <paramref name="key"/> are a path in the trie, whether or not a rule ends there.
+    /// </summary>
+    private (int Length, int Value) LongestMatch(ReadOnlySpan<byte> key, out int walked)
     {
+        walked = 0;
         if (_trie.Length == 0) return (0, 0);
         var best = (Length: 0, Value: 0);
         uint nodePos = Offset(_trie[0]);
@@ -127,6 +170,7 @@ internal sealed class AligningNormalizer
             if (nodePos >= _trie.Length) break;
             var unit = _trie[nodePos];
             if ((unit & ((1u << 31) | 0xFF)) != key[i]) break;
+            walked = i + 1;
             nodePos ^= Offset(unit);
             if (((unit >> 8) & 1) == 1 && nodePos < _trie.Length) best = (i + 1, (int)(_trie[nodePos] & 0x7FFFFFFF));
         }
@@ -135,47 +179,15 @@ internal sealed class AligningNormalizer
 
     private static uint Offset(uint unit) => (unit >> 10) << (int)((unit & (1u << 9)) >> 6);
 
-    private static int Utf8CharLength(byte lead) => lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    internal static int Utf8CharLength(byte lead) => lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
 
-    private static bool EndsWith(List<byte> bytes, ReadOnlySpan<byte> suffix)
+    /// <summary>How many UTF-16 code units the whole characters in <paramref name="utf8"/> take.</summary>
+    private static int Utf16Length(ReadOnlySpan<byte> utf8)
     {
-        for (var i = 0; i < suffix.Length; i++)
-            if (bytes[bytes.Count - suffix.Length + i] != suffix[i]) return false;
-        return true;
-    }
-
-    /// <summary>For each UTF-8 byte offset of <paramref name="text"/> (and its end), the string index of the character it belongs to.</summary>
-    private static int[] Utf8ToCharIndex(string text, int utf8Length)
-    {
-        var map = new int[utf8Length + 1];
-        var b = 0;
-        for (var c = 0; c < text.Length;)
-        {
-            Rune.DecodeFromUtf16(text.AsSpan(c), out var rune, out var chars);
-            for (var k = 0; k < rune.Utf8SequenceLength; k++) map[b++] = c;
-            c += chars;
-        }
-        map[utf8Length] = text.Length;
-        return map;
-    }
-
-    /// <summary>Turns the UTF-8 output and its byte-level map into a string and a UTF-16-level map into the original string.</summary>
-    private static Result ToUtf16(List<byte> output, List<int> toOriginalByte, int[] originalCharAt)
-    {
-        var bytes = output.ToArray();
-        var normalized = Encoding.UTF8.GetString(bytes);
-        var toOriginal = new int[normalized.Length + 1];
-        var c = 0;
-        for (var b = 0; b < bytes.Length;)
-        {
-            var length = Utf8CharLength(bytes[b]);
-            var origin = originalCharAt[toOriginalByte[b]];
-            toOriginal[c++] = origin;
-            if (length == 4) toOriginal[c++] = origin; // a surrogate pair in UTF-16
-            b += length;
-        }
-        toOriginal[c] = originalCharAt[toOriginalByte[bytes.Length]];
-        return new Result(normalized, toOriginal);
+        var length = 0;
+        foreach (var b in utf8)
+            if ((b & 0xC0) != 0x80) length += b >= 0xF0 ? 2 : 1;
+        return length;
     }
 
     /// <summary>The precompiled character map: a little-endian uint32 trie size, the darts-clone double array, then NUL-terminated replacements.</summary>

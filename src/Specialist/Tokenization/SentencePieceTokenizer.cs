@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using LibrarySentencePieceTokenizer = Microsoft.ML.Tokenizers.SentencePieceTokenizer;
 
 namespace Specialist.Tokenization;
@@ -11,8 +13,9 @@ namespace Specialist.Tokenization;
 /// and no <c>&lt;/s&gt;</c> is appended, unless <c>tokenizer_config.json</c> beside it says otherwise
 /// (<c>add_bos_token</c>, <c>add_eos_token</c>), which also names the padding token. Ids equal
 /// <c>spm_encode --output_format=id</c>'s: the text of a control piece (<c>&lt;s&gt;</c>) is encoded literally.
-/// Microsoft.ML.Tokenizers runs the unigram search or the BPE merges; we normalise (to keep offsets into the original
-/// text) and merge runs of unknown characters into one token as SentencePiece does. Thread-safe.
+/// We normalise (to keep offsets into the original text), run the unigram search (<see cref="UnigramSegmenter"/>) and
+/// merge runs of unknown characters into one token as SentencePiece does; Microsoft.ML.Tokenizers runs the BPE merges
+/// and decodes. Thread-safe.
 /// </summary>
 internal sealed class SentencePieceTokenizer : ITokenizer
 {
@@ -20,12 +23,13 @@ internal sealed class SentencePieceTokenizer : ITokenizer
 
     private readonly LibrarySentencePieceTokenizer _library;
     private readonly AligningNormalizer _normalizer;
+    private readonly UnigramSegmenter? _unigram;
     private readonly string[] _pieces;
     private readonly Dictionary<string, int> _ids;
     private readonly bool[] _skippedByDecode;
     private readonly int _unkId;
 
-    private SentencePieceTokenizer(SentencePieceModelFile model)
+    private SentencePieceTokenizer(SentencePieceModelFile model, int wordCacheCapacity)
     {
         var unigram = model.ModelType == SentencePieceModelFile.UnigramModelType;
         if (unigram && model.EosId < 0) throw new SpecialistException($"{model.Path}: the model has no end-of-sequence piece (eos_id = -1), which T5 appends to every text");
@@ -33,6 +37,7 @@ internal sealed class SentencePieceTokenizer : ITokenizer
         _unkId = model.UnkId;
         _normalizer = new AligningNormalizer(model);
         _library = model.CreateLibraryTokenizer();
+        _unigram = unigram ? new UnigramSegmenter(model, wordCacheCapacity) : null;
 
         var count = model.Pieces.Length;
         _pieces = new string[count + (unigram ? ExtraIdCount : 0)];
@@ -66,7 +71,10 @@ internal sealed class SentencePieceTokenizer : ITokenizer
     }
 
     /// <summary>Loads a SentencePiece model file (a unigram or BPE model).</summary>
-    public static SentencePieceTokenizer Load(string modelPath) => new(SentencePieceModelFile.Read(modelPath));
+    public static SentencePieceTokenizer Load(string modelPath) => Load(modelPath, UnigramSegmenter.DefaultCacheCapacity);
+
+    /// <summary>Loads a model whose unigram search caches the lattices of up to <paramref name="wordCacheCapacity"/> words (0: none).</summary>
+    internal static SentencePieceTokenizer Load(string modelPath, int wordCacheCapacity) => new(SentencePieceModelFile.Read(modelPath), wordCacheCapacity);
 
     public string Name { get; }
     public int VocabularySize => _pieces.Length;
@@ -79,7 +87,46 @@ internal sealed class SentencePieceTokenizer : ITokenizer
     public TokenizedText Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var (normalized, toOriginal) = _normalizer.Normalize(text);
+        using var normalized = _normalizer.Normalize(text);
+        var tokens = _unigram is null ? EncodeBpe(normalized) : EncodeUnigram(_unigram, normalized);
+        if (AppendsEos) tokens.Add(new Token(EosId!.Value, _pieces[EosId.Value], text.Length, 0));
+        return new TokenizedText(text, [.. tokens]);
+    }
+
+    private List<Token> EncodeUnigram(UnigramSegmenter unigram, NormalizedText normalized)
+    {
+        var bytes = normalized.Bytes;
+        var toOriginal = normalized.ToOriginal;
+        var ids = ArrayPool<int>.Shared.Rent(bytes.Length);
+        var starts = ArrayPool<int>.Shared.Rent(bytes.Length);
+        try
+        {
+            var count = unigram.Segment(bytes, ids, starts);
+            var tokens = new List<Token>(count + 1);
+            for (var k = 0; k < count; k++)
+            {
+                var start = starts[k];
+                var id = ids[k];
+                // SentencePiece merges a run of unknown characters into one unknown token, whose piece is the
+                // normalised text it covers, as SentencePiece prints it ("×", not "<unk>").
+                if (id == _unkId)
+                    while (k + 1 < count && ids[k + 1] == _unkId) k++;
+                var end = k + 1 < count ? starts[k + 1] : bytes.Length;
+                var piece = id == _unkId ? Encoding.UTF8.GetString(bytes[start..end]) : _pieces[id];
+                tokens.Add(new Token(id, piece, toOriginal[start], toOriginal[end] - toOriginal[start]));
+            }
+            return tokens;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(ids);
+            ArrayPool<int>.Shared.Return(starts);
+        }
+    }
+
+    private List<Token> EncodeBpe(NormalizedText normalizedText)
+    {
+        var (normalized, toOriginal) = normalizedText.ToUtf16();
         var encoded = _library.EncodeToTokens(normalized, out _, addBeginningOfSentence: false, addEndOfSentence: false,
             considerPreTokenization: false, considerNormalization: false);
         var tokens = new List<Token>(encoded.Count + 1);
@@ -92,16 +139,14 @@ internal sealed class SentencePieceTokenizer : ITokenizer
             var normalizedEnd = i + 1 < encoded.Count ? encoded[i + 1].Offset.Start.GetOffset(normalized.Length) : normalized.Length;
             var start = toOriginal[normalizedStart];
             var end = toOriginal[normalizedEnd];
-            // An unknown token's piece is the normalised text it covers, as SentencePiece prints it ("×", not "<unk>").
             var surface = token.Id == _unkId ? normalized[normalizedStart..normalizedEnd] : null;
-            // SentencePiece merges a run of unknown characters into one unknown token; the library does not.
+            // As in EncodeUnigram: a run of unknown characters is one unknown token, its piece the text it covers.
             if (surface is not null && tokens.Count > 0 && tokens[^1].Id == _unkId)
                 tokens[^1] = tokens[^1] with { Piece = tokens[^1].Piece + surface, Length = end - tokens[^1].Start };
             else
                 tokens.Add(new Token(token.Id, surface ?? _pieces[token.Id], start, end - start));
         }
-        if (AppendsEos) tokens.Add(new Token(EosId!.Value, _pieces[EosId.Value], text.Length, 0));
-        return new TokenizedText(text, [.. tokens]);
+        return tokens;
     }
 
     public string Decode(IEnumerable<int> ids)
