@@ -26,12 +26,12 @@ internal sealed class DistillSetWriter : IDisposable
         Directory.CreateDirectory(parent);
         _temporary = AtomicFile.TemporaryPath(_target);
         Directory.CreateDirectory(_temporary);
+        Span<byte> version = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(version, DistillSet.FormatVersion);
         foreach (var format in formats)
         {
             var stream = new FileStream(Path.Combine(_temporary, DistillSet.ExamplesFileName(format)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
             stream.Write(DistillSet.ExamplesMagic);
-            Span<byte> version = stackalloc byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(version, DistillSet.FormatVersion);
             stream.Write(version);
             _formats[format] = (stream, [stream.Position]);
         }

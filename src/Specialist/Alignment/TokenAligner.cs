@@ -220,6 +220,10 @@ public sealed class TokenAligner
         /// first row and column see only in-rectangle predecessors, as the infinite border makes them; D[0][0] is
         /// offset by cost(0, 0), which shifts every D alike).
         /// </summary>
+        /// <param name="ia">A's teacher index.</param>
+        /// <param name="ja">A's student index.</param>
+        /// <param name="ib">B's teacher index.</param>
+        /// <param name="jb">B's student index.</param>
         /// <param name="bound">
         /// The cost of some path from A to B, or <see cref="Infinity"/>. A cell whose D would exceed it is never on
         /// the optimal path nor ties with a cell that is (every D on that path is at most D(B) ≤ bound), so it is left

@@ -104,7 +104,7 @@ public class SetEvaluatorTests
         // of opposite signs, so one of them wins every step unless generation is kept to the tokenizer's vocabulary.
         using (TorchSharp.torch.no_grad())
         {
-            var head = model.get_parameter("lm_head.weight");
+            var head = model.get_parameter("lm_head.weight")!;
             head.zero_();
             head[32110].fill_(1);
             head[32111].fill_(-1);

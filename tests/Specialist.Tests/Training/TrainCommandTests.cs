@@ -63,7 +63,7 @@ public class TrainCommandTests
         Assert.Equal(bestOod["checkpoint"]!.GetValue<string>(), new DirectoryInfo(Path.Combine(whole, "best-ood")).LinkTarget);
 
         // Kept: the last two saves (30, 40) and the selected ones; each a loadable Hugging Face folder with trainer state.
-        var kept = Directory.GetDirectories(Path.Combine(whole, "checkpoints")).Select(Path.GetFileName).Order().ToList();
+        var kept = Directory.GetDirectories(Path.Combine(whole, "checkpoints")).Select(d => Path.GetFileName(d)!).Order().ToList();
         var expectedKept = new[] { "step-000030", "step-000040", Path.GetFileName(selection["best_id"]!["checkpoint"]!.GetValue<string>()),
             Path.GetFileName(bestOod["checkpoint"]!.GetValue<string>()) }.Distinct().Order().ToList();
         Assert.Equal(expectedKept, kept);
