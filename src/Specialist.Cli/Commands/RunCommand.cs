@@ -75,24 +75,19 @@ internal sealed class RunCommand
         if (summary is null) return CliApp.InterruptedExitCode;
         if (json)
         {
-            Console.WriteLine(new JsonObject
-            {
-                ["out"] = summary.OutputFolder,
-                ["report"] = summary.ReportPath,
-                ["phenomena"] = summary.PhenomenaPath,
-                ["teacher"] = summary.TeacherFolder,
-                ["teacher_cached"] = summary.TeacherCached,
-                ["stages"] = StagesJson(summary.Timings),
-                ["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id, (JsonNode?)p.VerdictText))]),
-            }.ToJsonString());
+            var result = ResultFiles(summary.OutputFolder, summary.ReportPath, summary.PhenomenaPath);
+            result["teacher"] = summary.TeacherFolder;
+            result["teacher_cached"] = summary.TeacherCached;
+            result["stages"] = StagesJson(summary.Timings);
+            result["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id, (JsonNode?)p.VerdictText))]);
+            Console.WriteLine(result.ToJsonString());
             return 0;
         }
         AnsiConsole.Write(StagesTable(summary.Timings));
         Console.WriteLine(TeacherLine(summary));
         foreach (var p in summary.Phenomena)
             Console.WriteLine($"{p.Id} {p.VerdictText,-12} {p.Title}");
-        Console.WriteLine($"report: {summary.ReportPath}");
-        Console.WriteLine($"numbers: {summary.PhenomenaPath}");
+        PrintReportPaths(summary.ReportPath, summary.PhenomenaPath);
         return 0;
     }
 
@@ -104,19 +99,15 @@ internal sealed class RunCommand
         if (summary is null) return CliApp.InterruptedExitCode;
         if (json)
         {
-            Console.WriteLine(new JsonObject
+            var result = ResultFiles(summary.OutputFolder, summary.ReportPath, summary.PhenomenaPath);
+            result["seeds"] = new JsonObject([.. seeds.Zip(summary.Runs, (seed, run) => KeyValuePair.Create(seed.ToString(CultureInfo.InvariantCulture), (JsonNode?)new JsonObject
             {
-                ["out"] = summary.OutputFolder,
-                ["report"] = summary.ReportPath,
-                ["phenomena"] = summary.PhenomenaPath,
-                ["seeds"] = new JsonObject([.. seeds.Zip(summary.Runs, (seed, run) => KeyValuePair.Create(seed.ToString(CultureInfo.InvariantCulture), (JsonNode?)new JsonObject
-                {
-                    ["out"] = run.OutputFolder,
-                    ["stages"] = StagesJson(run.Timings),
-                }))]),
-                ["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id,
-                    (JsonNode?)new JsonObject([.. p.Counts.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value))])))]),
-            }.ToJsonString());
+                ["out"] = run.OutputFolder,
+                ["stages"] = StagesJson(run.Timings),
+            }))]);
+            result["verdicts"] = new JsonObject([.. summary.Phenomena.Select(p => KeyValuePair.Create(p.Id,
+                (JsonNode?)new JsonObject([.. p.Counts.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value))])))]);
+            Console.WriteLine(result.ToJsonString());
             return 0;
         }
         for (var i = 0; i < seeds.Count; i++)
@@ -129,9 +120,18 @@ internal sealed class RunCommand
         Console.WriteLine(TeacherLine(summary.Runs[0]));
         foreach (var p in summary.Phenomena)
             Console.WriteLine($"{p.Id} {p.Summary}: {p.Title}");
-        Console.WriteLine($"report: {summary.ReportPath}");
-        Console.WriteLine($"numbers: {summary.PhenomenaPath}");
+        PrintReportPaths(summary.ReportPath, summary.PhenomenaPath);
         return 0;
+    }
+
+    /// <summary>The files every run's <c>--json</c> result names first: the run folder, the report and the phenomena.</summary>
+    private static JsonObject ResultFiles(string output, string report, string phenomena) =>
+        new() { ["out"] = output, ["report"] = report, ["phenomena"] = phenomena };
+
+    private static void PrintReportPaths(string report, string phenomena)
+    {
+        Console.WriteLine($"report: {report}");
+        Console.WriteLine($"numbers: {phenomena}");
     }
 
     private static string TeacherLine(RunSummary run) => run.TeacherCached
