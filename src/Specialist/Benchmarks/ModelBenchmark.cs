@@ -152,10 +152,17 @@ public static class ModelBenchmark
             .ToList();
         var options = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, BatchSize = batch, UseCache = cache };
         model.Generate(prompts, options with { MaxNewTokens = 4, MinNewTokens = 4 }); // warm-up
-        var started = Stopwatch.GetTimestamp();
-        var outputs = model.Generate(prompts, options);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return outputs.Sum(o => o.Tokens.Count) / seconds;
+        // A cached batch decodes in about a second, where one stray interruption moves the figure by half: the best of
+        // repeats over at least three seconds (at most five repeats; a slow uncached case runs once).
+        var best = 0.0;
+        var clock = Stopwatch.StartNew();
+        for (var repeat = 0; repeat < 5 && (repeat == 0 || clock.Elapsed.TotalSeconds < 3); repeat++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var outputs = model.Generate(prompts, options);
+            best = Math.Max(best, outputs.Sum(o => o.Tokens.Count) / Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        return best;
     }
 
     /// <summary>GEMM FLOP/s in <paramref name="dtype"/>: the best of several square matmul sizes, each timed for about half a second.</summary>
