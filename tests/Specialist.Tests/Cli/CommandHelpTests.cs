@@ -23,12 +23,12 @@ public sealed class CommandHelpTests
             "generate", "--model --prompt --input --max-new-tokens --batch-size --no-cache --sample --temperature --top-p --top-k --seed " +
                         "--dtype --device --strict --json"
         },
-        { "bench model", "--config --steps --json" },
+        { "bench model", "--config --steps --train-only --json" },
         { "bench eval", "--configs --batches --new-tokens --data-root --json" },
         { "bench serve", "--model --config --data-root --requests --concurrency --max-tokens --json" },
         // --repeats: the documented option (BENCHMARKS.md) of the benchmark the command now runs.
         { "bench align", "--data-root --student-tokenizer --teacher --repeats --json" },
-        { "bench train", "--configs --steps --memory-steps --data-root --json" },
+        { "bench train", "--configs --steps --dtype --losses --curves --memory-steps --data-root --json" },
         {
             "serve", "--model --host --port --allowed-hosts --name --device --max-request-bytes --max-tokens --max-prompt-tokens " +
                      "--max-request-tokens --max-active-rows --no-batching --api-key"
