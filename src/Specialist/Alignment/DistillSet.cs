@@ -87,22 +87,16 @@ public sealed class DistillSet : IDisposable
 
     private readonly Dictionary<TrainingFormat, (SafeFileHandle File, long[] Offsets)> _formats;
 
-    private DistillSet(string directory, DistillSetManifest manifest, IReadOnlyList<DistillMicroBatch> plan, Dictionary<TrainingFormat, (SafeFileHandle, long[])> formats)
-    {
-        Directory = directory;
-        Manifest = manifest;
-        Plan = plan;
-        _formats = formats;
-    }
+    private DistillSet(Dictionary<TrainingFormat, (SafeFileHandle, long[])> formats) => _formats = formats;
 
     /// <summary>The set's folder.</summary>
-    public string Directory { get; }
+    public required string Directory { get; init; }
 
     /// <summary>What the set holds and how it was built.</summary>
-    public DistillSetManifest Manifest { get; }
+    public required DistillSetManifest Manifest { get; init; }
 
     /// <summary>The micro-batches of one epoch, in the set's shuffled order; a trainer may reorder them per epoch.</summary>
-    public IReadOnlyList<DistillMicroBatch> Plan { get; }
+    public required IReadOnlyList<DistillMicroBatch> Plan { get; init; }
 
     /// <summary>Opens a set; throws <see cref="SpecialistException"/> naming the file when something is missing or not of this layout.</summary>
     public static DistillSet Open(string directory)
@@ -138,7 +132,7 @@ public sealed class DistillSet : IDisposable
                     throw new DataFormatException(examples, "end of file", null, $"is at byte {RandomAccess.GetLength(handle)}, the index says {offsets[^1]}: the set is truncated or mixed up");
             }
             var plan = ReadPlan(Path.Combine(dir, PlanFileName), manifest, formats);
-            return new DistillSet(dir, manifest, plan, formats);
+            return new DistillSet(formats) { Directory = dir, Manifest = manifest, Plan = plan };
         }
         catch
         {

@@ -397,7 +397,7 @@ internal sealed class T5LayerCrossAttention : nn.Module
 
 internal sealed class T5LayerFF : nn.Module
 {
-    private readonly nn.Module DenseReluDense;
+    private readonly T5FeedForward DenseReluDense;
     private readonly RmsNorm layer_norm;
     private readonly double dropoutRate;
 
@@ -412,57 +412,61 @@ internal sealed class T5LayerFF : nn.Module
     public Tensor forward(Tensor hidden)
     {
         var normed = layer_norm.forward(hidden);
-        var ff = DenseReluDense is T5DenseGatedActDense gated ? gated.forward(normed) : ((T5DenseActDense)DenseReluDense).forward(normed);
+        var ff = DenseReluDense.forward(normed);
         return hidden + (training && dropoutRate > 0 ? F.dropout(ff, dropoutRate, training) : ff);
     }
 }
 
-/// <summary>T5 v1.0 feed-forward: wo(dropout(relu(wi(x)))).</summary>
-internal sealed class T5DenseActDense : nn.Module
+/// <summary>
+/// What both T5 feed-forwards share: the output projection <c>wo</c> after dropout. The input side differs (v1.0 one
+/// ReLU projection, v1.1 a gated GELU pair), and the modules keep Hugging Face's names so that checkpoint keys map 1:1.
+/// </summary>
+internal abstract class T5FeedForward : nn.Module
 {
-    private readonly Linear wi, wo;
+    protected readonly Linear wo;
     private readonly double dropoutRate;
-    private readonly MatmulPrecision precision;
+    protected readonly MatmulPrecision precision;
 
-    public T5DenseActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseActDense")
+    protected T5FeedForward(string name, T5Config config, ScalarType dtype, MatmulPrecision precision) : base(name)
     {
         this.precision = precision;
-        wi = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false, dtype: dtype);
         dropoutRate = config.DropoutRate;
+    }
+
+    public abstract Tensor forward(Tensor x);
+
+    protected Tensor Project(Tensor h) => precision.Linear(wo, training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
+}
+
+/// <summary>T5 v1.0 feed-forward: wo(dropout(relu(wi(x)))).</summary>
+internal sealed class T5DenseActDense : T5FeedForward
+{
+    private readonly Linear wi;
+
+    public T5DenseActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseActDense", config, dtype, precision)
+    {
+        wi = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x)
-    {
-        var h = F.relu(precision.Linear(wi, x));
-        return precision.Linear(wo, training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
-    }
+    public override Tensor forward(Tensor x) => Project(F.relu(precision.Linear(wi, x)));
 }
 
 /// <summary>T5 v1.1 / FlanT5 feed-forward: wo(dropout(gelu_tanh(wi_0(x)) * wi_1(x))).</summary>
-internal sealed class T5DenseGatedActDense : nn.Module
+internal sealed class T5DenseGatedActDense : T5FeedForward
 {
-    private readonly Linear wi_0, wi_1, wo;
-    private readonly double dropoutRate;
-    private readonly MatmulPrecision precision;
+    private readonly Linear wi_0, wi_1;
 
-    public T5DenseGatedActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseGatedActDense")
+    public T5DenseGatedActDense(T5Config config, ScalarType dtype, MatmulPrecision precision) : base("T5DenseGatedActDense", config, dtype, precision)
     {
-        this.precision = precision;
         wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
         wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
-        wo = nn.Linear(config.DFf, config.DModel, hasBias: false, dtype: dtype);
-        dropoutRate = config.DropoutRate;
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x)
-    {
-        // Hugging Face's "gelu_new" is GELU with the tanh approximation.
-        var h = F.gelu(precision.Linear(wi_0, x), GELU.Approximate.tanh) * precision.Linear(wi_1, x);
-        return precision.Linear(wo, training && dropoutRate > 0 ? F.dropout(h, dropoutRate, training) : h);
-    }
+    // Hugging Face's "gelu_new" is GELU with the tanh approximation.
+    public override Tensor forward(Tensor x) => Project(F.gelu(precision.Linear(wi_0, x), GELU.Approximate.tanh) * precision.Linear(wi_1, x));
 }
 
 /// <summary>Multi-head attention without score scaling, with an optional relative-position bias table.</summary>

@@ -253,14 +253,8 @@ public sealed class AnnotationStore : IDisposable
     internal GoldAnswer? Gold(string questionId)
     {
         lock (_gate)
-        {
-            using var command = Command("SELECT gold, gold_kind, gold_number FROM questions WHERE id = $id");
-            Bind(command, ("$id", questionId));
-            using var reader = command.ExecuteReader();
-            if (!reader.Read()) return null;
-            var kind = Enum.Parse<GoldAnswerKind>(reader.GetString(1));
-            return new GoldAnswer(kind, reader.GetString(0), reader.IsDBNull(2) ? null : reader.GetDouble(2));
-        }
+            return Row("SELECT gold, gold_kind, gold_number FROM questions WHERE id = $id",
+                r => new GoldAnswer(Enum.Parse<GoldAnswerKind>(r.GetString(1)), r.GetString(0), r.IsDBNull(2) ? null : r.GetDouble(2)), ("$id", questionId));
     }
 
     /// <summary>The sample indices stored per question.</summary>
@@ -328,12 +322,8 @@ public sealed class AnnotationStore : IDisposable
     internal StoredRequest? FindRequest(string key)
     {
         lock (_gate)
-        {
-            using var command = Command("SELECT question_id, first_sample, n, status FROM requests WHERE key = $key");
-            Bind(command, ("$key", key));
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? new StoredRequest(key, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)) : null;
-        }
+            return Row("SELECT question_id, first_sample, n, status FROM requests WHERE key = $key",
+                r => new StoredRequest(key, r.GetString(0), r.GetInt32(1), r.GetInt32(2), r.GetString(3)), ("$key", key));
     }
 
     /// <summary>
@@ -499,6 +489,15 @@ public sealed class AnnotationStore : IDisposable
         using var command = Command(sql, transaction);
         Bind(command, parameters);
         command.ExecuteNonQuery();
+    }
+
+    // The first row a query returns, read by `read`, or default when it returns none.
+    private T? Row<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters) where T : class
+    {
+        using var command = Command(sql);
+        Bind(command, parameters);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? read(reader) : null;
     }
 
     private object? Scalar(string sql, SqliteTransaction? transaction = null, params (string Name, object? Value)[] parameters)
