@@ -105,7 +105,7 @@ internal static class BenchCommand
         Row("training, fp32", $"{result.TrainTokensPerSecond:F0} tokens/s, {result.TrainGflops:F1} GFLOP/s, MFU {100 * result.Mfu:F1} %");
         Row("training, bf16 mixed", $"{result.MixedTrainTokensPerSecond:F0} tokens/s ({result.MixedSpeedup:F2}x fp32, steps in turn)");
         foreach (var d in result.Decode)
-            Row($"decode batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
+            Row($"decode {d.Dtype} batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
         Row("peak RSS", $"{result.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture)} MB");
         AnsiConsole.Write(table);
         WriteLoad(load);

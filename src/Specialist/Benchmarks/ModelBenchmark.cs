@@ -16,7 +16,8 @@ namespace Specialist.Benchmarks;
 /// optimiser, bf16 matrix multiplies), its steps interleaved with the fp32 ones so both see the same machine.</param>
 /// <param name="TrainGflops">Achieved model FLOP/s of training (matmul FLOPs counted analytically, see <see cref="ModelBenchmark.TrainingFlopsPerStep(T5Config, int, int, int)"/> and its decoder-only overload).</param>
 /// <param name="Mfu">TrainGflops / GemmPeakGflops.</param>
-/// <param name="Decode">Generated tokens per second per (batch, cache) case.</param>
+/// <param name="Decode">Generated tokens per second per (weights' dtype, batch, cache) case: fp32, then the same
+/// weights cast to bf16 (<c>generate/eval --dtype bf16</c>).</param>
 /// <param name="PeakRssMb">Peak resident memory of the process (VmHWM).</param>
 public sealed record ModelBenchmarkResult(
     string Config, long Parameters, int Threads, double GemmPeakGflops, double Bf16GemmPeakGflops,
@@ -27,8 +28,8 @@ public sealed record ModelBenchmarkResult(
     public double MixedSpeedup => TrainTokensPerSecond > 0 ? MixedTrainTokensPerSecond / TrainTokensPerSecond : 0;
 }
 
-/// <summary>Decoding speed at one batch size, with or without the KV cache.</summary>
-public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double TokensPerSecond);
+/// <summary>Decoding speed with the weights in <paramref name="Dtype"/> (fp32 or bf16) at one batch size, with or without the KV cache.</summary>
+public sealed record DecodeFigure(string Dtype, int Batch, bool Cache, int NewTokens, double TokensPerSecond);
 
 /// <summary>
 /// <c>specialist bench model</c>: training and decoding speed of a student shape (a built-in T5, or a T5, Llama or
@@ -39,8 +40,8 @@ public sealed record DecodeFigure(int Batch, bool Cache, int NewTokens, double T
 public static class ModelBenchmark
 {
     /// <summary>
-    /// Runs the benchmark: training batch 8 × (128 source + 128 target) tokens; decoding 128 new tokens at batch 1 and 8
-    /// (not when <paramref name="decode"/> is false: <see cref="ModelBenchmarkResult.Decode"/> is then empty).
+    /// Runs the benchmark: training batch 8 × (128 source + 128 target) tokens; decoding 128 new tokens at batch 1 and 8,
+    /// with fp32 and with bf16 weights (not when <paramref name="decode"/> is false: <see cref="ModelBenchmarkResult.Decode"/> is then empty).
     /// </summary>
     public static ModelBenchmarkResult Run(string configName, int trainSteps = 5, int batch = 8, int sourceLength = 128, int targetLength = 128, int newTokens = 128,
         bool decode = true, Action<string>? progress = null)
@@ -66,12 +67,18 @@ public static class ModelBenchmark
         var trainGflops = flops / stepSeconds / 1e9;
 
         var decoding = new List<DecodeFigure>();
-        foreach (var decodeBatch in decode ? [1, 8] : Array.Empty<int>())
-            foreach (var cache in new[] { true, false })
-            {
-                progress?.Invoke($"decoding batch {decodeBatch}, {(cache ? "with" : "without")} cache");
-                decoding.Add(new DecodeFigure(decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
-            }
+        // fp32 first; then the same weights as bf16, as generate and eval load them with --dtype bf16 (no buffer of
+        // either family depends on the dtype: casting the module is loading it as bf16).
+        foreach (var (dtype, name) in decode ? [(ScalarType.Float32, "fp32"), (ScalarType.BFloat16, "bf16")] : Array.Empty<(ScalarType, string)>())
+        {
+            model.Module.to(dtype);
+            foreach (var decodeBatch in new[] { 1, 8 })
+                foreach (var cache in new[] { true, false })
+                {
+                    progress?.Invoke($"decoding {name}, batch {decodeBatch}, {(cache ? "with" : "without")} cache");
+                    decoding.Add(new DecodeFigure(name, decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
+                }
+        }
         return new ModelBenchmarkResult(configName, model.ParameterCount, torch.get_num_threads(), peak, bf16Peak,
             trainTokensPerSecond, trainGflops, trainGflops / peak, batch * (sourceLength + targetLength) / mixedStepSeconds, decoding, PeakRssMegabytes());
     }

@@ -11,7 +11,7 @@ public class MachineLoadTests
 
     // A benchmark's figures as the bench commands serialise them, with the readings added.
     private static JsonObject Figures(MachineLoad load) =>
-        load.AddTo(JsonSerializer.SerializeToNode(new DecodeFigure(8, true, 128, 42.5), Json)!.AsObject());
+        load.AddTo(JsonSerializer.SerializeToNode(new DecodeFigure("fp32", 8, true, 128, 42.5), Json)!.AsObject());
 
     [Fact]
     public void A_load_above_the_limit_before_the_measurement_marks_the_figures_as_taken_under_load()
