@@ -95,7 +95,7 @@ internal static class AlignCommand
     {
         var tokenizer = CliOptions.Text("--student-tokenizer", "spiece.model", "the student's tokenizer (default: <data root>/tokenizers/t5/spiece.model)");
         var teacher = CliOptions.Text("--teacher", "ENCODING", "the teacher's tiktoken encoding", "gpt2");
-        var repeats = CliOptions.Int("--repeats", "N", "passes over the texts; the best counts", 3);
+        var repeats = CliOptions.Int("--repeats", "N", "timed passes over the texts after two seconds of warm-up; the best counts", 10);
         var json = CliOptions.Json();
         var command = new Command("align", "alignment texts/s, paper and fast, on GSM8K rationales with the real T5 tokenizer") { tokenizer, teacher, repeats, json };
         var data = new DataArgs(command, customSet: false);
