@@ -35,6 +35,9 @@ internal sealed class RunCommand
         "several seeds, e.g. 0,1,2 (not with --seed; the full profile runs 0,1,2 when neither is given): one complete run folder per seed, " +
         "OUT/seed-N/ (the same folder --seed N --out OUT/seed-N makes, so each reuses the other's stages), then OUT/report/: report.md and " +
         "phenomena.json with every figure as mean ± sd over the seeds, each phenomenon's verdict count, and figures with error bars");
+    private readonly Option<bool> _decoderOnly = CliOptions.Flag("--decoder-only",
+        "also train and specialize a decoder-only (Qwen2-shaped) student per size, matched in parameters to the T5 sizes, and compare the two families " +
+        "before and after specialization (its own P1 and P3 in the report); about doubles the students' training time; the full profile has it on");
     private readonly Option<string> _config = CliOptions.Text("--config", "FILE",
         "a real run instead (docs/run-config.md): a JSON file naming the student checkpoint, the teacher endpoint (key from $OPENAI_API_KEY), " +
         "the data root and each stage's settings; stages annotate, align, train, eval (before and after) and report; --profile, --seed and " +
@@ -48,7 +51,7 @@ internal sealed class RunCommand
         Command = new Command("run",
             "the whole pipeline; with no options the built-in miniature world: teacher, students, the paper's six phenomena")
         {
-            _profile, _out, _seed, _seeds, _config, _json,
+            _profile, _out, _seed, _seeds, _decoderOnly, _config, _json,
         };
         Command.SetAction((parsed, _) => RunAsync(parsed));
     }
@@ -58,6 +61,7 @@ internal sealed class RunCommand
         var json = parsed.GetValue(_json);
         if (parsed.GetValue(_config) is { } configPath) return await RunConfigured(parsed, configPath, json);
         var profile = _profile.Read(parsed);
+        if (parsed.GetValue(_decoderOnly)) profile = profile with { DecoderOnlyFamily = true };
         var output = parsed.GetValue(_out) ?? Path.Combine("runs", profile.Name);
         var seedGiven = parsed.Given(_seed);
         var several = _seeds.ReadOrNull(parsed);
@@ -141,7 +145,7 @@ internal sealed class RunCommand
     /// <summary><c>run --config FILE [--out DIR] [--json]</c>.</summary>
     private async Task<int> RunConfigured(ParseResult parsed, string configPath, bool json)
     {
-        var miniatureOnly = parsed.GivenNames(_profile, _seed, _seeds);
+        var miniatureOnly = parsed.GivenNames(_profile, _seed, _seeds, _decoderOnly);
         if (miniatureOnly.Count > 0)
             throw new UsageException($"{string.Join(" and ", miniatureOnly)} {(miniatureOnly.Count == 1 ? "applies" : "apply")} to the miniature run only; with --config every setting comes from the file");
         var output = parsed.GetValue(_out);

@@ -184,7 +184,10 @@ public abstract class StudentModel : IDisposable
     }
 
     /// <summary>The parameter count a model folder's config.json describes, without reading any weights.</summary>
-    public static long CountParameters(string directory) => ReadConfig(directory) switch
+    public static long CountParameters(string directory) => CountParameters(ReadConfig(directory));
+
+    /// <summary>The parameter count of a model of <paramref name="config"/>.</summary>
+    public static long CountParameters(IModelConfig config) => config switch
     {
         LlamaConfig llama => LlamaModel.ParameterShapes(llama).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b)),
         T5Config t5 => T5Model.ParameterShapes(t5).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b)),

@@ -25,8 +25,16 @@ internal static class MiniatureFindings
     {
         var run = new MeasuredRun(profile, layout, teacherFolder);
         var phenomena = Decide(profile, layout, run);
-        Phenomena.Write(layout.PhenomenaFile, phenomena, Numbers(profile, seed, run));
-        return new Findings(phenomena, Section(world, profile, seed, run, phenomena, teacherCached));
+        var numbers = Numbers(profile, seed, run);
+        var section = Section(world, profile, seed, run, phenomena, teacherCached);
+        if (profile.DecoderOnlyFamily)
+        {
+            var (comparison, markdown) = DecoderOnlyComparison(profile, run);
+            numbers["decoder_only"] = comparison;
+            section += markdown;
+        }
+        Phenomena.Write(layout.PhenomenaFile, phenomena, numbers);
+        return new Findings(phenomena, section);
     }
 
     /// <summary>The numbers of a finished miniature run that the phenomena, <c>phenomena.json</c> and the report share.</summary>
@@ -58,15 +66,8 @@ internal static class MiniatureFindings
         public MeasuredRun(RunProfile profile, RunLayout layout, string teacherFolder)
         {
             Evaluations = new EvaluationFolders(layout);
-            Students = [.. profile.Students.Select(size =>
-            {
-                var before = Eval(RunLayout.Model(size.Name, RunLayout.Generalist));
-                var after = Eval(RunLayout.Model(size.Name, RunLayout.Specialized));
-                var parameters = after.Settings.Parameters
-                    ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(RunLayout.Model(size.Name, RunLayout.Specialized), "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
-                return new Student(size.Name, parameters, Id(before), Id(after), Ood(before), Ood(after),
-                    Generic(layout, RunLayout.Model(size.Name, RunLayout.Generalist)), Generic(layout, RunLayout.Model(size.Name, RunLayout.Specialized)));
-            })];
+            Students = [.. profile.Students.Select(size => Measure(layout, size.Name))];
+            DecoderOnly = profile.DecoderOnlyFamily ? [.. profile.Students.Select(size => Measure(layout, size.DecoderOnlyName))] : [];
             Variant = MiniatureRun.VariantSize(profile);
             VariantParams = Students.Single(s => s.Name == Variant).Params;
             Control = Eval(RunLayout.Model(Variant, RunLayout.Control));
@@ -85,6 +86,20 @@ internal static class MiniatureFindings
             SoftShare = Alignment is null || Alignment.TargetTokens == 0 ? 0 : (double)Alignment.SoftTargets / Alignment.TargetTokens;
         }
 
+        /// <summary>The decoder-only family, size by size as <see cref="Students"/> (empty unless the profile trains it).</summary>
+        public IReadOnlyList<Student> DecoderOnly { get; }
+
+        /// <summary>A student's zero-shot test accuracies before and after specialization.</summary>
+        private Student Measure(RunLayout layout, string size)
+        {
+            var before = Eval(RunLayout.Model(size, RunLayout.Generalist));
+            var after = Eval(RunLayout.Model(size, RunLayout.Specialized));
+            var parameters = after.Settings.Parameters
+                ?? throw new SpecialistException($"{Path.Combine(layout.Evaluation(RunLayout.Model(size, RunLayout.Specialized), "zeroshot"), EvaluationResults.FileName)}: settings.parameters is missing");
+            return new Student(size, parameters, Id(before), Id(after), Ood(before), Ood(after),
+                Generic(layout, RunLayout.Model(size, RunLayout.Generalist)), Generic(layout, RunLayout.Model(size, RunLayout.Specialized)));
+        }
+
         /// <summary>The zero-shot evaluation of <paramref name="model"/>.</summary>
         public EvaluationResults Eval(string model) => Evaluations.Results(model, "zeroshot");
         public double Id(EvaluationResults r) => r.Sets[IdTest].Accuracy;
@@ -98,7 +113,7 @@ internal static class MiniatureFindings
         var (evaluations, variant, idTest) = (run.Evaluations, run.Variant, run.IdTest);
         var phenomena = new List<Phenomenon>
         {
-            PhenomenonRules.Lift(idTest, run.IdPairs, variant, evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Control), "zeroshot", [idTest])),
+            PhenomenonRules.Lift(idTest, run.IdPairs, (variant, evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Control), "zeroshot", [idTest]))),
         };
 
         var tasks = GenericTasks();
@@ -135,6 +150,62 @@ internal static class MiniatureFindings
             evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.Specialized), "4shot", [idTest]),
             evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "zeroshot", [idTest]), evaluations.Outcomes(RunLayout.Model(variant, RunLayout.ZeroShotOnly), "4shot", [idTest])));
         return phenomena;
+    }
+
+    /// <summary>
+    /// The decoder-only family against the T5 students of the same sizes: its own P1 (without a control) and P3, and per
+    /// size the paired differences (decoder-only minus T5, same test items) before and after specialization and of the lifts.
+    /// </summary>
+    private static (JsonObject Numbers, string Markdown) DecoderOnlyComparison(RunProfile profile, MeasuredRun run)
+    {
+        var (evaluations, idTest) = (run.Evaluations, run.IdTest);
+        ItemOutcomes Id(string size, string stage) => evaluations.Outcomes(RunLayout.Model(size, stage), "zeroshot", [idTest]);
+        var pairs = profile.Students.Select(s => new BeforeAfter(s.DecoderOnlyName, Id(s.DecoderOnlyName, RunLayout.Generalist), Id(s.DecoderOnlyName, RunLayout.Specialized))).ToList();
+        var lift = PhenomenonRules.Lift(idTest, pairs, null);
+        var scaling = PhenomenonRules.Scaling(idTest, [.. run.DecoderOnly.Zip(pairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]);
+
+        var rows = profile.Students.Select((size, i) =>
+        {
+            var (t5, decoder) = (run.IdPairs[i], pairs[i]);
+            var before = PairedBootstrap.Estimate([decoder.Generalist, t5.Generalist], a => 100 * (a[0] - a[1]));
+            var after = PairedBootstrap.Estimate([decoder.Specialized, t5.Specialized], a => 100 * (a[0] - a[1]));
+            var lifts = PairedBootstrap.Estimate([decoder.Specialized, decoder.Generalist, t5.Specialized, t5.Generalist], a => 100 * (a[0] - a[1] - (a[2] - a[3])));
+            return (Size: size.Name, T5: run.Students[i], Decoder: run.DecoderOnly[i], Before: before, After: after, Lifts: lifts);
+        }).ToList();
+
+        var numbers = new JsonObject
+        {
+            ["family"] = "qwen2: twice the T5's layers, its width and heads (half as many key/value heads), SwiGLU sized to match its parameters, tied embeddings",
+            ["lift"] = new JsonObject { ["rule"] = lift.Rule, ["verdict"] = lift.VerdictText, ["numbers"] = lift.Numbers.DeepClone() },
+            ["scaling"] = new JsonObject { ["rule"] = scaling.Rule, ["verdict"] = scaling.VerdictText, ["numbers"] = scaling.Numbers.DeepClone() },
+            ["sizes"] = new JsonArray([.. rows.Select(r => (JsonNode?)new JsonObject
+            {
+                ["size"] = r.Size, ["t5_params"] = r.T5.Params, ["decoder_only_params"] = r.Decoder.Params,
+                ["decoder_only"] = new JsonObject
+                {
+                    ["math_id_before"] = Round(r.Decoder.MathIdBefore), ["math_id_after"] = Round(r.Decoder.MathIdAfter), ["ood_before"] = Round(r.Decoder.OodBefore),
+                    ["ood_after"] = Round(r.Decoder.OodAfter), ["generic_before"] = Round(r.Decoder.GenericBefore), ["generic_after"] = Round(r.Decoder.GenericAfter),
+                },
+                ["decoder_only_minus_t5_points"] = new JsonObject { ["before"] = r.Before.ToJson(), ["after"] = r.After.ToJson(), ["lift"] = r.Lifts.ToJson() },
+            })]),
+        };
+
+        var md = new StringBuilder();
+        md.Append("## Encoder-decoder against decoder-only at equal parameters\n\n");
+        md.Append("Each T5 size has a decoder-only (Qwen2-shaped) counterpart of the same parameter count: twice the layers (the T5's encoder and decoder together), " +
+                  "the same width and heads (half as many key/value heads, as Qwen2 groups them), a SwiGLU feed-forward sized to match, tied embeddings. It reads prompt and " +
+                  "target as one sequence, is trained on the same mixture and specialized on the same teacher's chains of thought with the same steps, rate and selection. " +
+                  "Differences are decoder-only minus T5 on the same test items (paired bootstrap).\n\n");
+        md.Append($"| size | parameters, T5 / decoder-only | ID math before, T5 / decoder-only | ID math after | OOD mean after | generic before | decoder-only − T5 before | after | lift |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var r in rows)
+            md.Append(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Size} | {r.T5.Params:N0} / {r.Decoder.Params:N0} | {Pct(r.T5.MathIdBefore)} / {Pct(r.Decoder.MathIdBefore)} | {Pct(r.T5.MathIdAfter)} / {Pct(r.Decoder.MathIdAfter)} | " +
+                $"{Pct(r.T5.OodAfter)} / {Pct(r.Decoder.OodAfter)} | {Pct(r.T5.GenericBefore)} / {Pct(r.Decoder.GenericBefore)} | {r.Before} | {r.After} | {r.Lifts} |\n"));
+        md.Append('\n');
+        foreach (var (label, p) in new[] { ("P1, decoder-only family", lift), ("P3, decoder-only family", scaling) })
+            md.Append($"**{label}** — {p.VerdictText}.\n\n*Rule:* {p.Rule}\n\n{p.Sentence}\n\n");
+        md.Append("These numbers are under `decoder_only` in `phenomena.json`.\n\n");
+        return (numbers, md.ToString());
     }
 
     private static List<(string Task, double Chance)> GenericTasks() =>

@@ -78,7 +78,9 @@ public static class MiniatureRun
         var seed = options.Seed;
         var output = Path.GetFullPath(options.OutputFolder);
         // A run folder belongs to one profile and seed.
-        using var stages = RunStages.Open(output, new JsonObject { ["profile"] = profile.Name, ["seed"] = seed },
+        var identity = new JsonObject { ["profile"] = profile.Name, ["seed"] = seed };
+        if (profile.DecoderOnlyFamily) identity["decoder_only"] = true;
+        using var stages = RunStages.Open(output, identity,
             (recorded, path) => $"{output} holds a run with {recorded?.ToJsonString()} ({path}); choose another --out, or the same --profile and --seed to continue it",
             report, stop);
 
@@ -163,16 +165,16 @@ public static class MiniatureRun
 
     private static void BuildDistillSets(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout, Action<RunEvent>? report)
     {
-        // A set is encoded for a student folder; every student shares the tokenizer, so one untrained folder serves.
+        // A set is encoded for a student folder; every student of a family shares the tokenizer, so one untrained folder serves.
         var reference = Path.Combine(layout.Distill, "student-tokenizer");
-        WriteStudent(world, profile.Students[0], reference, seed);
+        WriteStudent(world, StudentConfig(world, profile, profile.Students[0], decoderOnly: false), reference, seed);
         var all = DistillFormats.All;
         // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
         var sizes = all.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
-        void Build(string folder, string? store, string trainSet, IReadOnlyList<TrainingFormat> formats)
+        void Build(string folder, string? store, string trainSet, IReadOnlyList<TrainingFormat> formats, string? student = null)
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            var manifest = DistillSetBuilder.Build(new DistillSetRequest(folder, reference, store, world.Root, formats, sizes, seed, new AlignmentOptions())
+            var manifest = DistillSetBuilder.Build(new DistillSetRequest(folder, student ?? reference, store, world.Root, formats, sizes, seed, new AlignmentOptions())
             {
                 TrainSet = trainSet,
                 DevSet = null,
@@ -183,18 +185,27 @@ public static class MiniatureRun
         Build(layout.MixtureSet, null, MiniatureWorld.Mixture, all);
         Build(layout.TeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats);
         Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"), all);
+        if (!profile.DecoderOnlyFamily) return;
+        var decoderOnly = Path.Combine(layout.Distill, "student-tokenizer-decoder-only");
+        WriteStudent(world, StudentConfig(world, profile, profile.Students[0], decoderOnly: true), decoderOnly, seed);
+        Build(layout.DecoderOnlyMixtureSet, null, MiniatureWorld.Mixture, all, decoderOnly);
+        Build(layout.DecoderOnlyTeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats, decoderOnly);
     }
 
-    private static void WriteStudent(MiniatureWorld world, StudentSize size, string folder, ulong seed)
+    /// <summary>A student size's model: its T5 shape, or its decoder-only counterpart of as many parameters.</summary>
+    internal static IModelConfig StudentConfig(MiniatureWorld world, RunProfile profile, StudentSize size, bool decoderOnly)
     {
-        var tokenizer = Tokenizers.Load(world.StudentTokenizer);
-        T5Checkpoint.WriteRandom(size.Config(tokenizer.VocabularySize), folder, world.StudentTokenizer, (long)seed);
+        var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
+        return decoderOnly ? size.DecoderOnlyConfig(vocabulary, profile.MaxSourceLength + profile.MaxTargetLength) : size.Config(vocabulary);
     }
+
+    private static void WriteStudent(MiniatureWorld world, IModelConfig config, string folder, ulong seed) =>
+        StudentModel.WriteRandom(config, folder, world.StudentTokenizer, (long)seed);
 
     // --- Students: generalists, then specialization and its comparisons.
 
-    /// <summary>A training run of the plan: its stage, what it starts from, and its config.</summary>
-    internal sealed record TrainingJob(string Stage, string Name, StudentSize Size, string? InitFrom, TrainingConfig Config, long Cost);
+    /// <summary>A training run of the plan: its stage, the student (size name and model), what it starts from, and its config.</summary>
+    internal sealed record TrainingJob(string Stage, string Name, string Size, IModelConfig Model, string? InitFrom, TrainingConfig Config, long Cost);
 
     internal static IReadOnlyList<TrainingJob> TrainingJobs(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout)
     {
@@ -210,30 +221,35 @@ public static class MiniatureRun
         };
         var jobs = new List<TrainingJob>();
         foreach (var size in profile.Students)
-        {
-            var cost = (long)size.DModel * size.DModel * size.Layers;
-            var generalist = layout.Student(size.Name, RunLayout.Generalist);
-            jobs.Add(new("generalists", RunLayout.Generalist, size, null, common with
+            foreach (var decoderOnly in profile.DecoderOnlyFamily ? [false, true] : new[] { false })
             {
-                Student = layout.Student(size.Name, "init"), Data = layout.MixtureSet, Out = generalist, Steps = profile.GeneralistSteps, EvalEvery = 0,
-                SaveEvery = profile.SaveEvery(profile.GeneralistSteps),
-            }, cost * profile.GeneralistSteps));
-            var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
-            var specialize = common with
-            {
-                Student = from, Data = layout.TeacherSet, Formats = [.. profile.SpecializeFormats.Select(DistillFormats.Name)], Steps = profile.SpecializeSteps, Loss = LossKind.Distribution,
-                EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
-            };
-            jobs.Add(new("specialize", RunLayout.Specialized, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Specialized) }, cost * profile.SpecializeSteps));
-            if (size.Name != VariantSize(profile)) continue;
-            jobs.Add(new("specialize", RunLayout.SampleMatching, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.SampleMatching), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", RunLayout.ZeroShotOnly, size, from, specialize with
-            {
-                Out = layout.Student(size.Name, RunLayout.ZeroShotOnly), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
-            }, cost * profile.SpecializeSteps / 2));
-            jobs.Add(new("specialize", RunLayout.Replay, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Replay), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
-            jobs.Add(new("specialize", RunLayout.Control, size, from, specialize with { Out = layout.Student(size.Name, RunLayout.Control), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-        }
+                // A decoder-only student reads prompt and target as one sequence: about twice the work per example.
+                var cost = (long)size.DModel * size.DModel * size.Layers * (decoderOnly ? 2 : 1);
+                var name = decoderOnly ? size.DecoderOnlyName : size.Name;
+                var model = StudentConfig(world, profile, size, decoderOnly);
+                var generalist = layout.Student(name, RunLayout.Generalist);
+                jobs.Add(new("generalists", RunLayout.Generalist, name, model, null, common with
+                {
+                    Student = layout.Student(name, "init"), Data = decoderOnly ? layout.DecoderOnlyMixtureSet : layout.MixtureSet, Out = generalist,
+                    Steps = profile.GeneralistSteps, EvalEvery = 0, SaveEvery = profile.SaveEvery(profile.GeneralistSteps),
+                }, cost * profile.GeneralistSteps));
+                var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
+                var specialize = common with
+                {
+                    Student = from, Data = decoderOnly ? layout.DecoderOnlyTeacherSet : layout.TeacherSet, Formats = [.. profile.SpecializeFormats.Select(DistillFormats.Name)],
+                    Steps = profile.SpecializeSteps, Loss = LossKind.Distribution, EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
+                };
+                jobs.Add(new("specialize", RunLayout.Specialized, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Specialized) }, cost * profile.SpecializeSteps));
+                // The comparisons are made on the smallest T5 only.
+                if (decoderOnly || size.Name != VariantSize(profile)) continue;
+                jobs.Add(new("specialize", RunLayout.SampleMatching, name, model, from, specialize with { Out = layout.Student(name, RunLayout.SampleMatching), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+                jobs.Add(new("specialize", RunLayout.ZeroShotOnly, name, model, from, specialize with
+                {
+                    Out = layout.Student(name, RunLayout.ZeroShotOnly), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
+                }, cost * profile.SpecializeSteps / 2));
+                jobs.Add(new("specialize", RunLayout.Replay, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Replay), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
+                jobs.Add(new("specialize", RunLayout.Control, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Control), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+            }
         return jobs;
     }
 
@@ -254,7 +270,7 @@ public static class MiniatureRun
                 if (e.Train is not null) done++;
                 var fraction = (double)done / Math.Max(1, total);
                 var eta = done == 0 ? (TimeSpan?)null : clock.Elapsed / fraction * (1 - fraction);
-                var label = $"{job.Size.Name}/{job.Name}";
+                var label = $"{job.Size}/{job.Name}";
                 if (e.Eval is { } eval)
                     report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture,
                         $"{label} step {e.Step}: ID {100 * (eval.IdAccuracy ?? 0):F1} %, OOD mean {100 * (eval.OodMean ?? 0):F1} %, generic {100 * eval.Accuracy.GetValueOrDefault(GenericDev):F1} %"), fraction, eta));
@@ -279,7 +295,7 @@ public static class MiniatureRun
         if (StageCalls.TrainingFinished(job.Config)) return;
         // Written whole or not at all: a folder with a config but without its weights or tokenizer would never be rewritten.
         if (job.InitFrom is null && !Directory.Exists(job.Config.Student))
-            AtomicFolder.Write(job.Config.Student, folder => WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Size, folder, unchecked((ulong)job.Config.Seed)));
+            AtomicFolder.Write(job.Config.Student, folder => WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Model, folder, unchecked((ulong)job.Config.Seed)));
         StageCalls.Train(job.Config, report, stop);
     }
 
@@ -298,6 +314,11 @@ public static class MiniatureRun
             var specialized = TrainingRun.Read(layout.Student(size.Name, RunLayout.Specialized));
             if (specialized.BestId is { Checkpoint: { } idBest } bestId && bestId.Step != specialized.BestOod?.Step)
                 work.Add((IdBestEvaluation(size.Name), Path.Combine(specialized.Folder, idBest), "zeroshot", [.. MiniatureWorld.OutOfDistribution.Select(s => MiniatureWorld.Set(s, "test"))]));
+            if (profile.DecoderOnlyFamily)
+            {
+                work.Add((RunLayout.Model(size.DecoderOnlyName, RunLayout.Generalist), GeneralistCheckpoint(layout, size.DecoderOnlyName, profile), "zeroshot", everything));
+                work.Add((RunLayout.Model(size.DecoderOnlyName, RunLayout.Specialized), BestOod(layout.Student(size.DecoderOnlyName, RunLayout.Specialized)), "zeroshot", everything));
+            }
             if (size.Name != VariantSize(profile)) continue;
             foreach (var variant in RunLayout.Variants)
                 work.Add((RunLayout.Model(size.Name, variant), BestOod(layout.Student(size.Name, variant)), "zeroshot", everything));

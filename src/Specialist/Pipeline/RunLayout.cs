@@ -25,6 +25,9 @@ internal sealed class RunLayout(string root)
     public string MixtureSet => Path.Combine(Distill, "mixture-gold");
     public string TeacherSet => Path.Combine(Distill, "math-teacher");
     public string GenericSet => Path.Combine(Distill, "generic-gold");
+    /// <summary>The mixture and the teacher's set again, encoded for the decoder-only family (prompt and target as one sequence).</summary>
+    public string DecoderOnlyMixtureSet => Path.Combine(Distill, "mixture-gold-decoder-only");
+    public string DecoderOnlyTeacherSet => Path.Combine(Distill, "math-teacher-decoder-only");
 
     /// <summary>The training run of <c>run --config</c>, and its OOD-best checkpoint.</summary>
     public string Train => Path.Combine(Root, "train");

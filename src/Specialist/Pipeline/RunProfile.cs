@@ -16,6 +16,30 @@ public sealed record StudentSize(string Name, int DModel, int Layers, int Heads)
         VocabSize = vocabularySize, DModel = DModel, DKv = DModel / Heads, DFf = 4 * DModel, NumHeads = Heads,
         NumLayers = Layers, NumDecoderLayers = Layers, DropoutRate = 0,
     };
+
+    /// <summary>The name of this size's decoder-only counterpart (<see cref="DecoderOnlyConfig"/>).</summary>
+    public string DecoderOnlyName => $"qwen2-{Name}";
+
+    /// <summary>
+    /// A Qwen2 shape with as many parameters as <see cref="Config"/>'s T5 (within a few hundred): the same width and
+    /// heads (half as many key/value heads, as Qwen2 groups them), twice the layers (the T5's encoder and decoder
+    /// together), and the SwiGLU width that makes up the rest. Tied embeddings, the T5 tokenizer's ids (end of sequence
+    /// 1, padding 0, no beginning-of-sequence token); positions for a prompt and a target of the longest lengths.
+    /// </summary>
+    public LlamaConfig DecoderOnlyConfig(int vocabularySize, int maxPositions)
+    {
+        var target = StudentModel.CountParameters(Config(vocabularySize));
+        var shape = new LlamaConfig
+        {
+            ModelType = LlamaConfig.Qwen2, VocabSize = vocabularySize, HiddenSize = DModel, IntermediateSize = 1, NumHiddenLayers = 2 * Layers,
+            NumAttentionHeads = Heads, NumKeyValueHeads = Math.Max(1, Heads / 2), MaxPositionEmbeddings = maxPositions, TieWordEmbeddings = true,
+            BosTokenId = null, EosTokenIds = [1], PadTokenId = 0,
+        };
+        // Each unit of intermediate width adds three weights (gate, up, down) per layer.
+        var perUnit = 3L * DModel * shape.NumHiddenLayers;
+        var rest = target - StudentModel.CountParameters(shape) + perUnit;
+        return shape with { IntermediateSize = (int)Math.Max(1, Math.Round((double)rest / perUnit)) };
+    }
 }
 
 /// <summary>
@@ -117,6 +141,13 @@ public sealed record RunProfile
     /// <summary>Runs that can train at once, each on one libtorch thread: tiny models use two threads poorly, two runs well.</summary>
     public int Parallel { get; init; } = 2;
 
+    /// <summary>
+    /// Also train and specialize a decoder-only family (<see cref="StudentSize.DecoderOnlyConfig"/>, one per size, with
+    /// the same data, steps and rate) and compare it with the T5 students at equal parameters. About doubles the
+    /// students' training time, so only the <c>full</c> profile has it on (<c>run --decoder-only</c> adds it to any).
+    /// </summary>
+    public bool DecoderOnlyFamily { get; init; }
+
     /// <summary>About a minute here: the end-to-end smoke test. Phenomena are reported but too small to show.</summary>
     public static RunProfile Quick { get; } = new()
     {
@@ -145,7 +176,7 @@ public sealed record RunProfile
         Teacher = new("teacher", 128, 4, 4), TeacherSteps = 10000, TeacherLr = 1e-3, Samples = 4,
         Students = [new("s", 32, 2, 2), new("m", 48, 2, 4), new("l", 64, 2, 4), new("xl", 64, 4, 4)],
         GeneralistSteps = 4000, SpecializeSteps = 4000, Evaluations = 4,
-        Seeds = [0, 1, 2],
+        Seeds = [0, 1, 2], DecoderOnlyFamily = true,
     };
 
     /// <summary>The profile names <see cref="Parse"/> accepts.</summary>

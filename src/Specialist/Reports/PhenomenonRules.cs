@@ -75,35 +75,50 @@ internal static class PhenomenonRules
         "minus the in-context-trained student's has a 95 % interval below 0. Not observed when a point estimate fails either half; inconclusive when both point " +
         "estimates pass but an interval does not clear its bar.";
 
-    /// <summary>P1: specialization lifts math chain-of-thought accuracy, every size, beyond the equal-compute control.</summary>
-    public static Phenomenon Lift(string testSet, IReadOnlyList<BeforeAfter> sizes, string controlSize, ItemOutcomes control)
+    /// <summary>P1 for a family trained without an equal-compute control (the miniature world's decoder-only students): <see cref="LiftRule"/> less its last condition.</summary>
+    public static string LiftWithoutControlRule { get; } =
+        $"For every student size, the lift (specialized minus generalist accuracy on the in-distribution math test, paired by item) has a 95 % interval above 0, " +
+        $"and the mean lift over sizes is at least {MinMeanLiftPoints} points (no equal-compute control is trained for this family). Not observed when a point " +
+        "estimate fails one of these; inconclusive when every point estimate passes but an interval reaches 0.";
+
+    /// <summary>
+    /// P1: specialization lifts math chain-of-thought accuracy, every size, beyond the equal-compute control
+    /// (<paramref name="control"/>: the size it was trained for and its outcomes; null: <see cref="LiftWithoutControlRule"/>).
+    /// </summary>
+    public static Phenomenon Lift(string testSet, IReadOnlyList<BeforeAfter> sizes, (string Size, ItemOutcomes Outcomes)? control)
     {
         var lifts = sizes.Select(s => (s.Size, Lift: PairedBootstrap.Estimate([s.Specialized, s.Generalist], a => 100 * (a[0] - a[1])))).ToList();
         var mean = PairedBootstrap.Estimate([.. sizes.SelectMany(s => new[] { s.Specialized, s.Generalist })],
             a => 100 * Enumerable.Range(0, sizes.Count).Average(i => a[2 * i] - a[2 * i + 1]));
-        var specialized = sizes.Single(s => s.Size == controlSize).Specialized;
-        var overControl = PairedBootstrap.Estimate([specialized, control], a => 100 * (a[0] - a[1]));
         var accuracies = sizes.Select(s => (s.Size, Before: s.Generalist.AccuracyPoints(), After: s.Specialized.AccuracyPoints())).ToList();
-        var controlAccuracy = control.AccuracyPoints();
 
         var conditions = lifts.Select(l => Above($"the lift of {l.Size}", l.Lift, 0))
             .Append(Point(string.Create(CultureInfo.InvariantCulture, $"the mean lift ({mean.Value:F1} points) at least {MinMeanLiftPoints} points"), mean.Value >= MinMeanLiftPoints))
-            .Append(Above($"specialized {controlSize} minus the control", overControl, 0));
-        var (verdict, decision) = Decide([], conditions);
+            .ToList();
         var sentence = $"Accuracy on {testSet}, generalist → specialized: {Join(accuracies.Select(a => $"{a.Size} {a.Before} → {a.After} %"))}; " +
-                       $"lifts {Join(lifts.Select(l => $"{l.Size} {l.Lift}"))} points, mean {mean}. The equal-compute control ({controlSize}) reached {controlAccuracy} %, " +
-                       $"the specialized student minus the control {overControl} points. {decision}";
-        return new("P1", "Specialization lifts math chain-of-thought accuracy", LiftRule, verdict, sentence, new JsonObject
+                       $"lifts {Join(lifts.Select(l => $"{l.Size} {l.Lift}"))} points, mean {mean}.";
+        JsonObject? controlNumbers = null;
+        if (control is var (controlSize, outcomes))
+        {
+            var specialized = sizes.Single(s => s.Size == controlSize).Specialized;
+            var overControl = PairedBootstrap.Estimate([specialized, outcomes], a => 100 * (a[0] - a[1]));
+            var controlAccuracy = outcomes.AccuracyPoints();
+            conditions.Add(Above($"specialized {controlSize} minus the control", overControl, 0));
+            sentence += $" The equal-compute control ({controlSize}) reached {controlAccuracy} %, the specialized student minus the control {overControl} points.";
+            controlNumbers = new JsonObject
+            {
+                ["student"] = controlSize, ["accuracy_points"] = controlAccuracy.ToJson(), ["specialized_minus_control_points"] = overControl.ToJson(),
+            };
+        }
+        var (verdict, decision) = Decide([], conditions);
+        return new("P1", "Specialization lifts math chain-of-thought accuracy", control is null ? LiftWithoutControlRule : LiftRule, verdict, $"{sentence} {decision}", new JsonObject
         {
             ["set"] = testSet,
             ["accuracy_points"] = Object(accuracies.Select(a => (a.Size, (JsonNode)new JsonObject { ["generalist"] = a.Before.ToJson(), ["specialized"] = a.After.ToJson() }))),
             ["lift_points"] = Object(lifts.Select(l => (l.Size, (JsonNode)l.Lift.ToJson()))),
             ["mean_lift_points"] = mean.ToJson(),
             ["min_mean_lift_points"] = MinMeanLiftPoints,
-            ["control"] = new JsonObject
-            {
-                ["student"] = controlSize, ["accuracy_points"] = controlAccuracy.ToJson(), ["specialized_minus_control_points"] = overControl.ToJson(),
-            },
+            ["control"] = controlNumbers,
         });
     }
 

@@ -58,7 +58,7 @@ public sealed class CommandHelpTests
         },
         { "report", "--run --eval --baseline --out --json" },
         { "synth", "--task --count --seed --out --json" },
-        { "run", "--profile --out --seed --seeds --json --config" },
+        { "run", "--profile --out --seed --seeds --decoder-only --json --config" },
         { "doctor", "--data-root --json" },
     };
 

@@ -21,7 +21,7 @@ public class PhenomenonRulesTests
     [Fact]
     public void Lift_is_observed_when_every_size_and_the_mean_clear_their_bars_and_the_control_is_beaten()
     {
-        var p = PhenomenonRules.Lift("math-test", [new("s", Set(200, 10), Set(200, 80)), new("m", Set(200, 12), Set(200, 90))], "s", Set(200, 20));
+        var p = PhenomenonRules.Lift("math-test", [new("s", Set(200, 10), Set(200, 80)), new("m", Set(200, 12), Set(200, 90))], ("s", Set(200, 20)));
 
         Assert.Equal(PhenomenonVerdict.Observed, p.Verdict);
         Assert.Equal(35, p.Numbers["lift_points"]!["s"]!["estimate"]!.GetValue<double>());
@@ -32,9 +32,25 @@ public class PhenomenonRulesTests
     }
 
     [Fact]
+    public void Lift_without_a_control_is_decided_on_the_lifts_alone()
+    {
+        // With this control (90 %) the specialized s (80 %) would fail; without one only the lifts count.
+        var sizes = new List<BeforeAfter> { new("s", Set(200, 10), Set(200, 80)), new("m", Set(200, 12), Set(200, 90)) };
+        Assert.Equal(PhenomenonVerdict.NotObserved, PhenomenonRules.Lift("math-test", sizes, ("s", Set(200, 90))).Verdict);
+
+        var p = PhenomenonRules.Lift("math-test", sizes, null);
+
+        Assert.Equal(PhenomenonVerdict.Observed, p.Verdict);
+        Assert.Equal(PhenomenonRules.LiftWithoutControlRule, p.Rule);
+        Assert.Null(p.Numbers["control"]);
+        Assert.DoesNotContain("control", p.Sentence);
+        Assert.Equal(37, p.Numbers["mean_lift_points"]!["estimate"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void Lift_is_not_observed_when_the_mean_lift_is_below_ten_points_however_sure()
     {
-        var p = PhenomenonRules.Lift("math-test", [new("s", Set(400, 10), Set(400, 40)), new("m", Set(400, 10), Set(400, 40))], "s", Set(400, 10));
+        var p = PhenomenonRules.Lift("math-test", [new("s", Set(400, 10), Set(400, 40)), new("m", Set(400, 10), Set(400, 40))], ("s", Set(400, 10)));
 
         Assert.Equal(PhenomenonVerdict.NotObserved, p.Verdict);
         Assert.Contains("the mean lift (7.5 points) at least 10 points", p.Sentence);
@@ -43,7 +59,7 @@ public class PhenomenonRulesTests
     [Fact]
     public void Lift_is_not_observed_when_the_control_does_as_well()
     {
-        var p = PhenomenonRules.Lift("math-test", [new("s", Set(200, 10), Set(200, 80))], "s", Set(200, 90));
+        var p = PhenomenonRules.Lift("math-test", [new("s", Set(200, 10), Set(200, 80))], ("s", Set(200, 90)));
 
         Assert.Equal(PhenomenonVerdict.NotObserved, p.Verdict);
         Assert.Contains("specialized s minus the control", p.Sentence);
@@ -53,7 +69,7 @@ public class PhenomenonRulesTests
     public void Lift_is_inconclusive_when_the_estimates_pass_but_a_small_set_leaves_an_interval_at_zero()
     {
         // 2 of 10 items: no draw of either in 10 draws happens 11 % of the time, so the interval's low end is 0.
-        var p = PhenomenonRules.Lift("math-test", [new("s", Set(10, 0), Set(10, 2))], "s", Set(10, 0));
+        var p = PhenomenonRules.Lift("math-test", [new("s", Set(10, 0), Set(10, 2))], ("s", Set(10, 0)));
 
         Assert.Equal(PhenomenonVerdict.Inconclusive, p.Verdict);
         Assert.Equal(20, p.Numbers["lift_points"]!["s"]!["estimate"]!.GetValue<double>());
