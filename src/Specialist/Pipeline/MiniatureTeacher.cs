@@ -30,8 +30,11 @@ internal static class MiniatureTeacher
     public static string Folder(string cacheRoot, MiniatureWorld world, RunProfile profile)
     {
         // The world's files the teacher learns from are in the key, so a change to any task's wording trains a new one.
+        // The shape is spelt out field by field (as the record printed itself when the key was made), so that a new
+        // property of StudentSize does not retire every cached teacher.
+        var t = profile.Teacher;
         var key = string.Create(CultureInfo.InvariantCulture,
-            $"v{Version} {profile.Teacher} steps {profile.TeacherSteps} lr {profile.TeacherLr} batch {profile.CotBatch} tokenizer {FileHash(world.TeacherTokenizer)} data {FileHash(world.SetFile(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit)))}");
+            $"v{Version} StudentSize {{ Name = {t.Name}, DModel = {t.DModel}, Layers = {t.Layers}, Heads = {t.Heads} }} steps {profile.TeacherSteps} lr {profile.TeacherLr} batch {profile.CotBatch} tokenizer {FileHash(world.TeacherTokenizer)} data {FileHash(world.SetFile(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit)))}");
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
         return Path.Combine(cacheRoot, "teachers", $"{profile.Name}-{hash}");
     }

@@ -10,6 +10,19 @@ namespace Specialist.Tests.Pipeline;
 public sealed class MiniatureTeacherTests
 {
     [Fact]
+    public void The_default_teachers_cache_folder_depends_on_the_teacher_alone()
+    {
+        // The default world's teacher as cached since the v6 teacher: a new key retires every user's cached teacher
+        // (20 minutes on two cores), so it may change only on purpose: a new teacher recipe, tokenizer or split.
+        var world = MiniatureWorld.Build(Path.Combine(TestPaths.NewTempDir(), "world"), RunProfile.Default, RunProfile.WorldSeed);
+        var folder = MiniatureTeacher.Folder("/cache", world, RunProfile.Default);
+        Assert.Equal(Path.Combine("/cache", "teachers", "default-6a71d37aeead"), folder);
+        // What the students do is not the teacher's business.
+        var students = RunProfile.Default with { Students = [new("s", 8, 1, 2)], GeneralistSteps = 1, DecoderOnlyFamily = true, Seeds = [4] };
+        Assert.Equal(folder, MiniatureTeacher.Folder("/cache", world, students));
+    }
+
+    [Fact]
     public async Task A_second_run_waits_for_the_lock_and_gets_it_when_the_first_lets_go()
     {
         var folder = Path.Combine(TestPaths.NewTempDir(), "teachers", "default-0123456789ab");
