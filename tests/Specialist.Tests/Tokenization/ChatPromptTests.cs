@@ -32,13 +32,25 @@ public sealed class ChatPromptTests
             "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nthe sum?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
             "<|begin_of_text|>", "<|eot_id|>"
         },
+        // Llama 3.1's always writes its system message, dated with the template's own default.
+        {
+            "llama31", ChatFormat.Llama31, " the sum? ",
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\nthe sum?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+            "<|begin_of_text|>", "<|eot_id|>"
+        },
     };
 
     [Theory]
     [MemberData(nameof(Templates))]
     public void RendersTheModelsTemplateForOneUserMessage(string model, ChatFormat format, string text, string rendered, string first, string end)
     {
-        var files = model == "qwen2" ? Qwen(HuggingFaceTokenizerFolder.Qwen2Template) : Llama3;
+        var files = model switch
+        {
+            "qwen2" => Qwen(HuggingFaceTokenizerFolder.Qwen2Template),
+            "llama31" => HuggingFaceTokenizerFolder.Llama3(Merges, HuggingFaceTokenizerFolder.Llama31Template),
+            _ => Llama3,
+        };
         var (tokenizer, prompt) = Open(files);
         Assert.Equal(format, prompt.Format);
         Assert.Equal(rendered, prompt.Render(text));
@@ -47,6 +59,22 @@ public sealed class ChatPromptTests
         Assert.Equal(tokenizer.Encode(rendered).Ids, ids);
         Assert.Equal(files.IdOf(first), ids[0]);
         Assert.Equal([files.IdOf(end)], prompt.EndOfAnswerIds);
+    }
+
+    [Fact]
+    public void Llama2sTemplateIsTheBosThenTheTrimmedMessageInInstTags()
+    {
+        var files = HuggingFaceTokenizerFolder.Llama2(Merges, HuggingFaceTokenizerFolder.Llama2Template);
+        var (tokenizer, prompt) = Open(files);
+        Assert.Equal(ChatFormat.Llama2, prompt.Format);
+        Assert.Equal("[INST] the sum? [/INST]", prompt.Render("  the sum?\n"));
+        // The tokenizer's BOS id, then the rendered text as the tokenizer reads it (its post-processor's BOS not repeated).
+        var ids = prompt.Encode(" the sum? ");
+        Assert.Equal([files.IdOf("<s>"), .. tokenizer.Encode("[INST] the sum? [/INST]").Ids.Where(id => id != files.IdOf("<s>"))], ids);
+        Assert.Equal([files.IdOf("</s>")], prompt.EndOfAnswerIds);
+        // The head kept when a long prompt is cut: the BOS and "[INST]", whatever the message.
+        Assert.Equal(ids.Take(prompt.HeadLength), prompt.Encode("other words").Take(prompt.HeadLength));
+        Assert.Equal(1 + tokenizer.Encode("[INST]").Ids.Count(id => id != files.IdOf("<s>")), prompt.HeadLength);
     }
 
     [Fact]
@@ -74,7 +102,9 @@ public sealed class ChatPromptTests
     }
 
     [Theory]
-    [InlineData("{{ bos_token }}{% for message in messages %}[INST] {{ message['content'] }} [/INST]{% endfor %}", "not recognised")]
+    [InlineData("{% for message in messages %}<|user|>{{ message['content'] }}<|end|>{% endfor %}<|assistant|>", "not recognised")]
+    [InlineData("{% if USE_DEFAULT_PROMPT == true %}{% set system_message = 'DEFAULT_SYSTEM_MESSAGE' %}{% endif %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}", "default system message")]
+    [InlineData(@"{%- if strftime_now is defined %}{%- set date_string = strftime_now(""%d %b %Y"") %}{%- else %}{%- set date_string = ""26 Jul 2024"" %}{%- endif %}<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n<|eot_id|>", "today's date")]
     [InlineData(@"{%- if not date_string is defined %}{%- set date_string = ""26 Jul 2024"" %}{%- endif %}<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023<|eot_id|>", "date")]
     public void ATemplateItCannotRenderIsRefusedNamingTheFileAndField(string template, string reason)
     {

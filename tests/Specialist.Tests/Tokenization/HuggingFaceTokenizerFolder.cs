@@ -23,6 +23,21 @@ internal sealed class HuggingFaceTokenizerFolder
     public const string Llama3Template =
         @"{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
 
+    public const string Llama31Template =
+        @"{{- bos_token }}{%- if not date_string is defined %}{%- set date_string = ""26 Jul 2024"" %}{%- endif %}{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}{%- set messages = messages[1:] %}{%- else %}{%- set system_message = """" %}{%- endif %}{{- ""<|start_header_id|>system<|end_header_id|>\n\n"" }}{{- ""Cutting Knowledge Date: December 2023\n"" }}{{- ""Today Date: "" + date_string + ""\n\n"" }}{{- system_message }}{{- ""<|eot_id|>"" }}{%- for message in messages %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}";
+
+    public const string Llama2Template =
+        @"{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\n' + system_message + '\n<</SYS>>\n\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+
+    /// <summary>Llama 2's special tokens (<c>&lt;s&gt;</c> put before a text by the post-processor, <c>&lt;/s&gt;</c>) and <paramref name="template"/> its chat template.</summary>
+    public static HuggingFaceTokenizerFolder Llama2((string, string)[] merges, string template) => new()
+    {
+        Merges = merges,
+        AddedTokens = ["<unk>", "<s>", "</s>"],
+        BosPrefix = "<s>",
+        Config = new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["chat_template"] = template },
+    };
+
     /// <summary>Qwen2's special tokens, <paramref name="eosToken"/> its end of sequence, and <paramref name="template"/> its chat template (none when null).</summary>
     public static HuggingFaceTokenizerFolder Qwen2((string, string)[] merges, string? template, string eosToken = "<|im_end|>") => new()
     {
