@@ -195,8 +195,8 @@ internal static class MiniatureFindings
         md.Append("Each T5 size has a decoder-only (Qwen2-shaped) counterpart of the same parameter count: twice the layers (the T5's encoder and decoder together), " +
                   "the same width and heads (half as many key/value heads, as Qwen2 groups them), a SwiGLU feed-forward sized to match, tied embeddings. It reads prompt and " +
                   "target as one sequence, is trained on the same mixture and specialized on the same teacher's chains of thought with the same steps, rate and selection. " +
-                  "Differences are decoder-only minus T5 on the same test items (paired bootstrap).\n\n");
-        md.Append($"| size | parameters, T5 / decoder-only | ID math before, T5 / decoder-only | ID math after | OOD mean after | generic before | decoder-only − T5 before | after | lift |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                  "Cells with two numbers are T5 / decoder-only; the last three columns are decoder-only minus T5 on the same test items (ID math, paired bootstrap).\n\n");
+        md.Append("| size | parameters | ID math before | ID math after | OOD mean after | generic before | difference before | difference after | difference of lifts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var r in rows)
             md.Append(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Size} | {r.T5.Params:N0} / {r.Decoder.Params:N0} | {Pct(r.T5.MathIdBefore)} / {Pct(r.Decoder.MathIdBefore)} | {Pct(r.T5.MathIdAfter)} / {Pct(r.Decoder.MathIdAfter)} | " +
