@@ -74,8 +74,8 @@ internal static class MiniatureFindings
             Replay = Eval(RunLayout.Model(Variant, RunLayout.Replay));
             ControlGeneric = Generic(layout, RunLayout.Model(Variant, RunLayout.Control));
             ReplayGeneric = Generic(layout, RunLayout.Model(Variant, RunLayout.Replay));
-            IdPairs = [.. profile.Students.Select(s => new BeforeAfter(s.Name,
-                Evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Generalist), "zeroshot", [IdTest]), Evaluations.Outcomes(RunLayout.Model(s.Name, RunLayout.Specialized), "zeroshot", [IdTest])))];
+            IdPairs = [.. profile.Students.Select(s => IdPair(s.Name))];
+            DecoderOnlyIdPairs = profile.DecoderOnlyFamily ? [.. profile.Students.Select(s => IdPair(s.DecoderOnlyName))] : [];
             TeacherEval = EvaluationResults.Read(layout.TeacherEvaluation);
             TeacherAnnotated = EvaluationResults.Read(layout.TeacherAnnotatedEvaluation).Sets.Values.Single();
             TeacherParams = T5Checkpoint.Inspect(teacherFolder).ParameterCount;
@@ -88,6 +88,14 @@ internal static class MiniatureFindings
 
         /// <summary>The decoder-only family, size by size as <see cref="Students"/> (empty unless the profile trains it).</summary>
         public IReadOnlyList<Student> DecoderOnly { get; }
+
+        /// <summary>The decoder-only family's ID test outcomes before and after, as <see cref="IdPairs"/>.</summary>
+        public IReadOnlyList<BeforeAfter> DecoderOnlyIdPairs { get; }
+
+        /// <summary>A student's zero-shot ID math test outcomes, generalist and specialized, item by item.</summary>
+        private BeforeAfter IdPair(string size) => new(size,
+            Evaluations.Outcomes(RunLayout.Model(size, RunLayout.Generalist), "zeroshot", [IdTest]),
+            Evaluations.Outcomes(RunLayout.Model(size, RunLayout.Specialized), "zeroshot", [IdTest]));
 
         /// <summary>A student's zero-shot test accuracies before and after specialization.</summary>
         private Student Measure(RunLayout layout, string size)
@@ -158,9 +166,7 @@ internal static class MiniatureFindings
     /// </summary>
     private static (JsonObject Numbers, string Markdown) DecoderOnlyComparison(RunProfile profile, MeasuredRun run)
     {
-        var (evaluations, idTest) = (run.Evaluations, run.IdTest);
-        ItemOutcomes Id(string size, string stage) => evaluations.Outcomes(RunLayout.Model(size, stage), "zeroshot", [idTest]);
-        var pairs = profile.Students.Select(s => new BeforeAfter(s.DecoderOnlyName, Id(s.DecoderOnlyName, RunLayout.Generalist), Id(s.DecoderOnlyName, RunLayout.Specialized))).ToList();
+        var (idTest, pairs) = (run.IdTest, run.DecoderOnlyIdPairs);
         var lift = PhenomenonRules.Lift(idTest, pairs, null);
         var scaling = PhenomenonRules.Scaling(idTest, [.. run.DecoderOnly.Zip(pairs, (s, p) => new SizedOutcomes(s.Name, s.Params, p.Specialized))]);
 

@@ -167,7 +167,8 @@ public static class MiniatureRun
     {
         // A set is encoded for a student folder; every student of a family shares the tokenizer, so one untrained folder serves.
         var reference = Path.Combine(layout.Distill, "student-tokenizer");
-        WriteStudent(world, StudentConfig(world, profile, profile.Students[0], decoderOnly: false), reference, seed);
+        var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
+        WriteStudent(world, StudentConfig(profile, profile.Students[0], vocabulary, decoderOnly: false), reference, seed);
         var all = DistillFormats.All;
         // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
         var sizes = all.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
@@ -187,17 +188,14 @@ public static class MiniatureRun
         Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"), all);
         if (!profile.DecoderOnlyFamily) return;
         var decoderOnly = Path.Combine(layout.Distill, "student-tokenizer-decoder-only");
-        WriteStudent(world, StudentConfig(world, profile, profile.Students[0], decoderOnly: true), decoderOnly, seed);
+        WriteStudent(world, StudentConfig(profile, profile.Students[0], vocabulary, decoderOnly: true), decoderOnly, seed);
         Build(layout.DecoderOnlyMixtureSet, null, MiniatureWorld.Mixture, all, decoderOnly);
         Build(layout.DecoderOnlyTeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats, decoderOnly);
     }
 
     /// <summary>A student size's model: its T5 shape, or its decoder-only counterpart of as many parameters.</summary>
-    internal static IModelConfig StudentConfig(MiniatureWorld world, RunProfile profile, StudentSize size, bool decoderOnly)
-    {
-        var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
-        return decoderOnly ? size.DecoderOnlyConfig(vocabulary, profile.MaxSourceLength + profile.MaxTargetLength) : size.Config(vocabulary);
-    }
+    private static IModelConfig StudentConfig(RunProfile profile, StudentSize size, int vocabulary, bool decoderOnly) =>
+        decoderOnly ? size.DecoderOnlyConfig(vocabulary, profile.MaxSourceLength + profile.MaxTargetLength) : size.Config(vocabulary);
 
     private static void WriteStudent(MiniatureWorld world, IModelConfig config, string folder, ulong seed) =>
         StudentModel.WriteRandom(config, folder, world.StudentTokenizer, (long)seed);
@@ -219,6 +217,7 @@ public static class MiniatureRun
             EvalMaxNewTokens = profile.MaxNewTokens, EvalBatchSize = EvalBatch, KeepLast = 1, IdSet = id,
             EvalSets = [id, .. ood, generic], OodSets = ood,
         };
+        var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
         var jobs = new List<TrainingJob>();
         foreach (var size in profile.Students)
             foreach (var decoderOnly in profile.DecoderOnlyFamily ? [false, true] : new[] { false })
@@ -226,7 +225,7 @@ public static class MiniatureRun
                 // A decoder-only student reads prompt and target as one sequence: about twice the work per example.
                 var cost = (long)size.DModel * size.DModel * size.Layers * (decoderOnly ? 2 : 1);
                 var name = decoderOnly ? size.DecoderOnlyName : size.Name;
-                var model = StudentConfig(world, profile, size, decoderOnly);
+                var model = StudentConfig(profile, size, vocabulary, decoderOnly);
                 var generalist = layout.Student(name, RunLayout.Generalist);
                 jobs.Add(new("generalists", RunLayout.Generalist, name, model, null, common with
                 {

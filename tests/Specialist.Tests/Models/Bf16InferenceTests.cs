@@ -30,13 +30,7 @@ public class Bf16InferenceTests(ITestOutputHelper output)
         var e = ParityFixture.Read(name, "expected.json");
         var dir = Path.Combine(ParityFixture.Root, name);
         var t5 = name.StartsWith("t5", StringComparison.Ordinal);
-        var masks = e.GetProperty("attention_mask");
-        var rows = e.GetProperty("input_ids").EnumerateArray().Select((row, b) =>
-        {
-            var real = masks[b].EnumerateArray().Count(m => m.GetInt32() == 1);
-            var ids = row.EnumerateArray().Select(v => v.GetInt32());
-            return (IReadOnlyList<int>)[.. t5 ? ids.Take(real) : ids.Skip(row.GetArrayLength() - real)];
-        }).ToList();
+        var rows = ParityFixture.Prompts(e, paddedLeft: !t5);
         var options = new GenerationOptions { MaxNewTokens = e.GetProperty("greedy_max_new_tokens").GetInt32(), TopLogprobs = 2 };
 
         IReadOnlyList<GeneratedSequence> reference;
@@ -54,7 +48,7 @@ public class Bf16InferenceTests(ITestOutputHelper output)
         var generated = model.Generate(rows, options);
         for (var b = 0; b < rows.Count; b++)
         {
-            var hf = e.GetProperty("greedy")[b].EnumerateArray().Select(v => v.GetInt32()).Take(reference[b].Tokens.Count).ToList();
+            var hf = ParityFixture.Greedy(e, b).Take(reference[b].Tokens.Count).ToList();
             Assert.Equal(hf, reference[b].Tokens); // fp32 is transformers' (the parity tests), so its margins are the reference's
             var ours = generated[b].Tokens;
             var departs = Enumerable.Range(0, Math.Min(ours.Count, hf.Count)).FirstOrDefault(i => ours[i] != hf[i], -1);

@@ -61,16 +61,14 @@ public class HfParityTests(ITestOutputHelper output)
     /// <summary>Greedy tokens, with and without the decoder cache, equal transformers' (up to and including end-of-sequence).</summary>
     private static void AssertGreedy(T5Model model, JsonElement e)
     {
-        var masks = e.GetProperty("attention_mask");
-        var rows = e.GetProperty("input_ids").EnumerateArray().Select((row, b) =>
-            (IReadOnlyList<int>)[.. row.EnumerateArray().Select(v => v.GetInt32()).Take(masks[b].EnumerateArray().Count(m => m.GetInt32() == 1))]).ToList();
+        var rows = ParityFixture.Prompts(e, paddedLeft: false);
         var eos = model.Config.EosTokenId;
         foreach (var useCache in new[] { true, false })
         {
             var generated = new T5Generator(model).Generate(rows, new GenerationOptions { MaxNewTokens = e.GetProperty("greedy_max_new_tokens").GetInt32(), UseCache = useCache });
             for (var b = 0; b < rows.Count; b++)
             {
-                var hf = e.GetProperty("greedy")[b].EnumerateArray().Select(v => v.GetInt32()).ToList();
+                var hf = ParityFixture.Greedy(e, b);
                 var stop = hf.IndexOf(eos);
                 Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b].Tokens);
             }

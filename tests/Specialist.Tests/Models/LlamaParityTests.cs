@@ -115,15 +115,13 @@ public class LlamaParityTests(ITestOutputHelper output)
     /// <summary>Greedy tokens of the batch's rows, with and without the cache, equal transformers'.</summary>
     private static void AssertGreedy(LlamaModel model, JsonElement e)
     {
-        var masks = e.GetProperty("attention_mask");
-        var rows = e.GetProperty("input_ids").EnumerateArray().Select((row, b) =>
-            (IReadOnlyList<int>)[.. row.EnumerateArray().Select(v => v.GetInt32()).Skip(masks[b].EnumerateArray().Count(m => m.GetInt32() == 0))]).ToList();
+        var rows = ParityFixture.Prompts(e, paddedLeft: true);
         foreach (var useCache in new[] { true, false })
         {
             var generated = new LlamaGenerator(model).Generate(rows, new GenerationOptions { MaxNewTokens = e.GetProperty("greedy_max_new_tokens").GetInt32(), UseCache = useCache });
             for (var b = 0; b < rows.Count; b++)
             {
-                var hf = e.GetProperty("greedy")[b].EnumerateArray().Select(v => v.GetInt32()).ToList();
+                var hf = ParityFixture.Greedy(e, b);
                 var stop = hf.FindIndex(t => model.Config.EosTokenIds.Contains(t));
                 Assert.Equal(stop >= 0 ? hf.Take(stop + 1) : hf, generated[b].Tokens);
             }

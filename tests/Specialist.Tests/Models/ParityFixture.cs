@@ -27,6 +27,24 @@ internal static class ParityFixture
     /// <summary>The fp32 tolerance of a fixture: twice transformers' own fp32-vs-fp64 distance, at least <see cref="Fp32ToleranceFloor"/>.</summary>
     public static double Fp32Tolerance(JsonElement expected) => Math.Max(Fp32ToleranceFloor, 2 * expected.GetProperty("fp32_vs_fp64_max_rel_diff").GetDouble());
 
+    /// <summary>
+    /// The fixture batch's prompts without their padding: the ids where <c>attention_mask</c> is 1, which lead a
+    /// right-padded row (T5) and end a left-padded one (decoder-only).
+    /// </summary>
+    public static List<IReadOnlyList<int>> Prompts(JsonElement e, bool paddedLeft)
+    {
+        var masks = e.GetProperty("attention_mask");
+        return [.. e.GetProperty("input_ids").EnumerateArray().Select((row, b) =>
+        {
+            var ids = row.EnumerateArray().Select(v => v.GetInt32());
+            var real = masks[b].EnumerateArray().Count(m => m.GetInt32() == 1);
+            return (IReadOnlyList<int>)[.. paddedLeft ? ids.Skip(row.GetArrayLength() - real) : ids.Take(real)];
+        })];
+    }
+
+    /// <summary>transformers' greedy tokens for row <paramref name="row"/> of the batch.</summary>
+    public static List<int> Greedy(JsonElement e, int row) => [.. e.GetProperty("greedy")[row].EnumerateArray().Select(v => v.GetInt32())];
+
     /// <summary>A JSON matrix of integers as an int64 tensor.</summary>
     public static Tensor Matrix(JsonElement rows) =>
         tensor(rows.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
