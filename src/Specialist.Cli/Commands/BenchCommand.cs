@@ -106,6 +106,9 @@ internal static class BenchCommand
         Row("training, bf16 mixed", $"{result.MixedTrainTokensPerSecond:F0} tokens/s ({result.MixedSpeedup:F2}x fp32, steps in turn)");
         foreach (var d in result.Decode)
             Row($"decode {d.Dtype} batch {d.Batch} {(d.Cache ? "cached" : "uncached")}", $"{d.TokensPerSecond:F1} tokens/s");
+        foreach (var p in result.CachedStep)
+            Row($"cached {p.Dtype} step, batch 1", $"{p.CachedStepMs:F2} ms: weight products {p.WeightMatvecMs:F2} ms ({100 * p.MatvecShare:F0} %, {p.WeightMegabytes:F1} MB at {p.MatvecGbPerSecond:F1} GB/s); "
+                + $"memory reads {p.StreamGbPerSecond:F1} GB/s, so at least {p.FloorMs:F2} ms a step: cached / uncached at most {p.RatioCeiling:F2}x");
         Row("peak RSS", $"{result.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture)} MB");
         AnsiConsole.Write(table);
         WriteLoad(load);

@@ -18,11 +18,12 @@ namespace Specialist.Benchmarks;
 /// <param name="Mfu">TrainGflops / GemmPeakGflops.</param>
 /// <param name="Decode">Generated tokens per second per (weights' dtype, batch, cache) case: fp32, then the same
 /// weights cast to bf16 (<c>generate/eval --dtype bf16</c>).</param>
+/// <param name="CachedStep">Per weights' dtype, where a cached batch-1 decoding step's time goes (empty without decoding).</param>
 /// <param name="PeakRssMb">Peak resident memory of the process (VmHWM).</param>
 public sealed record ModelBenchmarkResult(
     string Config, long Parameters, int Threads, double GemmPeakGflops, double Bf16GemmPeakGflops,
     double TrainTokensPerSecond, double TrainGflops, double Mfu, double MixedTrainTokensPerSecond,
-    IReadOnlyList<DecodeFigure> Decode, double PeakRssMb)
+    IReadOnlyList<DecodeFigure> Decode, IReadOnlyList<CachedStepProfile> CachedStep, double PeakRssMb)
 {
     /// <summary>bf16 mixed-precision training tokens/s over fp32's.</summary>
     public double MixedSpeedup => TrainTokensPerSecond > 0 ? MixedTrainTokensPerSecond / TrainTokensPerSecond : 0;
@@ -30,6 +31,32 @@ public sealed record ModelBenchmarkResult(
 
 /// <summary>Decoding speed with the weights in <paramref name="Dtype"/> (fp32 or bf16) at one batch size, with or without the KV cache.</summary>
 public sealed record DecodeFigure(string Dtype, int Batch, bool Cache, int NewTokens, double TokensPerSecond);
+
+/// <summary>
+/// Where the time of a cached batch-1 decoding step goes, measured beside it in the same process: the step multiplies
+/// each weight it uses by one vector, so it must read them all from memory once. <see cref="WeightMatvecMs"/> times
+/// those products alone (the model's own weight tensors, in the step's order); <see cref="StreamGbPerSecond"/> is this
+/// machine's memory read bandwidth (summing a tensor far larger than the caches). Their ratio bounds the cache's gain:
+/// no cached step can take less than <see cref="FloorMs"/>, so cached ÷ uncached can reach at most <see cref="RatioCeiling"/>.
+/// </summary>
+/// <param name="Dtype">The weights' dtype (fp32, bf16).</param>
+/// <param name="WeightMegabytes">Bytes of the weights one cached step multiplies (decoder projections and feed-forward,
+/// not the cached cross-attention keys and values; the output layer), in MB.</param>
+/// <param name="WeightMatvecMs">Those weights times one vector each, one after another: the best of repeated passes.</param>
+/// <param name="StreamGbPerSecond">Read bandwidth: a 512 MB tensor summed, best of five.</param>
+/// <param name="CachedStepMs">One cached step at batch 1 (1 / the cached batch-1 tokens/s).</param>
+/// <param name="UncachedStepMs">One uncached step at batch 1, averaged over the new tokens (1 / the uncached batch-1 tokens/s).</param>
+public sealed record CachedStepProfile(string Dtype, double WeightMegabytes, double WeightMatvecMs, double StreamGbPerSecond, double CachedStepMs, double UncachedStepMs)
+{
+    /// <summary>The bandwidth the weight products reach, GB/s.</summary>
+    public double MatvecGbPerSecond => WeightMegabytes / WeightMatvecMs;
+    /// <summary>The share of the cached step spent in the weight products.</summary>
+    public double MatvecShare => WeightMatvecMs / CachedStepMs;
+    /// <summary>The least time a cached step can take: its weights read once at <see cref="StreamGbPerSecond"/>.</summary>
+    public double FloorMs => WeightMegabytes / StreamGbPerSecond;
+    /// <summary>The largest cached ÷ uncached ratio this machine allows at this length: the uncached step over <see cref="FloorMs"/>.</summary>
+    public double RatioCeiling => UncachedStepMs / FloorMs;
+}
 
 /// <summary>
 /// <c>specialist bench model</c>: training and decoding speed of a student shape (a built-in T5, or a T5, Llama or
@@ -67,6 +94,8 @@ public static class ModelBenchmark
         var trainGflops = flops / stepSeconds / 1e9;
 
         var decoding = new List<DecodeFigure>();
+        var profiles = new List<CachedStepProfile>();
+        var stream = decode ? StreamGbPerSecond() : 0;
         // fp32 first; then the same weights as bf16, as generate and eval load them with --dtype bf16 (no buffer of
         // either family depends on the dtype: casting the module is loading it as bf16).
         foreach (var (dtype, name) in decode ? [(ScalarType.Float32, "fp32"), (ScalarType.BFloat16, "bf16")] : Array.Empty<(ScalarType, string)>())
@@ -78,9 +107,13 @@ public static class ModelBenchmark
                     progress?.Invoke($"decoding {name}, batch {decodeBatch}, {(cache ? "with" : "without")} cache");
                     decoding.Add(new DecodeFigure(name, decodeBatch, cache, newTokens, DecodeTokensPerSecond(model, decodeBatch, cache, sourceLength, newTokens)));
                 }
+            progress?.Invoke($"profiling a cached {name} step: its weight products alone");
+            var weights = CachedStepWeights(model);
+            double StepMs(bool cache) => 1000 / decoding.Single(d => d.Dtype == name && d.Batch == 1 && d.Cache == cache).TokensPerSecond;
+            profiles.Add(new CachedStepProfile(name, weights.Sum(w => w.numel() * w.element_size()) / 1e6, WeightMatvecMs(weights), stream, StepMs(true), StepMs(false)));
         }
         return new ModelBenchmarkResult(configName, model.ParameterCount, torch.get_num_threads(), peak, bf16Peak,
-            trainTokensPerSecond, trainGflops, trainGflops / peak, batch * (sourceLength + targetLength) / mixedStepSeconds, decoding, PeakRssMegabytes());
+            trainTokensPerSecond, trainGflops, trainGflops / peak, batch * (sourceLength + targetLength) / mixedStepSeconds, decoding, profiles, PeakRssMegabytes());
     }
 
     /// <summary>
@@ -170,6 +203,58 @@ public static class ModelBenchmark
             best = Math.Max(best, outputs.Sum(o => o.Tokens.Count) / Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         return best;
+    }
+
+    /// <summary>
+    /// The weights a cached decoding step multiplies, in the order it does: T5's decoder blocks without the
+    /// cross-attention keys and values (computed once from the encoder output) and the relative position bias (a
+    /// lookup); a decoder-only model's layers; then the output layer (the embedding matrix when tied). Norms are vectors.
+    /// </summary>
+    internal static IReadOnlyList<Tensor> CachedStepWeights(StudentModel model)
+    {
+        var named = model.Module.named_parameters().ToList();
+        bool Multiplied(string name) => name.StartsWith("decoder.", StringComparison.Ordinal)
+            ? !name.Contains(".EncDecAttention.k.", StringComparison.Ordinal) && !name.Contains(".EncDecAttention.v.", StringComparison.Ordinal)
+              && !name.Contains("relative_attention_bias", StringComparison.Ordinal)
+            : name.StartsWith("model.layers.", StringComparison.Ordinal);
+        var output = named.FirstOrDefault(p => p.name == "lm_head.weight").parameter
+                     ?? named.Single(p => p.name is "shared.weight" or "model.embed_tokens.weight").parameter;
+        return [.. named.Where(p => p.parameter.dim() == 2 && Multiplied(p.name)).Select(p => (Tensor)p.parameter), output];
+    }
+
+    /// <summary>Each weight times one vector, in turn; the best pass of those within about a second (at least three).</summary>
+    private static double WeightMatvecMs(IReadOnlyList<Tensor> weights)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var inputs = weights.Select(w => randn(1, w.shape[1], dtype: w.dtype)).ToList();
+        double Pass()
+        {
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < weights.Count; i++) nn.functional.linear(inputs[i], weights[i]).Dispose();
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+        Pass(); // warm-up
+        var best = double.MaxValue;
+        var clock = Stopwatch.StartNew();
+        for (var pass = 0; pass < 3 || clock.Elapsed.TotalSeconds < 1; pass++) best = Math.Min(best, Pass());
+        return best;
+    }
+
+    /// <summary>Memory read bandwidth in GB/s: a 512 MB fp32 tensor, far larger than any cache, summed; best of five.</summary>
+    private static double StreamGbPerSecond()
+    {
+        using var scope = NewDisposeScope();
+        var data = ones(128L * 1024 * 1024);
+        data.sum().Dispose();
+        var best = double.MaxValue;
+        for (var i = 0; i < 5; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            data.sum().Dispose();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        return data.numel() * 4 / best / 1e9;
     }
 
     /// <summary>GEMM FLOP/s in <paramref name="dtype"/>: the best of several square matmul sizes, each timed for about half a second.</summary>

@@ -5,8 +5,6 @@ using Specialist.Training;
 
 namespace Specialist.Reports;
 
-using Alignment = ScottPlot.Alignment; // not the Specialist.Alignment namespace
-
 /// <summary>A table of the numbers behind a figure, as report.md prints it.</summary>
 internal sealed record FigureTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)
 {
@@ -68,10 +66,13 @@ internal sealed record LabelledEvaluation(string Label, string Folder, Evaluatio
     public string Stage => Baseline ? "before" : "after";
 }
 
-/// <summary>Builds the report's figures with ScottPlot; every figure uses the embedded font (<see cref="PlotFonts"/>).</summary>
+/// <summary>
+/// Builds the report's figures with ScottPlot; every figure uses the embedded font (<see cref="PlotFonts"/>) and has its
+/// legend beside the plot, never over it (a legend inside the plot once hid a point of the scaling figure).
+/// </summary>
 internal static class ReportFigures
 {
-    public const int Width = 900;
+    public const int Width = 1100; // the legend beside the plot takes up to ~400 px
     public const int Height = 540;
 
     private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
@@ -128,7 +129,7 @@ internal static class ReportFigures
             var line = AddLine(plot, [.. run.TrainSteps.Select(s => (double)s.Step)], [.. run.TrainSteps.Select(s => s.Loss)], $"{run.Name} (loss: {run.Loss ?? "?"})", Palette.GetColor(i), width: 1.5f);
             line.MarkerSize = run.TrainSteps.Count > 50 ? 0 : 4;
         }
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
 
         var steps = withSteps.SelectMany(r => r.TrainSteps.Select(s => s.Step)).Distinct().Order().ToList();
         var byRun = withSteps.Select(r => r.TrainSteps.GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.Last().Loss)).ToList();
@@ -169,7 +170,7 @@ internal static class ReportFigures
                 rows.Add([group[0].Group, "log-linear fit", "", "", $"{g.Intercept:F2} + {g.Slope:F2} · log10(parameters)", $"slope {g.Slope:+0.00;-0.00;0.00} points per 10x parameters"]);
         }
         LogAxis(plot, points.Select(p => Math.Log10(p.Parameters)));
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
         return new ReportFigure(fileStem, "Scaling: accuracy vs parameters", caption, plot,
             new FigureTable(["group", "model", "parameters", "", "accuracy", "what is measured"], rows));
     }
