@@ -266,7 +266,7 @@ internal static class MiniatureFindings
         md.Append(Row("tokenizers", $"word-level, numbers digit by digit; the teacher's holds every word of the math problems ({teacherVocabulary} pieces), the students' the {studentVocabulary} most frequent pieces, other words spelt letter by letter"));
         md.Append(Row("teacher", string.Create(CultureInfo.InvariantCulture,
             $"T5, {run.TeacherParams:N0} parameters (width {profile.Teacher.DModel}, {profile.Teacher.Layers} + {profile.Teacher.Layers} layers), trained from scratch on the gold chains of thought of its own {profile.TeacherMathTrain} math problems (none of them annotated, dev or test), " +
-            $"{profile.TeacherSteps} steps at learning rate {profile.TeacherLr}{(teacherCached ? "; reused from the cache" : "")}")));
+            $"{profile.TeacherSteps} steps at learning rate {profile.TeacherLr}{(profile.TeacherDtype == "bf16" ? " in bf16 mixed precision" : "")}{(teacherCached ? "; reused from the cache" : "")}")));
         md.Append(Row("annotation", string.Create(CultureInfo.InvariantCulture,
             $"{profile.Samples} chains of thought per training question, temperature {profile.SampleTemperature}, top-{profile.TopLogprobs} log-probabilities; kept when the answer is right")));
         md.Append(Row("students", string.Join("; ", profile.Students.Zip(students, (size, s) =>

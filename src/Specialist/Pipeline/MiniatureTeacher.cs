@@ -33,8 +33,10 @@ internal static class MiniatureTeacher
         // The shape is spelt out field by field (as the record printed itself when the key was made), so that a new
         // property of StudentSize does not retire every cached teacher.
         var t = profile.Teacher;
+        // fp32 is not spelt out: the keys made before the dtype existed stay valid for the profiles that train in fp32.
+        var dtype = profile.TeacherDtype == "fp32" ? "" : $" dtype {profile.TeacherDtype}";
         var key = string.Create(CultureInfo.InvariantCulture,
-            $"v{Version} StudentSize {{ Name = {t.Name}, DModel = {t.DModel}, Layers = {t.Layers}, Heads = {t.Heads} }} steps {profile.TeacherSteps} lr {profile.TeacherLr} batch {profile.CotBatch} tokenizer {FileHash(world.TeacherTokenizer)} data {FileHash(world.SetFile(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit)))}");
+            $"v{Version} StudentSize {{ Name = {t.Name}, DModel = {t.DModel}, Layers = {t.Layers}, Heads = {t.Heads} }} steps {profile.TeacherSteps} lr {profile.TeacherLr} batch {profile.CotBatch}{dtype} tokenizer {FileHash(world.TeacherTokenizer)} data {FileHash(world.SetFile(MiniatureWorld.Set(MiniatureWorld.Math, MiniatureWorld.TeacherSplit)))}");
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
         return Path.Combine(cacheRoot, "teachers", $"{profile.Name}-{hash}");
     }
@@ -78,7 +80,7 @@ internal static class MiniatureTeacher
         var run = Path.Combine(work, "run");
         StageCalls.Train(new TrainingConfig
         {
-            Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps,
+            Student = init, Data = data, Out = run, Lr = profile.TeacherLr, Warmup = 100, Steps = profile.TeacherSteps, Dtype = profile.TeacherDtype,
             EvalSets = [], EvalEvery = 0, DataRoot = world.Root, Seed = (long)seed, Threads = 0, KeepLast = 1,
             SaveEvery = profile.SaveEvery(profile.TeacherSteps),
             MaxGradNorm = 1.0, WeightDecay = 0.01, // math chains of thought are short: nothing to truncate

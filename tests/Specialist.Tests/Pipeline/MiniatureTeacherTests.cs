@@ -12,11 +12,13 @@ public sealed class MiniatureTeacherTests
     [Fact]
     public void The_default_teachers_cache_folder_depends_on_the_teacher_alone()
     {
-        // The default world's teacher as cached since the v6 teacher: a new key retires every user's cached teacher
-        // (20 minutes on two cores), so it may change only on purpose: a new teacher recipe, tokenizer or split.
+        // The default world's teacher as cached since the v6 teacher trained in bf16: a new key retires every user's cached
+        // teacher (6 minutes on two cores), so it may change only on purpose: a new teacher recipe, dtype, tokenizer or split.
         var world = MiniatureWorld.Build(Path.Combine(TestPaths.NewTempDir(), "world"), RunProfile.Default, RunProfile.WorldSeed);
         var folder = MiniatureTeacher.Folder("/cache", world, RunProfile.Default);
-        Assert.Equal(Path.Combine("/cache", "teachers", "default-6a71d37aeead"), folder);
+        Assert.Equal(Path.Combine("/cache", "teachers", "default-c6d986922cf9"), folder);
+        // The same teacher in fp32 is another teacher, under the key it had before the dtype was part of it.
+        Assert.Equal(Path.Combine("/cache", "teachers", "default-6a71d37aeead"), MiniatureTeacher.Folder("/cache", world, RunProfile.Default with { TeacherDtype = "fp32" }));
         // What the students do is not the teacher's business.
         var students = RunProfile.Default with { Students = [new("s", 8, 1, 2)], GeneralistSteps = 1, DecoderOnlyFamily = true, Seeds = [4] };
         Assert.Equal(folder, MiniatureTeacher.Folder("/cache", world, students));
