@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
 using Specialist.Alignment;
 using Specialist.Answers;
@@ -58,7 +58,7 @@ public sealed record RunSummary(string OutputFolder, string ReportPath, string P
 public static class MiniatureRun
 {
     /// <summary>The stages in order.</summary>
-    public static IReadOnlyList<string> Stages { get; } = ["world", "teacher", "annotate", "align", "generalists", "specialize", "eval", "report"];
+    public static IReadOnlyList<string> Stages { get; } = ["world", "teacher", "annotate", "align", "students", "eval", "report"];
 
     /// <summary>
     /// The size that also gets the comparison variants (sample matching, zero-shot only, replay, control): the smallest,
@@ -113,9 +113,7 @@ public static class MiniatureRun
         stages.Run("annotate", () => Annotate(world, profile, seed, teacherFolder, layout, report, stop).GetAwaiter().GetResult());
         stages.Run("align", () => BuildDistillSets(world, profile, seed, layout, report));
 
-        var jobs = TrainingJobs(world, profile, seed, layout);
-        stages.Run("generalists", () => RunJobs("generalists", jobs.Where(j => j.Stage == "generalists").ToList(), profile, report, stop));
-        stages.Run("specialize", () => RunJobs("specialize", jobs.Where(j => j.Stage == "specialize").ToList(), profile, report, stop));
+        stages.Run("students", () => RunJobs("students", TrainingJobs(world, profile, seed, layout), profile, report, stop));
         stages.Run("eval", () => Evaluate(world, profile, layout, report));
 
         IReadOnlyList<Phenomenon> phenomena = [];
@@ -200,10 +198,13 @@ public static class MiniatureRun
     private static void WriteStudent(MiniatureWorld world, IModelConfig config, string folder, ulong seed) =>
         StudentModel.WriteRandom(config, folder, world.StudentTokenizer, (long)seed);
 
-    // --- Students: generalists, then specialization and its comparisons.
+    // --- Students: generalists, their specializations and the comparisons, one schedule.
 
-    /// <summary>A training run of the plan: its stage, the student (size name and model), what it starts from, and its config.</summary>
-    internal sealed record TrainingJob(string Stage, string Name, string Size, IModelConfig Model, string? InitFrom, TrainingConfig Config, long Cost);
+    /// <summary>
+    /// A training run of the plan: the student (size name and model), the run whose last checkpoint it starts from (null:
+    /// a new student), its config, and its relative cost (d_model² × layers × steps, doubled for decoder-only) for scheduling.
+    /// </summary>
+    internal sealed record TrainingJob(string Name, string Size, IModelConfig Model, TrainingJob? After, TrainingConfig Config, long Cost);
 
     internal static IReadOnlyList<TrainingJob> TrainingJobs(MiniatureWorld world, RunProfile profile, ulong seed, RunLayout layout)
     {
@@ -227,34 +228,37 @@ public static class MiniatureRun
                 var name = decoderOnly ? size.DecoderOnlyName : size.Name;
                 var model = StudentConfig(profile, size, vocabulary, decoderOnly);
                 var generalist = layout.Student(name, RunLayout.Generalist);
-                jobs.Add(new("generalists", RunLayout.Generalist, name, model, null, common with
+                var first = new TrainingJob(RunLayout.Generalist, name, model, null, common with
                 {
                     Student = layout.Student(name, "init"), Data = decoderOnly ? layout.DecoderOnlyMixtureSet : layout.MixtureSet, Out = generalist,
                     Steps = profile.GeneralistSteps, EvalEvery = 0, SaveEvery = profile.SaveEvery(profile.GeneralistSteps),
-                }, cost * profile.GeneralistSteps));
+                }, cost * profile.GeneralistSteps);
+                jobs.Add(first);
                 var from = Path.Combine(generalist, RunCheckpoints.RelativePath(profile.GeneralistSteps));
                 var specialize = common with
                 {
                     Student = from, Data = decoderOnly ? layout.DecoderOnlyTeacherSet : layout.TeacherSet, Formats = [.. profile.SpecializeFormats.Select(DistillFormats.Name)],
                     Steps = profile.SpecializeSteps, Loss = LossKind.Distribution, EvalEvery = Math.Max(1, profile.SpecializeSteps / profile.Evaluations), Warmup = 50,
                 };
-                jobs.Add(new("specialize", RunLayout.Specialized, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Specialized) }, cost * profile.SpecializeSteps));
+                jobs.Add(new(RunLayout.Specialized, name, model, first, specialize with { Out = layout.Student(name, RunLayout.Specialized) }, cost * profile.SpecializeSteps));
                 // The comparisons are made on the smallest T5 only.
                 if (decoderOnly || size.Name != VariantSize(profile)) continue;
-                jobs.Add(new("specialize", RunLayout.SampleMatching, name, model, from, specialize with { Out = layout.Student(name, RunLayout.SampleMatching), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
-                jobs.Add(new("specialize", RunLayout.ZeroShotOnly, name, model, from, specialize with
+                jobs.Add(new(RunLayout.SampleMatching, name, model, first, specialize with { Out = layout.Student(name, RunLayout.SampleMatching), Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+                jobs.Add(new(RunLayout.ZeroShotOnly, name, model, first, specialize with
                 {
                     Out = layout.Student(name, RunLayout.ZeroShotOnly), Formats = [.. profile.ZeroShotOnlyFormats.Select(DistillFormats.Name)],
                 }, cost * profile.SpecializeSteps / 2));
-                jobs.Add(new("specialize", RunLayout.Replay, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Replay), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
-                jobs.Add(new("specialize", RunLayout.Control, name, model, from, specialize with { Out = layout.Student(name, RunLayout.Control), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
+                jobs.Add(new(RunLayout.Replay, name, model, first, specialize with { Out = layout.Student(name, RunLayout.Replay), Replay = layout.GenericSet, ReplayShare = profile.ReplayShare }, cost * profile.SpecializeSteps));
+                jobs.Add(new(RunLayout.Control, name, model, first, specialize with { Out = layout.Student(name, RunLayout.Control), Data = layout.MixtureSet, Formats = [], Loss = LossKind.Sample }, cost * profile.SpecializeSteps));
             }
         return jobs;
     }
 
     /// <summary>
-    /// Runs training jobs, up to <see cref="RunProfile.Parallel"/> at once (each on one libtorch thread), the costliest
-    /// first. A job that finished is skipped; one that was interrupted resumes from its last checkpoint.
+    /// Runs training jobs, up to <see cref="RunProfile.Parallel"/> at once (each on one libtorch thread): a free worker
+    /// takes the costliest job whose starting point is trained, so a size's specializations start as soon as its
+    /// generalist is done and no core waits for the slowest generalist. Each job computes the same whatever runs beside
+    /// it. A job that finished is skipped; one that was interrupted resumes from its last checkpoint.
     /// </summary>
     private static void RunJobs(string stage, IReadOnlyList<TrainingJob> jobs, RunProfile profile, Action<RunEvent>? report, CancellationToken stop)
     {
@@ -277,23 +281,61 @@ public static class MiniatureRun
                     report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
             }
         }
-        // Costliest first, handed out one at a time in that order (NoBuffering: no chunks), so the two workers end together.
-        var order = Partitioner.Create(jobs.OrderByDescending(j => j.Cost), EnumerablePartitionerOptions.NoBuffering);
-        try
+        var pending = jobs.OrderByDescending(j => j.Cost).ToList();
+        var trained = new HashSet<TrainingJob>();
+        var gate = new object();
+        ExceptionDispatchInfo? failure = null;
+        // The first failure stops the other workers too (at their next step; they resume from a checkpoint next time).
+        using var halt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        TrainingJob? Take()
         {
-            Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = profile.Parallel }, job => TrainOne(job, e => OnEvent(job, e), stop));
+            lock (gate)
+                while (true)
+                {
+                    if (failure is not null || pending.Count == 0) return null;
+                    var ready = pending.Find(j => j.After is null || trained.Contains(j.After));
+                    if (ready is not null)
+                    {
+                        pending.Remove(ready);
+                        return ready;
+                    }
+                    Monitor.Wait(gate); // every pending job waits for one that a worker is training
+                }
         }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        void Work()
         {
-            throw e.InnerExceptions[0];
+            while (Take() is { } job)
+            {
+                try
+                {
+                    TrainOne(job, e => OnEvent(job, e), halt.Token);
+                }
+                catch (Exception e)
+                {
+                    lock (gate)
+                    {
+                        failure ??= ExceptionDispatchInfo.Capture(e);
+                        Monitor.PulseAll(gate);
+                    }
+                    halt.Cancel();
+                    return;
+                }
+                lock (gate)
+                {
+                    trained.Add(job);
+                    Monitor.PulseAll(gate);
+                }
+            }
         }
+        Task.WaitAll([.. Enumerable.Range(0, Math.Max(1, profile.Parallel)).Select(_ => Task.Factory.StartNew(Work, TaskCreationOptions.LongRunning))]);
+        failure?.Throw();
     }
 
     private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
     {
         if (StageCalls.TrainingFinished(job.Config)) return;
         // Written whole or not at all: a folder with a config but without its weights or tokenizer would never be rewritten.
-        if (job.InitFrom is null && !Directory.Exists(job.Config.Student))
+        if (job.After is null && !Directory.Exists(job.Config.Student))
             AtomicFolder.Write(job.Config.Student, folder => WriteStudent(MiniatureWorld.Open(job.Config.DataRoot), job.Model, folder, unchecked((ulong)job.Config.Seed)));
         StageCalls.Train(job.Config, report, stop);
     }

@@ -86,14 +86,14 @@ public sealed partial class RunChaosTests(ITestOutputHelper output)
                 () =>
                 {
                     var done = Stages(run);
-                    Assert.True(done.SequenceEqual(MiniatureRun.Stages.TakeWhile(s => s != "align")) || done.SequenceEqual(MiniatureRun.Stages.TakeWhile(s => s != "generalists")),
+                    Assert.True(done.SequenceEqual(MiniatureRun.Stages.TakeWhile(s => s != "align")) || done.SequenceEqual(MiniatureRun.Stages.TakeWhile(s => s != "students")),
                         $"stages done when killed: {string.Join(", ", done)}");
                 }),
             new("generalists, before their first checkpoint",
                 _ => Began(generalists) && !Saved(generalists),
                 () =>
                 {
-                    NotDone("generalists");
+                    NotDone("students");
                     // A training run holds its config and no checkpoint: the case reported stuck, refused by both start and resume.
                     Assert.Contains(generalists, g => File.Exists(Path.Combine(g, TrainingRecipe.ConfigFileName)));
                     Assert.False(Saved(generalists));
@@ -102,14 +102,14 @@ public sealed partial class RunChaosTests(ITestOutputHelper output)
                 _ => Saved(generalists) && Unfinished(generalists, GeneralistSteps),
                 () =>
                 {
-                    NotDone("generalists");
+                    NotDone("students");
                     Assert.Contains(generalists, g => Checkpoints(g).Count > 0 && RunSelection.LastStep(g) != GeneralistSteps);
                 }),
             new("specialization, before its first checkpoint",
                 _ => Began(specializations) && !Saved(specializations),
                 () =>
                 {
-                    NotDone("specialize");
+                    NotDone("students");
                     Assert.Contains(specializations, s => File.Exists(Path.Combine(s, TrainingRecipe.ConfigFileName)));
                     Assert.False(Saved(specializations));
                 }),
@@ -117,7 +117,7 @@ public sealed partial class RunChaosTests(ITestOutputHelper output)
                 _ => Saved(specializations) && Unfinished(specializations, SpecializeSteps),
                 () =>
                 {
-                    NotDone("specialize");
+                    NotDone("students");
                     Assert.Contains(specializations, s => Checkpoints(s).Count > 0 && RunSelection.LastStep(s) != SpecializeSteps);
                 }),
             new("eval, after two of its evaluations",
