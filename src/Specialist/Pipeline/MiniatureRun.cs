@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
 using Specialist.Alignment;
 using Specialist.Answers;
@@ -113,7 +112,7 @@ public static class MiniatureRun
         stages.Run("annotate", () => Annotate(world, profile, seed, teacherFolder, layout, report, stop).GetAwaiter().GetResult());
         stages.Run("align", () => BuildDistillSets(world, profile, seed, layout, report));
 
-        stages.Run("students", () => RunJobs("students", TrainingJobs(world, profile, seed, layout), profile, report, stop));
+        stages.Run("students", () => TrainStudents(TrainingJobs(world, profile, seed, layout), profile, report, stop));
         stages.Run("eval", () => Evaluate(world, profile, layout, report));
 
         IReadOnlyList<Phenomenon> phenomena = [];
@@ -256,11 +255,12 @@ public static class MiniatureRun
 
     /// <summary>
     /// Runs training jobs, up to <see cref="RunProfile.Parallel"/> at once (each on one libtorch thread): a free worker
-    /// takes the costliest job whose starting point is trained, so a size's specializations start as soon as its
-    /// generalist is done and no core waits for the slowest generalist. Each job computes the same whatever runs beside
-    /// it. A job that finished is skipped; one that was interrupted resumes from its last checkpoint.
+    /// takes the first job in order whose starting point is trained (<see cref="JobSchedule"/>), so a size's
+    /// specializations start as soon as its generalist is done and no core waits for the slowest generalist. Each job
+    /// computes the same whatever runs beside it. A job that finished is skipped; one that was interrupted resumes from
+    /// its last checkpoint.
     /// </summary>
-    private static void RunJobs(string stage, IReadOnlyList<TrainingJob> jobs, RunProfile profile, Action<RunEvent>? report, CancellationToken stop)
+    private static void TrainStudents(IReadOnlyList<TrainingJob> jobs, RunProfile profile, Action<RunEvent>? report, CancellationToken stop)
     {
         var total = jobs.Sum(j => j.Config.Steps ?? 0);
         long done = 0;
@@ -275,60 +275,16 @@ public static class MiniatureRun
                 var eta = done == 0 ? (TimeSpan?)null : clock.Elapsed / fraction * (1 - fraction);
                 var label = $"{job.Size}/{job.Name}";
                 if (e.Eval is { } eval)
-                    report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture,
+                    report?.Invoke(new RunEvent("students", string.Create(CultureInfo.InvariantCulture,
                         $"{label} step {e.Step}: ID {100 * (eval.IdAccuracy ?? 0):F1} %, OOD mean {100 * (eval.OodMean ?? 0):F1} %, generic {100 * eval.Accuracy.GetValueOrDefault(GenericDev):F1} %"), fraction, eta));
                 else if (e.Train is { } t && (e.Step % 25 == 0 || e.Step == e.TotalSteps))
-                    report?.Invoke(new RunEvent(stage, string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
+                    report?.Invoke(new RunEvent("students", string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
             }
         }
-        var pending = jobs.OrderByDescending(j => j.Cost).ToList();
-        var trained = new HashSet<TrainingJob>();
-        var gate = new object();
-        ExceptionDispatchInfo? failure = null;
-        // The first failure stops the other workers too (at their next step; they resume from a checkpoint next time).
-        using var halt = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        TrainingJob? Take()
-        {
-            lock (gate)
-                while (true)
-                {
-                    if (failure is not null || pending.Count == 0) return null;
-                    var ready = pending.Find(j => j.After is null || trained.Contains(j.After));
-                    if (ready is not null)
-                    {
-                        pending.Remove(ready);
-                        return ready;
-                    }
-                    Monitor.Wait(gate); // every pending job waits for one that a worker is training
-                }
-        }
-        void Work()
-        {
-            while (Take() is { } job)
-            {
-                try
-                {
-                    TrainOne(job, e => OnEvent(job, e), halt.Token);
-                }
-                catch (Exception e)
-                {
-                    lock (gate)
-                    {
-                        failure ??= ExceptionDispatchInfo.Capture(e);
-                        Monitor.PulseAll(gate);
-                    }
-                    halt.Cancel();
-                    return;
-                }
-                lock (gate)
-                {
-                    trained.Add(job);
-                    Monitor.PulseAll(gate);
-                }
-            }
-        }
-        Task.WaitAll([.. Enumerable.Range(0, Math.Max(1, profile.Parallel)).Select(_ => Task.Factory.StartNew(Work, TaskCreationOptions.LongRunning))]);
-        failure?.Throw();
+        // First the runs that unlock the most work (their own and their followers'): the smallest size's generalist
+        // starts at once, since five runs wait for it; then the costliest.
+        var ordered = jobs.OrderByDescending(j => j.Cost + jobs.Where(f => f.After == j).Sum(f => f.Cost)).ThenByDescending(j => j.Cost).ToList();
+        JobSchedule.Run(ordered, j => j.After, profile.Parallel, (job, token) => TrainOne(job, e => OnEvent(job, e), token), stop);
     }
 
     private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
