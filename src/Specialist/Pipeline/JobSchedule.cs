@@ -4,8 +4,8 @@ namespace Specialist.Pipeline;
 
 /// <summary>
 /// Runs jobs on a fixed number of workers, where a job may have to wait for another one: a free worker takes the first
-/// job, in the order given, whose prerequisite has finished. Given costliest first, a long chain starts early and a job
-/// that is ready never waits behind a stage barrier.
+/// job, in the order given, whose prerequisite has finished. So a job that is ready never waits behind a stage
+/// barrier, and the caller's order decides which ready job goes first.
 /// </summary>
 internal static class JobSchedule
 {

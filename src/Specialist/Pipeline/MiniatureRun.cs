@@ -281,11 +281,15 @@ public static class MiniatureRun
                     report?.Invoke(new RunEvent("students", string.Create(CultureInfo.InvariantCulture, $"{label} step {e.Step}/{e.TotalSteps} loss {t.Loss:F3}"), fraction, eta));
             }
         }
-        // First the runs that unlock the most work (their own and their followers'): the smallest size's generalist
-        // starts at once, since five runs wait for it; then the costliest.
-        var ordered = jobs.OrderByDescending(j => j.Cost + jobs.Where(f => f.After == j).Sum(f => f.Cost)).ThenByDescending(j => j.Cost).ToList();
-        JobSchedule.Run(ordered, j => j.After, profile.Parallel, (job, token) => TrainOne(job, e => OnEvent(job, e), token), stop);
+        JobSchedule.Run(TrainingOrder(jobs), j => j.After, profile.Parallel, (job, token) => TrainOne(job, e => OnEvent(job, e), token), stop);
     }
+
+    /// <summary>
+    /// The order the workers take the jobs in: first those that unlock the most work (their own cost and their
+    /// followers'), so the smallest size's generalist, which five runs wait for, starts at once; ties by their own cost.
+    /// </summary>
+    internal static IReadOnlyList<TrainingJob> TrainingOrder(IReadOnlyList<TrainingJob> jobs) =>
+        [.. jobs.OrderByDescending(j => j.Cost + jobs.Where(f => f.After == j).Sum(f => f.Cost)).ThenByDescending(j => j.Cost)];
 
     private static void TrainOne(TrainingJob job, Action<TrainingEvent> report, CancellationToken stop)
     {

@@ -54,7 +54,7 @@ public sealed class JobScheduleTests
         var (l, m, s) = (new Job("l-generalist", null), new Job("m-generalist", null), new Job("s-generalist", null));
         var (lSpec, mSpec) = (new Job("l-specialized", l), new Job("m-specialized", m));
         var (sSpec, sControl) = (new Job("s-specialized", s), new Job("s-control", s));
-        Job[] ordered = [l, lSpec, m, mSpec, s, sSpec, sControl]; // costliest first, as the run orders them
+        Job[] ordered = [l, lSpec, m, mSpec, s, sSpec, sControl]; // the schedule keeps the order it is given
         var jobs = new Jobs();
         var run = Task.Run(() => JobSchedule.Run(ordered, j => j.After, 2, jobs.Run, CancellationToken.None));
 
@@ -78,6 +78,20 @@ public sealed class JobScheduleTests
         jobs.Finish(sSpec);
         jobs.Finish(sControl);
         Assert.True(run.Wait(Patience));
+    }
+
+    [Fact]
+    public void The_run_starts_the_smallest_generalist_first_as_five_runs_wait_for_it_and_every_run_after_its_generalist()
+    {
+        var temp = TestPaths.NewTempDir();
+        var world = MiniatureWorld.Build(Path.Combine(temp, "world"), RunProfile.Quick, RunProfile.WorldSeed);
+        var order = MiniatureRun.TrainingOrder(MiniatureRun.TrainingJobs(world, RunProfile.Default, 0, new RunLayout(Path.Combine(temp, "run"))));
+        var names = order.Select(j => $"{j.Size}-{j.Name}").ToList();
+        // By cost alone m's generalist (d 48) would come before s's (d 40), and s's five runs would start last.
+        Assert.Equal(["l-generalist", "s-generalist", "m-generalist"], names.Where(n => n.EndsWith("-generalist", StringComparison.Ordinal)).ToArray());
+        Assert.Equal(["l-generalist", "s-generalist"], names.Take(2).ToArray());
+        Assert.Equal(10, order.Count);
+        Assert.All(order.Where(j => j.After is not null), j => Assert.True(names.IndexOf($"{j.After!.Size}-{j.After.Name}") < names.IndexOf($"{j.Size}-{j.Name}")));
     }
 
     [Fact]
