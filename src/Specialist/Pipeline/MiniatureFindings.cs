@@ -272,7 +272,7 @@ internal static class MiniatureFindings
         md.Append(Row("students", string.Join("; ", profile.Students.Zip(students, (size, s) =>
             string.Create(CultureInfo.InvariantCulture, $"{s.Name}: {s.Params:N0} parameters (width {size.DModel}, {size.Layers} + {size.Layers} layers)"))) + "; T5 v1.0 shapes"));
         md.Append(Row("training", string.Create(CultureInfo.InvariantCulture,
-            $"generalists: {profile.GeneralistSteps} steps on the mixture of every task in the four formats; specialization: {profile.SpecializeSteps} steps on the teacher's math chains of thought " +
+            $"generalists: {profile.GeneralistSteps} steps on the mixture of every task ({FormatNames(profile.GeneralistFormats)}); specialization: {profile.SpecializeSteps} steps on the teacher's math chains of thought " +
             $"({FormatNames(profile.SpecializeFormats)}), distribution matching; learning rate {profile.Lr}, {profile.CotBatch} examples per micro-batch; " +
             $"{profile.Evaluations} dev evaluations per run; the model kept is the OOD-best checkpoint")));
         md.Append(Row($"comparisons (on {variant})", string.Create(CultureInfo.InvariantCulture,

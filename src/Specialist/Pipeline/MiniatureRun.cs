@@ -166,9 +166,8 @@ public static class MiniatureRun
         var reference = Path.Combine(layout.Distill, "student-tokenizer");
         var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
         WriteStudent(world, StudentConfig(profile, profile.Students[0], vocabulary, decoderOnly: false), reference, seed);
-        var all = DistillFormats.All;
         // Answer-only targets are short: zero-shot ones take twice the examples; in-context ones are as long as CoT ones on the encoder side.
-        var sizes = all.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
+        var sizes = DistillFormats.All.ToDictionary(f => f, f => f == TrainingFormat.ZeroShotAnswerOnly ? 2 * profile.CotBatch : profile.CotBatch);
         void Build(string folder, string? store, string trainSet, IReadOnlyList<TrainingFormat> formats, string? student = null)
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
@@ -179,14 +178,15 @@ public static class MiniatureRun
             });
             report?.Invoke(new RunEvent("align", $"{Path.GetFileName(folder)}: {StageCalls.Describe(manifest)}"));
         }
-        // The mixture (generalists, control) and the generic replay set in all four formats; the teacher's set in the formats specialization trains.
-        Build(layout.MixtureSet, null, MiniatureWorld.Mixture, all);
+        // The mixture (generalists, control) and the generic replay set in the generalists' formats; the teacher's set in the formats specialization trains.
+        var generalist = profile.GeneralistFormats;
+        Build(layout.MixtureSet, null, MiniatureWorld.Mixture, generalist);
         Build(layout.TeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats);
-        Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"), all);
+        Build(layout.GenericSet, null, MiniatureWorld.Set(MiniatureWorld.Generic, "train"), generalist);
         if (!profile.DecoderOnlyFamily) return;
         var decoderOnly = Path.Combine(layout.Distill, "student-tokenizer-decoder-only");
         WriteStudent(world, StudentConfig(profile, profile.Students[0], vocabulary, decoderOnly: true), decoderOnly, seed);
-        Build(layout.DecoderOnlyMixtureSet, null, MiniatureWorld.Mixture, all, decoderOnly);
+        Build(layout.DecoderOnlyMixtureSet, null, MiniatureWorld.Mixture, generalist, decoderOnly);
         Build(layout.DecoderOnlyTeacherSet, layout.Store, MiniatureWorld.Set(MiniatureWorld.Math, "train"), profile.SpecializeFormats, decoderOnly);
     }
 

@@ -31,13 +31,16 @@ public sealed class RunCommandTests
         foreach (var student in new[] { "s-specialized", "m-specialized", "l-specialized", "s-sample-matching", "s-zero-shot-only", "s-replay", "s-control" })
             Assert.True(File.Exists(Path.Combine(first, "students", student, "selection.json")), student);
 
-        // Specialization trains the chain-of-thought formats (zero-shot CoT alone for the comparison); the control keeps the mixture's four.
+        // Specialization trains the chain-of-thought formats (zero-shot CoT alone for the comparison); the generalists, the
+        // control and the replay set train the mixture's zero-shot formats.
         string[] Names(JsonNode? list) => [.. list!.AsArray().Select(n => n is JsonObject o ? o["name"]!.GetValue<string>() : n!.GetValue<string>())];
         JsonNode Json(params string[] path) => JsonNode.Parse(File.ReadAllText(Path.Combine([first, .. path])))!;
         Assert.Equal(["ic-cot", "zs-cot"], Names(Json("distill", "math-teacher", "manifest.json")["formats"]));
         Assert.Equal(["ic-cot", "zs-cot"], Names(Json("students", "l-specialized", "config.json")["formats"]));
         Assert.Equal(["zs-cot"], Names(Json("students", "s-zero-shot-only", "config.json")["formats"]));
-        Assert.Equal(["ic-cot", "ic-ao", "zs-cot", "zs-ao"], Names(Json("students", "s-control", "config.json")["formats"]));
+        Assert.Equal(["zs-cot", "zs-ao"], Names(Json("distill", "mixture-gold", "manifest.json")["formats"]));
+        Assert.Equal(["zs-cot", "zs-ao"], Names(Json("distill", "generic-gold", "manifest.json")["formats"]));
+        Assert.Equal(["zs-cot", "zs-ao"], Names(Json("students", "s-control", "config.json")["formats"]));
 
         // The report states the six phenomena; phenomena.json holds their numbers and the per-student figures.
         var report = File.ReadAllText(Path.Combine(first, "report", "report.md"));
