@@ -81,15 +81,16 @@ public sealed class JobScheduleTests
     }
 
     [Fact]
-    public void The_run_starts_the_smallest_generalist_first_as_five_runs_wait_for_it_and_every_run_after_its_generalist()
+    public void The_run_starts_the_smallest_generalist_at_once_as_five_runs_wait_for_it_and_every_run_after_its_generalist()
     {
         var temp = TestPaths.NewTempDir();
         var world = MiniatureWorld.Build(Path.Combine(temp, "world"), RunProfile.Quick, RunProfile.WorldSeed);
         var order = MiniatureRun.TrainingOrder(MiniatureRun.TrainingJobs(world, RunProfile.Default, 0, new RunLayout(Path.Combine(temp, "run"))));
         var names = order.Select(j => $"{j.Size}-{j.Name}").ToList();
-        // By cost alone m's generalist (d 48) would come before s's (d 40), and s's five runs would start last.
-        Assert.Equal(["l-generalist", "s-generalist", "m-generalist"], names.Where(n => n.EndsWith("-generalist", StringComparison.Ordinal)).ToArray());
-        Assert.Equal(["l-generalist", "s-generalist"], names.Take(2).ToArray());
+        // By cost alone m's generalist (d 48) would come before s's (d 40), and s's five runs would start last; by the
+        // work it unlocks s's generalist is one of the two the workers take at once, m's comes after both.
+        Assert.Contains("s-generalist", names.Take(RunProfile.Default.Parallel));
+        Assert.Equal("m-generalist", names.Where(n => n.EndsWith("-generalist", StringComparison.Ordinal)).Last());
         Assert.Equal(10, order.Count);
         Assert.All(order.Where(j => j.After is not null), j => Assert.True(names.IndexOf($"{j.After!.Size}-{j.After.Name}") < names.IndexOf($"{j.Size}-{j.Name}")));
     }
