@@ -56,6 +56,8 @@ internal sealed class TrainCommand
         ["threads"] = ("N", "libtorch's threads (0: its default)"),
         ["max_source_len"] = ("N", "truncate inputs to N tokens"),
         ["max_target_len"] = ("N", "truncate targets to N tokens"),
+        ["length_pieces"] = ("N", "compute each micro-batch in N pieces of examples of similar length: the same gradient with less padding, " +
+                                  "faster for small models on a CPU when lengths vary (1: whole micro-batches, for GPUs)"),
         ["ood_sets"] = ("A,B", "the sets whose mean accuracy selects best-ood (default: the eval sets but the id set; other eval sets are tracked " +
                                "in the metrics only)"),
         ["replay"] = ("SET", "a distillation set of gold data for the same student (its own formats and batch sizes), replayed with cross-entropy " +

@@ -215,7 +215,7 @@ public static class MiniatureRun
             DataRoot = world.Root, Seed = (long)seed, Threads = 1, Lr = profile.Lr, Warmup = 100, Schedule = ScheduleKind.Cosine,
             MaxSourceLen = profile.MaxSourceLength, MaxTargetLen = profile.MaxTargetLength, EvalPrompt = "zeroshot",
             EvalMaxNewTokens = profile.MaxNewTokens, EvalBatchSize = EvalBatch, KeepLast = 1, IdSet = id,
-            EvalSets = [id, .. ood, generic], OodSets = ood,
+            EvalSets = [id, .. ood, generic], OodSets = ood, LengthPieces = profile.LengthPieces,
         };
         var vocabulary = Tokenizers.Load(world.StudentTokenizer).VocabularySize;
         var jobs = new List<TrainingJob>();

@@ -15,6 +15,19 @@ internal sealed record TrainingMicroBatch(TrainingFormat Format, IReadOnlyList<D
 
     /// <summary>Whether its targets are chains of thought (distribution matching applies) rather than "The answer is N".</summary>
     public bool IsCot => TrainingPrompts.IsCot(Format);
+
+    /// <summary>
+    /// This micro-batch as <paramref name="pieces"/> micro-batches (fewer when it has fewer examples) of examples of
+    /// similar length, prompt plus target after the two limits, shortest first: computed one after the other, each pads
+    /// only to its own longest example. <paramref name="pieces"/> 1 is the micro-batch itself.
+    /// </summary>
+    public IReadOnlyList<TrainingMicroBatch> PiecesByLength(int pieces, int? maxSourceLength, int? maxTargetLength)
+    {
+        if (pieces <= 1 || Examples.Count <= 1) return [this];
+        var sorted = Examples.OrderBy(e => Math.Min(e.EncoderIds.Length, maxSourceLength ?? int.MaxValue) + Math.Min(e.DecoderIds.Length, maxTargetLength ?? int.MaxValue)).ToList();
+        var count = Math.Min(pieces, sorted.Count);
+        return [.. Enumerable.Range(0, count).Select(k => this with { Examples = sorted[(k * sorted.Count / count)..((k + 1) * sorted.Count / count)] })];
+    }
 }
 
 /// <summary>
@@ -34,6 +47,8 @@ internal sealed class MicroBatchTensors : IDisposable
     public Tensor? TargetProbabilities { get; init; }
     /// <summary>Real (unpadded) source plus target tokens.</summary>
     public required long Tokens { get; init; }
+    /// <summary>Real target positions: what the losses average over.</summary>
+    public required long TargetPositions { get; init; }
 
     /// <summary>
     /// Pads <paramref name="batch"/> for <paramref name="student"/>: its prompts padded on its side, and its longest
@@ -73,6 +88,7 @@ internal sealed class MicroBatchTensors : IDisposable
             InputIds = inputIds, AttentionMask = attentionMask, Labels = labels, LabelMask = labelMask,
             TargetIds = targetIds, TargetProbabilities = targetProbabilities,
             Tokens = sources.Sum(s => (long)s.Length) + targets.Sum(t => (long)t.Length),
+            TargetPositions = targets.Sum(t => (long)t.Length),
         };
     }
 

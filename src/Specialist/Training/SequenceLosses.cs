@@ -17,25 +17,28 @@ internal static class SequenceLosses
 {
     /// <summary>
     /// Cross-entropy of <paramref name="labels"/> (batch, length) under <paramref name="logits"/> (batch, length, vocab),
-    /// averaged over the positions where <paramref name="mask"/> (batch, length; 1 real, 0 padding) is 1.
+    /// averaged over the positions where <paramref name="mask"/> (batch, length; 1 real, 0 padding) is 1, or summed
+    /// over them and divided by <paramref name="positions"/> when given (one piece of a micro-batch computed in pieces:
+    /// the pieces' losses then add up to the whole micro-batch's mean).
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor labels, Tensor mask)
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, Tensor mask, long? positions = null)
     {
         using var scope = NewDisposeScope();
         var logProbs = F.log_softmax(logits.to(ScalarType.Float32), -1);
         // Padding labels may hold any id (e.g. -100); they are masked out, but gather needs a valid index.
         var safeLabels = labels.masked_fill(mask.eq(0), 0);
         var perPosition = -logProbs.gather(2, safeLabels.unsqueeze(2)).squeeze(2);
-        return MaskedMean(perPosition, mask).MoveToOuterDisposeScope();
+        return MaskedMean(perPosition, mask, positions).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// KL(teacher ‖ student) = Σₖ pₖ (log pₖ − log q(idₖ)) per position, the teacher being the sparse target
     /// <paramref name="targetIds"/> / <paramref name="targetProbabilities"/> (batch, length, k; unused slots have
-    /// probability 0 and contribute nothing), averaged over the positions where <paramref name="mask"/> is 1.
-    /// The kept probabilities need not sum to 1 (the original rule does not renormalise them).
+    /// probability 0 and contribute nothing), averaged over the positions where <paramref name="mask"/> is 1 (or divided
+    /// by <paramref name="positions"/>, as <see cref="CrossEntropy"/>). The kept probabilities need not sum to 1 (the
+    /// original rule does not renormalise them).
     /// </summary>
-    public static Tensor Distribution(Tensor logits, Tensor targetIds, Tensor targetProbabilities, Tensor mask)
+    public static Tensor Distribution(Tensor logits, Tensor targetIds, Tensor targetProbabilities, Tensor mask, long? positions = null)
     {
         using var scope = NewDisposeScope();
         var logProbs = F.log_softmax(logits.to(ScalarType.Float32), -1);
@@ -43,12 +46,13 @@ internal static class SequenceLosses
         var p = targetProbabilities.to(ScalarType.Float32);
         // xlogy gives p·log p with 0·log 0 = 0, so empty slots add nothing.
         var perPosition = (p.xlogy(p) - p * studentAtTargets).sum(2);
-        return MaskedMean(perPosition, mask).MoveToOuterDisposeScope();
+        return MaskedMean(perPosition, mask, positions).MoveToOuterDisposeScope();
     }
 
-    private static Tensor MaskedMean(Tensor perPosition, Tensor mask)
+    private static Tensor MaskedMean(Tensor perPosition, Tensor mask, long? positions)
     {
         var weights = mask.to(ScalarType.Float32);
-        return (perPosition * weights).sum() / weights.sum().clamp_min(1);
+        var sum = (perPosition * weights).sum();
+        return positions is { } count ? sum / Math.Max(count, 1) : sum / weights.sum().clamp_min(1);
     }
 }

@@ -188,18 +188,11 @@ public static class TrainingRecipe
                 var (batch, batchEpoch) = replayed ? replayStream!.Next() : stream.Next();
                 if (!replayed) epoch = batchEpoch;
                 var name = replayed ? ReplayMix.Prefix + batch.Name : batch.Name;
-                using var scope = NewDisposeScope();
                 var sparse = distribution && batch.IsCot && !replayed; // answer-only and replayed (gold) batches always use cross-entropy
-                using var tensors = MicroBatchTensors.Build(batch, model, promptHead, config.MaxSourceLen, config.MaxTargetLen, sparse, device);
-                var logits = model.TargetLogits(tensors.InputIds, tensors.AttentionMask, tensors.Labels, tensors.LabelMask);
-                var loss = sparse
-                    ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask)
-                    : SequenceLosses.CrossEntropy(logits, tensors.Labels, tensors.LabelMask);
-                var value = loss.item<float>();
+                var (value, batchTokens) = Backward(model, batch, promptHead, config, sparse, device);
                 if (!float.IsFinite(value)) throw NotFinite($"the loss is {value}", step, name, runDirectory, lastSaved);
-                (loss / config.GradAccum).backward();
                 losses.Add((name, value));
-                stepTokens += tensors.Tokens;
+                stepTokens += batchTokens;
             }
 
             var gradNorm = nn.utils.clip_grad_norm_(model.Module.parameters(), config.MaxGradNorm > 0 ? config.MaxGradNorm : double.PositiveInfinity);
@@ -252,6 +245,33 @@ public static class TrainingRecipe
         }
         TorchRuntime.ReturnFreedMemory();
         return new TrainingResult(runDirectory, Math.Max(startStep, totalSteps), totalSteps, Interrupted: false, lastLoss, selection);
+    }
+
+    /// <summary>
+    /// The forward and backward pass of one micro-batch: adds its masked-mean loss, divided by <c>grad_accum</c>, to the
+    /// gradients, and gives the loss and the real tokens. With <c>length_pieces</c> above 1 the micro-batch is computed in
+    /// pieces of similar length (<see cref="TrainingMicroBatch.PiecesByLength"/>), each loss its share of the whole
+    /// micro-batch's mean, so the gradient is the whole micro-batch's up to rounding.
+    /// </summary>
+    internal static (float Loss, long Tokens) Backward(StudentModel model, TrainingMicroBatch batch, int promptHead, TrainingConfig config, bool sparse, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var pieces = batch.PiecesByLength(config.LengthPieces, config.MaxSourceLen, config.MaxTargetLen)
+            .Select(piece => MicroBatchTensors.Build(piece, model, promptHead, config.MaxSourceLen, config.MaxTargetLen, sparse, device)).ToList();
+        long? positions = pieces.Count > 1 ? pieces.Sum(p => p.TargetPositions) : null;
+        var (value, tokens) = (0f, 0L);
+        foreach (var tensors in pieces)
+        {
+            var logits = model.TargetLogits(tensors.InputIds, tensors.AttentionMask, tensors.Labels, tensors.LabelMask);
+            var loss = sparse
+                ? SequenceLosses.Distribution(logits, tensors.TargetIds!, tensors.TargetProbabilities!, tensors.LabelMask, positions)
+                : SequenceLosses.CrossEntropy(logits, tensors.Labels, tensors.LabelMask, positions);
+            value += loss.item<float>();
+            (loss / config.GradAccum).backward();
+            tokens += tensors.Tokens;
+            tensors.Dispose();
+        }
+        return (value, tokens);
     }
 
     /// <summary>

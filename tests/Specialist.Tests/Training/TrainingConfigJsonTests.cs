@@ -14,7 +14,7 @@ public sealed class TrainingConfigJsonTests
             Schedule = ScheduleKind.Linear, LrHorizon = ScheduleHorizon.MicroSteps, Steps = 30,
             BatchSize = new Dictionary<string, int> { ["zs-ao"] = 60, ["*"] = 8, ["ic-cot"] = 25 },
             EvalSets = ["gsm8k-dev", "svamp-dev", "asdiv-dev"], OodSets = ["svamp-dev"], EvalLimit = 5, Seed = 7, Threads = 2,
-            MaxTargetLen = 128, Replay = "/gold", ReplayShare = 0.25, DataRoot = "/data \"root\"",
+            MaxTargetLen = 128, LengthPieces = 4, Replay = "/gold", ReplayShare = 0.25, DataRoot = "/data \"root\"",
         };
         const string expected = """
             {
@@ -60,6 +60,7 @@ public sealed class TrainingConfigJsonTests
               "threads": 2,
               "max_source_len": null,
               "max_target_len": 128,
+              "length_pieces": 4,
               "ood_sets": [
                 "svamp-dev"
               ],
@@ -76,5 +77,6 @@ public sealed class TrainingConfigJsonTests
         Assert.Contains("\"loss\": \"sample\"", plain);
         Assert.Contains("\"schedule\": \"cosine\"", plain);
         Assert.Contains("\"lr_horizon\": \"steps\"", plain);
+        Assert.Contains("\"length_pieces\": 1", plain);
     }
 }

@@ -41,12 +41,14 @@ public class TrainingConfigTests
         Assert.Equal(("gold", 0.3), (config.Replay, config.ReplayShare));
         Assert.Equal(["multiarith-dev", "asdiv-dev", "svamp-dev"], config.With("ood_sets", "").OodSets);
         Assert.Throws<SpecialistException>(() => config.With("replay_share", "a tenth"));
+        Assert.Equal(4, config.With("length_pieces", "4").LengthPieces);
 
         var path = Path.Combine(TestPaths.NewTempDir(), "config.json");
         File.WriteAllText(path, """{"student": "/s", "data": "/d", "out": "/o", "eval_sets": ["gsm8k-dev", "svamp-dev"]}""");
         var old = TrainingConfig.ReadFile(path);
         Assert.Equal(["svamp-dev"], old.OodSets);
         Assert.Equal("", old.Replay);
+        Assert.Equal(1, old.LengthPieces);
     }
 
     [Theory]
@@ -55,6 +57,7 @@ public class TrainingConfigTests
     [InlineData("ood_sets", "svamp-dev,svamp-dev", "ood_sets names a set twice")]
     [InlineData("replay_share", "1", "replay_share is 1, must be at least 0 and below 1")]
     [InlineData("replay_share", "0", "replay_share is 0, must be above 0 when a replay set is given")]
+    [InlineData("length_pieces", "0", "length_pieces is 0, must be at least 1")]
     public void Validation_names_the_problem(string key, string value, string problem)
     {
         var config = (Runnable with { Replay = "/gold" }).With(key, value);
