@@ -54,7 +54,7 @@ public sealed class CommandHelpTests
             "train", "--student --data --out --config --json --resume --loss --formats --batch-size --lr --warmup --schedule " +
                      "--weight-decay --max-grad-norm --lr-horizon --epochs --steps --grad-accum --eval-every --eval-sets --id-set " +
                      "--eval-limit --ood-sets --eval-prompt --eval-max-new-tokens --eval-batch-size --replay --replay-share " +
-                     "--save-every --keep-last --max-source-len --max-target-len --seed --threads --device --dtype --data-root"
+                     "--save-every --keep-last --max-source-len --max-target-len --length-pieces --seed --threads --device --dtype --data-root"
         },
         { "report", "--run --eval --baseline --out --json" },
         { "synth", "--task --count --seed --out --json" },

@@ -113,7 +113,7 @@ public sealed class CommandLineTests
     public void Completion_offers_the_commands_and_options_that_fit_the_word()
     {
         var root = CliApp.Root();
-        Assert.Equal(["--loss", "--lr", "--lr-horizon"], CompletionCommand.Suggest(root, "train --l").Order(StringComparer.Ordinal));
+        Assert.Equal(["--length-pieces", "--loss", "--lr", "--lr-horizon"], CompletionCommand.Suggest(root, "train --l").Order(StringComparer.Ordinal));
         Assert.Equal(["distill-set"], CompletionCommand.Suggest(root, "dist"));
         Assert.Equal(["stats"], CompletionCommand.Suggest(root, "store st"));
         Assert.Contains("--top-logprobs", CompletionCommand.Suggest(root, "annotate "));
