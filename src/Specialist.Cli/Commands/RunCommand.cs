@@ -22,7 +22,7 @@ internal sealed class RunCommand
         "the paper in miniature, offline: synthetic math and BBH-like tasks, a teacher T5 trained from scratch (cached in ~/.cache/specialist, " +
         "or $SPECIALIST_CACHE), served on 127.0.0.1 and annotated over HTTP, alignment to the student tokenizer, three student sizes trained as " +
         "generalists and specialized (distribution matching; sample matching, zero-shot formats only, generic replay and an equal-compute control " +
-        "on one size), evaluation and a report with the paper's six phenomena; quick (~1 min, a smoke test), default (~20 min on 2 cores, ~14 " +
+        "on one size), evaluation and a report with the paper's six phenomena; quick (~1 min, a smoke test), default (~24 min on 2 cores, ~19 " +
         "with the teacher cached), full (bigger, longer)", RunProfile.Default.Name);
     private readonly Option<string> _out = CliOptions.Text("--out", "DIR",
         "the run folder (default: runs/<profile>); every stage writes there: world/ (sets, prompts, tokenizers), annotate/ (annotations.db, " +
