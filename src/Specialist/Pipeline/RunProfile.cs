@@ -141,7 +141,8 @@ public sealed record RunProfile
     /// <summary>
     /// The students compute each micro-batch in this many pieces of similar length (<see cref="Specialist.Training.TrainingConfig.LengthPieces"/>):
     /// the generic tasks' prompts and chains of thought differ in length several times over, so a whole micro-batch of
-    /// the generalists' mixture is about half padding. Measured here (s generalist): 1.45 times the steps per second.
+    /// the generalists' mixture is about half padding. Measured here (idle, BENCHMARKS.md): the s generalist 1.37 times the
+    /// steps per second; the specialization runs 0.92 times (their in-context prompts are all cut to the same length).
     /// </summary>
     public int LengthPieces { get; init; } = 4;
     /// <summary>Micro-batch size of every format but zero-shot answer-only, which takes twice as many.</summary>
